@@ -1,0 +1,3 @@
+"""tgadmin: run a Telegram business from one code base."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from tgadmin.cli.main import app
+
+app()

@@ -1,0 +1,61 @@
+"""One error tree: every expected failure is a TgadminError with an HTTP status and a user message."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class TgadminError(Exception):
+    """Base of every error the product expects; `message` is safe to show to a user."""
+
+    status_code = 500
+    code = "internal_error"
+
+    def __init__(self, message: str, *, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details or {}
+
+
+class ConfigError(TgadminError):
+    """A setting is missing or malformed; the message names it."""
+
+    code = "config_error"
+
+
+class BadRequest(TgadminError):
+    status_code = 400
+    code = "bad_request"
+
+
+class NotFound(TgadminError):
+    status_code = 404
+    code = "not_found"
+
+
+class Forbidden(TgadminError):
+    status_code = 403
+    code = "forbidden"
+
+
+class Unauthorized(TgadminError):
+    status_code = 401
+    code = "unauthorized"
+
+
+class Conflict(TgadminError):
+    status_code = 409
+    code = "conflict"
+
+
+class InvalidTransition(Conflict):
+    """A status change that is not allowed from the current status."""
+
+    code = "invalid_transition"
+
+
+class ServiceUnavailable(TgadminError):
+    """A dependency (database, Redis, S3, SMTP, Telegram, PSP) did not answer or refused us."""
+
+    status_code = 503
+    code = "service_unavailable"

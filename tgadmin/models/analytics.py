@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tgadmin.models.base import Base, IdMixin
+
+
+class AnalyticsHourly(IdMixin, Base):
+    """One aggregated figure: a metric, sliced by a dimension, for one hour."""
+
+    __tablename__ = "analytics_hourly"
+    __table_args__ = (UniqueConstraint("metric", "dimension", "hour"),)
+
+    metric: Mapped[str]
+    dimension: Mapped[str] = mapped_column(default="")
+    hour: Mapped[datetime]
+    value: Mapped[int] = mapped_column(BigInteger, default=0)

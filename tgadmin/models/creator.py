@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from sqlalchemy import Boolean, ForeignKey, Integer, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tgadmin.models.base import Base, BigIntId, IdMixin, TimestampMixin, str_enum
+from tgadmin.models.enums import CreatorTier
+
+
+class Creator(IdMixin, TimestampMixin, Base):
+    """A model whose content is sold ("model" in the buyer's words)."""
+
+    __tablename__ = "creators"
+
+    name: Mapped[str]
+    username: Mapped[str] = mapped_column(unique=True)
+    bio: Mapped[str | None] = mapped_column(Text)
+    tier: Mapped[CreatorTier] = mapped_column(str_enum(CreatorTier), default=CreatorTier.BRONZE)
+    country: Mapped[str | None]
+    is_adult: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    cover_asset_id: Mapped[int | None] = mapped_column(
+        BigIntId, ForeignKey("media_assets.id", ondelete="SET NULL")
+    )
+
+
+class CreatorPreview(Base):
+    """Ordered preview photos of a creator."""
+
+    __tablename__ = "creator_previews"
+
+    creator_id: Mapped[int] = mapped_column(
+        BigIntId, ForeignKey("creators.id", ondelete="CASCADE"), primary_key=True
+    )
+    asset_id: Mapped[int] = mapped_column(
+        BigIntId, ForeignKey("media_assets.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tgadmin.models.base import Base, BigIntId, IdMixin, PortableJSON, TimestampMixin, str_enum
+from tgadmin.models.enums import Currency, PurchaseStatus
+
+
+class Purchase(IdMixin, TimestampMixin, Base):
+    """A buyer's order of a product, from checkout to delivery (and expiry, for subscriptions)."""
+
+    __tablename__ = "purchases"
+    __table_args__ = (
+        CheckConstraint("amount_cents >= 0", name="amount_not_negative"),
+        # The subscription sweep: due rows by status and expiry, whatever the table's size.
+        Index("ix_purchases_status_expires", "status", "access_expires_at"),
+        Index("ix_purchases_user", "user_id", "created_at"),
+        Index("ix_purchases_product", "product_id"),
+    )
+
+    user_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("telegram_users.id", ondelete="RESTRICT"))
+    product_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("products.id", ondelete="RESTRICT"))
+    bot_id: Mapped[int | None] = mapped_column(BigIntId, ForeignKey("bots.id", ondelete="SET NULL"))
+    status: Mapped[PurchaseStatus] = mapped_column(str_enum(PurchaseStatus), default=PurchaseStatus.PENDING)
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[Currency] = mapped_column(str_enum(Currency, 3))
+    delivered_at: Mapped[datetime | None]
+    access_expires_at: Mapped[datetime | None]
+    # [{"chat_id": int, "message_ids": [int, ...]}]: what delivery posted, so expiry can delete it.
+    sent_messages: Mapped[list[dict[str, Any]]] = mapped_column(PortableJSON, default=list)
+    expiration_notified_7_days: Mapped[bool] = mapped_column(Boolean, default=False)
+    expiration_notified_1_day: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tgadmin.clock import utcnow
+from tgadmin.models.base import Base, IdMixin, TelegramId
+
+
+class TelegramUser(IdMixin, Base):
+    """A buyer as Telegram knows them."""
+
+    __tablename__ = "telegram_users"
+
+    telegram_id: Mapped[int] = mapped_column(TelegramId, unique=True)
+    first_name: Mapped[str]
+    last_name: Mapped[str | None]
+    username: Mapped[str | None]
+    language_code: Mapped[str | None] = mapped_column(default=None)
+    blocked_bot: Mapped[bool] = mapped_column(Boolean, default=False)
+    age_confirmed_at: Mapped[datetime | None]
+    first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
