@@ -1,0 +1,87 @@
+"""The one interface every PIX provider (PSP) implements.
+
+The payment service (`tgadmin/payment/service.py`) speaks only this interface; each PSP lives in
+its own file beside this one: `sandbox.py` (API Pix pointed at the Telegram sandbox, no mTLS),
+`static.py` (static code, an operator confirms), `apipix.py` (Banco Central's API Pix),
+`mercadopago.py`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Protocol
+
+
+class ChargeState(StrEnum):
+    """A charge as the PSP reports it, mapped to our words."""
+
+    ACTIVE = "active"  # waiting for payment (API Pix: ATIVA)
+    PAID = "paid"  # API Pix: CONCLUIDA with a pix[] entry
+    CANCELLED = "cancelled"  # removed by us or the PSP (REMOVIDA_PELO_USUARIO_RECEBEDOR / _PELO_PSP)
+    REFUNDED = "refunded"
+
+
+@dataclass(frozen=True)
+class ChargeRequest:
+    txid: str  # our id for the charge; API Pix requires 26-35 alphanumerics
+    amount_cents: int
+    expires_in_seconds: int
+    description: str  # shown to the payer (solicitacaoPagador)
+    payer_name: str | None = None
+
+
+@dataclass(frozen=True)
+class Charge:
+    provider: str
+    txid: str
+    state: ChargeState
+    amount_cents: int
+    copy_paste: str  # the BR Code the buyer pastes into the bank app
+    expires_at: datetime | None
+    pix_key: str | None = None
+    end_to_end_id: str | None = None  # set once paid
+    paid_at: datetime | None = None
+    paid_amount_cents: int | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Notification:
+    """One payment notification, verified. `external_id` makes it unique per provider."""
+
+    provider: str
+    external_id: str
+    txid: str | None
+    end_to_end_id: str | None
+    amount_cents: int | None
+    payload: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Refund:
+    refund_id: str
+    end_to_end_id: str
+    amount_cents: int
+    confirmed: bool  # API Pix: DEVOLVIDO; EM_PROCESSAMENTO is not yet confirmed
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+
+class PixProvider(Protocol):
+    name: str
+
+    async def create_charge(self, request: ChargeRequest) -> Charge: ...
+
+    async def get_charge(self, txid: str) -> Charge: ...
+
+    async def cancel_charge(self, txid: str) -> Charge: ...
+
+    async def refund(self, end_to_end_id: str, refund_id: str, amount_cents: int) -> Refund: ...
+
+    def parse_notification(
+        self, body: bytes, headers: Mapping[str, str], query: Mapping[str, str]
+    ) -> list[Notification]:
+        """Verify (signature, secret) and parse a webhook; raise `errors.Forbidden` when forged."""
+        ...
