@@ -2,4 +2,33 @@ from __future__ import annotations
 
 import typer
 
+from tgadmin.audit.service import Actor
+from tgadmin.cli.common import handle_errors, run, settings
+from tgadmin.db import create_engine, session_factory, session_scope
+from tgadmin.models.enums import OperatorRole
+from tgadmin.operator import service
+
 app = typer.Typer(no_args_is_help=True)
+
+
+async def _create(email: str, role: OperatorRole) -> tuple[str, str]:
+    cfg = settings()
+    engine = create_engine(cfg.database_url)
+    try:
+        async with session_scope(session_factory(engine)) as session:
+            operator = await service.create_operator(session, email, role, Actor.system("cli"))
+            link = await service.issue_magic_link(session, operator)
+            return operator.email, f"{cfg.public_url}/auth/magic?token={link.token}"
+    finally:
+        await engine.dispose()
+
+
+@app.command("create", help="Create a dashboard operator and print a one-time login link.")
+@handle_errors
+def create(
+    email: str = typer.Option(..., "--email", help="The operator's e-mail (login is by magic link)."),
+    role: OperatorRole = typer.Option(OperatorRole.OPERATOR, "--role", help="admin, operator or viewer."),
+) -> None:
+    address, link = run(_create(email, role))
+    typer.echo(f"operator {address} ({role.value}) created")
+    typer.echo(f"login link (single use, 15 minutes): {link}")

@@ -1,0 +1,64 @@
+"""Operators log in with single-use, expiring magic links; sessions are revocable."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tgadmin.audit.service import Actor
+from tgadmin.clock import frozen_at, utcnow
+from tgadmin.errors import BadRequest, Conflict, Unauthorized
+from tgadmin.models import AuditLog
+from tgadmin.models.enums import OperatorRole
+from tgadmin.operator import service
+
+CLI = Actor.system("test")
+
+
+async def test_magic_link_logs_in_once_and_never_again(session: AsyncSession) -> None:
+    operator = await service.create_operator(session, "Ana@Example.com", OperatorRole.ADMIN, CLI)
+    assert operator.email == "ana@example.com"
+    link = await service.issue_magic_link(session, operator)
+    login = await service.consume_magic_link(session, link.token)
+    assert (await service.operator_for_session(session, login.token)).id == operator.id
+    with pytest.raises(Unauthorized, match="already used"):
+        await service.consume_magic_link(session, link.token)
+
+
+async def test_only_the_hash_of_a_magic_link_is_stored(session: AsyncSession) -> None:
+    operator = await service.create_operator(session, "hash@example.com", OperatorRole.VIEWER, CLI)
+    link = await service.issue_magic_link(session, operator)
+    stored = (await session.execute(text("select token_hash from magic_link_tokens"))).scalars().all()
+    assert link.token not in stored and len(stored) == 1
+
+
+async def test_expired_magic_link_is_refused(session: AsyncSession) -> None:
+    operator = await service.create_operator(session, "late@example.com", OperatorRole.OPERATOR, CLI)
+    link = await service.issue_magic_link(session, operator)
+    with frozen_at(utcnow() + timedelta(minutes=16)), pytest.raises(Unauthorized):
+        await service.consume_magic_link(session, link.token)
+
+
+async def test_revoked_session_no_longer_authenticates(session: AsyncSession) -> None:
+    operator = await service.create_operator(session, "rev@example.com", OperatorRole.OPERATOR, CLI)
+    login = await service.consume_magic_link(
+        session, (await service.issue_magic_link(session, operator)).token
+    )
+    assert await service.revoke_all_sessions(session, operator, CLI) == 1
+    with pytest.raises(Unauthorized):
+        await service.operator_for_session(session, login.token)
+
+
+async def test_duplicate_or_malformed_email_is_refused_and_audited_creation_is_kept(
+    session: AsyncSession,
+) -> None:
+    await service.create_operator(session, "dup@example.com", OperatorRole.OPERATOR, CLI)
+    with pytest.raises(Conflict):
+        await service.create_operator(session, "DUP@example.com", OperatorRole.ADMIN, CLI)
+    with pytest.raises(BadRequest):
+        await service.create_operator(session, "not-an-email", OperatorRole.ADMIN, CLI)
+    actions = (await session.execute(select(AuditLog.action))).scalars().all()
+    assert actions.count("operator.create") == 1

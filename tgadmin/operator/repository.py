@@ -1,0 +1,60 @@
+"""All SQL of the operator domain: operators, magic-link tokens, sessions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tgadmin.models import MagicLinkToken, Operator, OperatorSession
+
+
+async def by_email(session: AsyncSession, email: str) -> Operator | None:
+    result = await session.execute(select(Operator).where(Operator.email == email))
+    return result.scalar_one_or_none()
+
+
+async def by_id(session: AsyncSession, operator_id: int) -> Operator | None:
+    return await session.get(Operator, operator_id)
+
+
+async def count(session: AsyncSession) -> int:
+    return int((await session.execute(select(func.count()).select_from(Operator))).scalar_one())
+
+
+async def use_magic_link(session: AsyncSession, token_hash: str, now: datetime) -> int | None:
+    """Mark an unused, unexpired token used — one conditional UPDATE, so a link works once even
+    when clicked twice at the same moment. Returns the operator id, or None."""
+    result = await session.execute(
+        update(MagicLinkToken)
+        .where(
+            MagicLinkToken.token_hash == token_hash,
+            MagicLinkToken.used_at.is_(None),
+            MagicLinkToken.expires_at > now,
+        )
+        .values(used_at=now)
+        .returning(MagicLinkToken.operator_id)
+    )
+    row = result.first()
+    return None if row is None else int(row[0])
+
+
+async def live_session(session: AsyncSession, token_hash: str, now: datetime) -> OperatorSession | None:
+    result = await session.execute(
+        select(OperatorSession).where(
+            OperatorSession.token_hash == token_hash,
+            OperatorSession.revoked_at.is_(None),
+            OperatorSession.expires_at > now,
+        )
+    )
+    return result.scalar_one_or_none()
+
+
+async def revoke_sessions(session: AsyncSession, operator_id: int, now: datetime) -> int:
+    result = await session.execute(
+        update(OperatorSession)
+        .where(OperatorSession.operator_id == operator_id, OperatorSession.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

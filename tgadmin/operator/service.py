@@ -1,0 +1,115 @@
+"""Operators and their logins: magic links (single use, expiring, stored hashed) and revocable sessions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tgadmin.audit.service import Actor, record
+from tgadmin.clock import utcnow
+from tgadmin.crypto import random_token, token_hash
+from tgadmin.errors import BadRequest, Conflict, Unauthorized
+from tgadmin.models import MagicLinkToken, Operator, OperatorSession
+from tgadmin.models.enums import OperatorRole
+from tgadmin.operator import repository
+
+MAGIC_LINK_TTL = timedelta(minutes=15)
+SESSION_TTL = timedelta(days=14)
+
+
+def normalize_email(email: str) -> str:
+    try:
+        return validate_email(email.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError as error:
+        raise BadRequest(f"{email!r} is not a valid e-mail address: {error}") from None
+
+
+async def create_operator(session: AsyncSession, email: str, role: OperatorRole, actor: Actor) -> Operator:
+    address = normalize_email(email)
+    if await repository.by_email(session, address) is not None:
+        raise Conflict(f"an operator with e-mail {address} already exists")
+    operator = Operator(email=address, role=role, is_active=True)
+    session.add(operator)
+    await session.flush()
+    await record(
+        session,
+        actor,
+        "operator.create",
+        "operator",
+        operator.id,
+        after={"email": address, "role": role.value},
+    )
+    return operator
+
+
+@dataclass(frozen=True)
+class IssuedLink:
+    operator: Operator
+    token: str  # shown once (e-mailed or printed); only its hash is stored
+
+
+async def issue_magic_link(session: AsyncSession, operator: Operator, ip: str | None = None) -> IssuedLink:
+    if not operator.is_active:
+        raise Unauthorized("this operator is deactivated")
+    token = random_token()
+    session.add(
+        MagicLinkToken(
+            operator_id=operator.id, token_hash=token_hash(token), expires_at=utcnow() + MAGIC_LINK_TTL, ip=ip
+        )
+    )
+    await session.flush()
+    return IssuedLink(operator, token)
+
+
+@dataclass(frozen=True)
+class NewSession:
+    operator: Operator
+    token: str  # goes into the session cookie; only its hash is stored
+
+
+async def consume_magic_link(
+    session: AsyncSession, token: str, ip: str | None = None, user_agent: str | None = None
+) -> NewSession:
+    """Trade a magic-link token for a session; a used, expired or unknown token is refused."""
+    now = utcnow()
+    operator_id = await repository.use_magic_link(session, token_hash(token), now)
+    operator = None if operator_id is None else await repository.by_id(session, operator_id)
+    if operator is None or not operator.is_active:
+        raise Unauthorized("this login link is invalid, expired or already used; ask for a new one")
+    cookie = random_token()
+    session.add(
+        OperatorSession(
+            operator_id=operator.id,
+            token_hash=token_hash(cookie),
+            expires_at=now + SESSION_TTL,
+            ip=ip,
+            user_agent=(user_agent or "")[:255] or None,
+        )
+    )
+    operator.last_login_at = now
+    await session.flush()
+    await record(
+        session, Actor.operator(operator.id, operator.email, ip), "operator.login", "operator", operator.id
+    )
+    return NewSession(operator, cookie)
+
+
+async def operator_for_session(session: AsyncSession, cookie: str) -> Operator:
+    now = utcnow()
+    live = await repository.live_session(session, token_hash(cookie), now)
+    operator = None if live is None else await repository.by_id(session, live.operator_id)
+    if live is None or operator is None or not operator.is_active:
+        raise Unauthorized("please log in again")
+    live.last_seen_at = now
+    return operator
+
+
+async def revoke_all_sessions(session: AsyncSession, operator: Operator, actor: Actor) -> int:
+    revoked = await repository.revoke_sessions(session, operator.id, utcnow())
+    await record(
+        session, actor, "operator.sessions_revoked", "operator", operator.id, after={"revoked": revoked}
+    )
+    return revoked
