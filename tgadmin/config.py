@@ -169,7 +169,7 @@ class Settings(BaseSettings):
                 if not val
             ]
             if missing:
-                raise ValueError(f"S3 storage is configured but {', '.join(missing)} is missing")
+                raise ValueError(f"{missing[0]}: is required when S3_BUCKET or S3_ENDPOINT is set")
         return self
 
     @property
@@ -198,11 +198,11 @@ class Settings(BaseSettings):
 
 def _format_validation_error(error: ValidationError) -> str:
     first = error.errors()[0]
-    loc = ".".join(str(part) for part in first["loc"]) or "settings"
+    loc = ".".join(str(part) for part in first["loc"])
     message = str(first["msg"]).removeprefix("Value error, ")
     if first["type"] in {"missing"}:
         message = "is required but not set"
-    return f"{loc.upper()}: {message}"
+    return f"{loc.upper()}: {message}" if loc else message
 
 
 def load_settings(**overrides: Any) -> Settings:

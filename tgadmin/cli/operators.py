@@ -2,16 +2,17 @@ from __future__ import annotations
 
 import typer
 
-from tgadmin.audit.service import Actor
 from tgadmin.cli.common import handle_errors, run, settings
-from tgadmin.db import create_engine, session_factory, session_scope
 from tgadmin.models.enums import OperatorRole
-from tgadmin.operator import service
 
 app = typer.Typer(no_args_is_help=True)
 
 
 async def _create(email: str, role: OperatorRole) -> tuple[str, str]:
+    from tgadmin.audit.service import Actor
+    from tgadmin.db import create_engine, session_factory, session_scope
+    from tgadmin.operator import service
+
     cfg = settings()
     engine = create_engine(cfg.database_url)
     try:
