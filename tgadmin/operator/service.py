@@ -113,3 +113,11 @@ async def revoke_all_sessions(session: AsyncSession, operator: Operator, actor: 
         session, actor, "operator.sessions_revoked", "operator", operator.id, after={"revoked": revoked}
     )
     return revoked
+
+
+async def end_session(session: AsyncSession, cookie: str) -> None:
+    """Log out: this session only."""
+    live = await repository.live_session(session, token_hash(cookie), utcnow())
+    if live is not None:
+        live.revoked_at = utcnow()
+        await session.flush()

@@ -7,14 +7,25 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from tgadmin import __version__
 from tgadmin.config import Settings, get_settings
-from tgadmin.errors import TgadminError
+from tgadmin.errors import TgadminError, Unauthorized
+from tgadmin.operator import pages as operator_pages
+from tgadmin.web import overview
 from tgadmin.web.deps import AppState
+from tgadmin.web.templating import templates
 
 log = logging.getLogger(__name__)
+
+_TITLES = {400: "That did not work", 403: "Not allowed", 404: "Not found", 409: "Conflict"}
+_MACHINE_PREFIXES = ("/api/", "/webhooks/", "/healthz")
+
+
+def _is_page(request: Request) -> bool:
+    """Dashboard pages get HTML errors (and a redirect to log in); the API and webhooks get JSON."""
+    return not request.url.path.startswith(_MACHINE_PREFIXES)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -39,9 +50,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.tgadmin = state
 
     @app.exception_handler(TgadminError)
-    async def _tgadmin_error(request: Request, error: TgadminError) -> JSONResponse:
+    async def _tgadmin_error(request: Request, error: TgadminError) -> Response:
         if error.status_code >= 500:
             log.error("%s %s failed: %s", request.method, request.url.path, error.message)
+        if _is_page(request):
+            if isinstance(error, Unauthorized):
+                return RedirectResponse("/login", status_code=303)
+            return templates.TemplateResponse(
+                request,
+                "error.html",
+                {
+                    "operator": None,
+                    "status": error.status_code,
+                    "title": _TITLES.get(error.status_code, "Error"),
+                    "message": error.message,
+                },
+                status_code=error.status_code,
+            )
         return JSONResponse(
             {
                 "error": error.code,
@@ -50,6 +75,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             },
             status_code=error.status_code,
         )
+
+    app.include_router(operator_pages.router)
+    app.include_router(overview.router)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

@@ -1,0 +1,110 @@
+"""Login, magic-link and logout pages (thin: the rules live in operator/service.py)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from tgadmin.errors import TgadminError, Unauthorized
+from tgadmin.mail import send_login_link
+from tgadmin.operator import repository, service
+from tgadmin.web.deps import SessionDep, StateDep
+from tgadmin.web.security import (
+    SESSION_COOKIE,
+    CurrentOperator,
+    check_csrf,
+    check_login_csrf,
+    login_csrf_token,
+    remember_login_csrf,
+    set_session_cookie,
+)
+from tgadmin.web.templating import templates
+
+router = APIRouter(include_in_schema=False)
+
+
+def _render(request: Request, name: str, status_code: int = 200, **context: object) -> HTMLResponse:
+    """Pages before login carry a double-submit CSRF token (cookie + hidden field)."""
+    token = login_csrf_token(request)
+    response = templates.TemplateResponse(
+        request, name, {"operator": None, "csrf": token, **context}, status_code=status_code
+    )
+    remember_login_csrf(request, response, token)
+    return response
+
+
+@router.get("/login")
+async def login_page(request: Request) -> HTMLResponse:
+    return _render(request, "login.html")
+
+
+@router.post("/login")
+async def login_submit(
+    request: Request,
+    session: SessionDep,
+    state: StateDep,
+    email: Annotated[str, Form()],
+    csrf: Annotated[str, Form()] = "",
+) -> HTMLResponse:
+    check_login_csrf(request, csrf)
+    try:
+        address = service.normalize_email(email)
+    except TgadminError as error:
+        return _render(request, "login.html", status_code=400, error=error.message)
+    operator = await repository.by_email(session, address)
+    # Same answer whether or not the address is an operator's: no account enumeration.
+    if operator is not None and operator.is_active:
+        link = await service.issue_magic_link(
+            session, operator, ip=request.client.host if request.client else None
+        )
+        await send_login_link(
+            state.settings, address, f"{state.settings.public_url}/auth/magic?token={link.token}"
+        )
+    return _render(request, "login.html", sent=True, email=address)
+
+
+@router.get("/auth/magic")
+async def magic_page(request: Request, token: str = "") -> HTMLResponse:
+    if not token:
+        return _render(request, "magic.html", status_code=400, error="This login link is incomplete.")
+    return _render(request, "magic.html", token=token)
+
+
+@router.post("/auth/magic")
+async def magic_submit(
+    request: Request,
+    session: SessionDep,
+    token: Annotated[str, Form()],
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    check_login_csrf(request, csrf)
+    try:
+        login = await service.consume_magic_link(
+            session,
+            token,
+            ip=request.client.host if request.client else None,
+            user_agent=request.headers.get("user-agent"),
+        )
+    except Unauthorized as error:
+        return _render(request, "magic.html", status_code=401, error=error.message)
+    response = RedirectResponse("/", status_code=303)
+    set_session_cookie(request, response, login.token)
+    return response
+
+
+@router.post("/logout")
+async def logout(
+    request: Request,
+    session: SessionDep,
+    state: StateDep,
+    operator: CurrentOperator,
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    token: str = request.state.session_token
+    check_csrf(state.settings, token, csrf)
+    await service.end_session(session, token)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response

@@ -1,0 +1,100 @@
+"""Dashboard sessions, role checks and CSRF protection for every form.
+
+- Session: an opaque random token in an HttpOnly, SameSite=Lax cookie; only its hash is stored
+  (`OperatorSession`), so sessions are revocable.
+- CSRF: logged-in forms carry HMAC(SESSION_SECRET, session token); the login form, before any
+  session exists, uses a double-submit cookie. Both are compared in constant time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+from fastapi import Depends, Request, Response
+
+from tgadmin.config import Settings
+from tgadmin.crypto import random_token
+from tgadmin.errors import Forbidden, Unauthorized
+from tgadmin.models import Operator
+from tgadmin.models.enums import OperatorRole
+from tgadmin.operator import service
+from tgadmin.web.deps import SessionDep, StateDep
+
+SESSION_COOKIE = "tgadmin_session"
+LOGIN_CSRF_COOKIE = "tgadmin_login_csrf"
+ROLE_RANK = {OperatorRole.VIEWER: 0, OperatorRole.OPERATOR: 1, OperatorRole.ADMIN: 2}
+
+
+def _secret(settings: Settings) -> bytes:
+    secret = settings.session_secret
+    if secret is None:
+        raise Unauthorized("SESSION_SECRET is not set; the dashboard cannot keep sessions")
+    return secret.get_secret_value().encode()
+
+
+def csrf_for_session(settings: Settings, session_token: str) -> str:
+    return hmac.new(_secret(settings), b"csrf:" + session_token.encode(), hashlib.sha256).hexdigest()
+
+
+def check_csrf(settings: Settings, session_token: str, submitted: str | None) -> None:
+    if not submitted or not hmac.compare_digest(csrf_for_session(settings, session_token), submitted):
+        raise Forbidden("the form expired or did not come from this dashboard; reload the page and try again")
+
+
+def login_csrf_token(request: Request) -> str:
+    return request.cookies.get(LOGIN_CSRF_COOKIE) or random_token(16)
+
+
+def remember_login_csrf(request: Request, response: Response, token: str) -> None:
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=request.url.scheme == "https"
+    )
+
+
+def check_login_csrf(request: Request, submitted: str | None) -> None:
+    cookie = request.cookies.get(LOGIN_CSRF_COOKIE)
+    if not cookie or not submitted or not hmac.compare_digest(cookie, submitted):
+        raise Forbidden("the login form expired; reload the page and try again")
+
+
+def set_session_cookie(request: Request, response: Response, token: str) -> None:
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="lax",
+        max_age=int(service.SESSION_TTL.total_seconds()),
+        secure=request.url.scheme == "https",
+    )
+
+
+async def current_operator(request: Request, session: SessionDep, state: StateDep) -> Operator:
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        raise Unauthorized("please log in")
+    operator = await service.operator_for_session(session, token)
+    request.state.session_token = token
+    request.state.csrf = csrf_for_session(state.settings, token)
+    return operator
+
+
+CurrentOperator = Annotated[Operator, Depends(current_operator)]
+
+
+def require_role(minimum: OperatorRole) -> Callable[[Operator], Awaitable[Operator]]:
+    """Dependency: the operator must have at least `minimum` (viewer < operator < admin)."""
+
+    async def dependency(operator: CurrentOperator) -> Operator:
+        if ROLE_RANK[operator.role] < ROLE_RANK[minimum]:
+            raise Forbidden(f"this needs the {minimum.value} role; you are {operator.role.value}")
+        return operator
+
+    return dependency
+
+
+ViewerDep = Annotated[Operator, Depends(require_role(OperatorRole.VIEWER))]
+OperatorDep = Annotated[Operator, Depends(require_role(OperatorRole.OPERATOR))]
+AdminDep = Annotated[Operator, Depends(require_role(OperatorRole.ADMIN))]
