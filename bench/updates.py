@@ -1,0 +1,181 @@
+"""Updates throughput of the bot's Dispatcher (its middlewares: DB session per update, buyer upsert,
+error guard; the domain routers) against a bare aiogram Dispatcher with a no-op handler, same run.
+
+    python bench/updates.py [--updates N] [--concurrency C]
+
+The updates are what a busy storefront bot receives: private messages from many buyers (each one
+upserts its TelegramUser) and, one in ten, the bot being added to or promoted in a group (a Group
+upsert). Both dispatchers get the same updates through `feed_update`, the call the webhook endpoint
+and the polling loop both make; no Bot API call is made, so the figure is our own cost.
+Last line: {"bench", "updates", "throughput_ratio", "p50_ms", "p99_ms", ...}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import Bot, Dispatcher, Router
+from aiogram.types import Update
+from harness import database, report, say
+
+from tgadmin.bot.dispatcher import build_dispatcher
+from tgadmin.db import create_engine, session_factory
+from tgadmin.models import Bot as BotRecord
+
+BOT_TELEGRAM_ID = 990001
+TOKEN = f"{BOT_TELEGRAM_ID}:AAbenchmarkTokenThatIsNeverSentAnywhere00"
+
+
+def private_message(update_id: int, user_id: int) -> dict[str, Any]:
+    user = {"id": user_id, "is_bot": False, "first_name": f"Buyer {user_id}", "language_code": "pt-br"}
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id,
+            "date": 1_760_000_000,
+            "chat": {"id": user_id, "type": "private", "first_name": user["first_name"]},
+            "from": user,
+            "text": "oi",
+        },
+    }
+
+
+def bot_added(update_id: int, chat_id: int, status: str) -> dict[str, Any]:
+    admin = {"id": 7, "is_bot": False, "first_name": "Owner"}
+    me = {"id": BOT_TELEGRAM_ID, "is_bot": True, "first_name": "Bench", "username": "bench_bot"}
+    rights = {
+        "can_be_edited": False,
+        "is_anonymous": False,
+        "can_manage_chat": True,
+        "can_delete_messages": True,
+        "can_manage_video_chats": False,
+        "can_restrict_members": True,
+        "can_promote_members": False,
+        "can_change_info": False,
+        "can_invite_users": True,
+        "can_post_stories": False,
+        "can_edit_stories": False,
+        "can_delete_stories": False,
+        "can_send_welcome_messages": False,
+    }
+    new = {"status": status, "user": me, **(rights if status == "administrator" else {})}
+    return {
+        "update_id": update_id,
+        "my_chat_member": {
+            "chat": {"id": chat_id, "type": "supergroup", "title": f"Group {chat_id}"},
+            "from": admin,
+            "date": 1_760_000_000,
+            "old_chat_member": {"status": "left", "user": me},
+            "new_chat_member": new,
+        },
+    }
+
+
+def make_updates(count: int, bot: Bot) -> list[Update]:
+    raw = []
+    for n in range(count):
+        if n % 10 == 9:
+            status = "administrator" if n % 20 == 19 else "member"
+            raw.append(bot_added(n + 1, -1_000_000_000_000 - (n % 500), status))
+        else:
+            raw.append(private_message(n + 1, 10_000 + (n % 2_000)))
+    return [Update.model_validate(item, context={"bot": bot}) for item in raw]
+
+
+async def drive(
+    feed: Callable[[Update], Awaitable[Any]], updates: list[Update], concurrency: int
+) -> tuple[float, list[float]]:
+    """Feed every update with `concurrency` in flight; returns (seconds, per-update latencies in ms)."""
+    queue: asyncio.Queue[Update] = asyncio.Queue()
+    for update in updates:
+        queue.put_nowait(update)
+    latencies: list[float] = []
+
+    async def lane() -> None:
+        while not queue.empty():
+            update = queue.get_nowait()
+            started = time.perf_counter()
+            await feed(update)
+            latencies.append((time.perf_counter() - started) * 1000)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(lane() for _ in range(concurrency)))
+    return time.perf_counter() - started, latencies
+
+
+def noop_dispatcher() -> Dispatcher:
+    dispatcher = Dispatcher()
+    router = Router()
+
+    @router.message()
+    async def _message(_: Any) -> None:
+        return None
+
+    @router.my_chat_member()
+    async def _member(_: Any) -> None:
+        return None
+
+    dispatcher.include_router(router)
+    return dispatcher
+
+
+async def measure(db_url: str, count: int, concurrency: int) -> dict[str, Any]:
+    engine = create_engine(db_url, pool_size=concurrency, max_overflow=0)
+    sessions = session_factory(engine)
+    async with sessions() as session:
+        session.add(
+            BotRecord(telegram_id=BOT_TELEGRAM_ID, username="bench_bot", token=TOKEN, webhook_secret="s")
+        )
+        await session.commit()
+    bot = Bot(TOKEN)
+    ours = build_dispatcher(sessions).dispatcher
+    bare = noop_dispatcher()
+    updates = make_updates(count, bot)
+    warmup = make_updates(200, bot)
+    try:
+        await drive(lambda u: bare.feed_update(bot, u), warmup, concurrency)
+        await drive(lambda u: ours.feed_update(bot, u), warmup, concurrency)
+        say(f"no-op aiogram handler: {count} updates, {concurrency} in flight")
+        bare_seconds, bare_lat = await drive(lambda u: bare.feed_update(bot, u), updates, concurrency)
+        say(f"  {count / bare_seconds:,.0f} updates/s")
+        say("our dispatcher (session per update, buyer and group upserts, commit)")
+        our_seconds, our_lat = await drive(lambda u: ours.feed_update(bot, u), updates, concurrency)
+        say(f"  {count / our_seconds:,.0f} updates/s")
+    finally:
+        await bot.session.close()
+        await engine.dispose()
+    cuts = statistics.quantiles(our_lat, n=100)
+    return {
+        "bench": "updates",
+        "updates": count,
+        "throughput_ratio": round(bare_seconds / our_seconds, 4),
+        "p50_ms": round(cuts[49], 2),
+        "p99_ms": round(cuts[98], 2),
+        "updates_per_s": round(count / our_seconds, 1),
+        "noop_updates_per_s": round(count / bare_seconds, 1),
+        "noop_p50_ms": round(statistics.median(bare_lat), 3),
+        "concurrency": concurrency,
+        "database": db_url.split("+", 1)[0],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--updates", type=int, default=10_000)
+    parser.add_argument("--concurrency", type=int, default=16)
+    args = parser.parse_args()
+    # Bot tokens are stored encrypted; a throwaway key when the environment has none.
+    os.environ.setdefault("DATA_ENCRYPTION_KEY", "8kbJ0JdPX8Qm1TnQd0a3H0p9HqkK3X2ZcJ6mM8Yj3gU=")
+    with database() as db_url:
+        figures = asyncio.run(measure(db_url, args.updates, args.concurrency))
+    report(**figures)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,205 @@
+"""Update middlewares: errors become a short pt-BR reply, one DB session per update, buyers upserted.
+
+Order (outermost first): aiogram's own context middlewares, then `InFlightMiddleware`,
+`ErrorReplyMiddleware`, `SessionMiddleware`, `TelegramUserMiddleware`. The error middleware sits
+outside the session so that a failed commit is also answered and logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import time
+import traceback
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware, Bot
+from aiogram.enums import ChatMemberStatus, ChatType
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import Chat, TelegramObject, Update, User
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from tgadmin.bot.users import SeenUser, touch_user
+from tgadmin.errors import TgadminError
+from tgadmin.logs import redact
+from tgadmin.models import Bot as BotRecord
+
+log = logging.getLogger(__name__)
+
+# Seconds within which `last_seen_at` is kept exact (see TelegramUserMiddleware).
+SEEN_PRECISION = 60.0
+
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+SORRY = {
+    "pt": "Desculpe, algo deu errado do nosso lado. Tente novamente em alguns instantes.",
+    "en": "Sorry, something went wrong on our side. Please try again in a moment.",
+}
+
+
+def sorry_text(language_code: str | None) -> str:
+    """pt-BR by default; English for users whose Telegram speaks English."""
+    return SORRY["en"] if (language_code or "").lower().startswith("en") else SORRY["pt"]
+
+
+class ErrorReplyMiddleware(BaseMiddleware):
+    """A failing handler never reaches the buyer as a stack trace: log it (secrets masked), apologise."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        try:
+            return await handler(event, data)
+        except Exception as error:
+            update_id = event.update_id if isinstance(event, Update) else None
+            if isinstance(error, TgadminError) and error.status_code < 500:
+                log.warning("update %s refused: %s", update_id, redact(error.message))
+            else:
+                trace = "".join(traceback.format_exception(error))
+                log.error("update %s failed: %s", update_id, redact(trace))
+            await _apologise(event, data)
+            return None
+
+
+async def _apologise(event: TelegramObject, data: dict[str, Any]) -> None:
+    """Answer where the buyer is looking: the callback spinner, or their private chat; never in groups."""
+    bot: Bot = data["bot"]
+    user: User | None = data.get("event_from_user")
+    chat: Chat | None = data.get("event_chat")
+    text = sorry_text(user.language_code if user else None)
+    try:
+        if isinstance(event, Update) and event.callback_query is not None:
+            await bot.answer_callback_query(event.callback_query.id, text=text, show_alert=True)
+        elif chat is not None and chat.type == ChatType.PRIVATE:
+            await bot.send_message(chat.id, text)
+    except (TelegramAPIError, OSError, TimeoutError) as error:
+        log.warning("could not send the apology: %s", redact(str(error)))
+
+
+class InFlightMiddleware(BaseMiddleware):
+    """Counts updates being handled, so shutdown can wait for them instead of cutting them off."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        self.count += 1
+        self._idle.clear()
+        try:
+            return await handler(event, data)
+        finally:
+            self.count -= 1
+            if self.count == 0:
+                self._idle.set()
+
+    async def drained(self, within: float) -> bool:
+        try:
+            async with asyncio.timeout(within):
+                await self._idle.wait()
+        except TimeoutError:
+            return False
+        return True
+
+
+class BotDirectory:
+    """Telegram bot id (the token's prefix) → our Bot row id; everything Telegram-side is keyed by it."""
+
+    def __init__(self) -> None:
+        self._ids: dict[int, int] = {}
+
+    def remember(self, telegram_id: int, db_id: int) -> None:
+        self._ids[telegram_id] = db_id
+
+    async def db_id(self, session: AsyncSession, telegram_id: int) -> int:
+        known = self._ids.get(telegram_id)
+        if known is None:
+            found = await session.scalar(select(BotRecord.id).where(BotRecord.telegram_id == telegram_id))
+            if found is None:
+                raise TgadminError(f"bot {telegram_id} has no record: register it first")
+            known = self._ids[telegram_id] = int(found)
+        return known
+
+
+class SessionMiddleware(BaseMiddleware):
+    """One unit of work per update, owned here: committed when the handlers return, else rolled back.
+
+    Handlers append to `data["after_commit"]` what must wait until their data is visible (enqueueing
+    a job, caching); it runs only once the commit succeeded.
+    """
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], bots: BotDirectory) -> None:
+        self.sessions = sessions
+        self.bots = bots
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        after_commit: list[Callable[[], Any]] = []
+        async with self.sessions() as session:
+            try:
+                data["session"] = session
+                data["after_commit"] = after_commit
+                data["bot_db_id"] = await self.bots.db_id(session, data["bot"].id)
+                result = await handler(event, data)
+                await session.commit()
+            except BaseException:
+                await session.rollback()
+                raise
+        for callback in after_commit:
+            outcome = callback()
+            if inspect.isawaitable(outcome):
+                await outcome
+        return result
+
+
+class TelegramUserMiddleware(BaseMiddleware):
+    """Every private update refreshes its sender: names, language, last seen, blocked-the-bot flag.
+
+    A buyer tapping through the catalogue sends several updates a minute; when nothing but the time
+    changed since a write less than `SEEN_PRECISION` seconds ago, the write is skipped, so
+    `last_seen_at` is exact to that precision and a busy chat costs no database round trip.
+    """
+
+    def __init__(self, max_remembered: int = 50_000) -> None:
+        self._recent: dict[int, tuple[SeenUser, int, float]] = {}
+        self._max = max_remembered
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        seen = seen_user(event, data)
+        if seen is not None:
+            data["telegram_user_id"] = await self._touch(seen, data)
+        return await handler(event, data)
+
+    async def _touch(self, seen: SeenUser, data: dict[str, Any]) -> int:
+        now = time.monotonic()
+        recent = self._recent.get(seen.telegram_id)
+        if recent is not None and recent[0] == seen and now - recent[2] < SEEN_PRECISION:
+            return recent[1]
+        user_id = await touch_user(data["session"], seen)
+        data["after_commit"].append(lambda: self._remember(seen, user_id, now))
+        return user_id
+
+    def _remember(self, seen: SeenUser, user_id: int, at: float) -> None:
+        if len(self._recent) >= self._max:
+            self._recent.clear()
+        self._recent[seen.telegram_id] = (seen, user_id, at)
+
+
+def seen_user(event: TelegramObject, data: dict[str, Any]) -> SeenUser | None:
+    user: User | None = data.get("event_from_user")
+    chat: Chat | None = data.get("event_chat")
+    if user is None or user.is_bot or (chat is not None and chat.type != ChatType.PRIVATE):
+        return None
+    blocked: bool | None = None if chat is None else False
+    if isinstance(event, Update) and event.my_chat_member is not None:
+        # In a private chat, the bot's own membership is the user blocking or restarting it.
+        blocked = event.my_chat_member.new_chat_member.status == ChatMemberStatus.KICKED
+    return SeenUser(
+        telegram_id=user.id,
+        first_name=user.first_name,
+        last_name=user.last_name,
+        username=user.username,
+        language_code=user.language_code,
+        blocked_bot=blocked,
+    )
