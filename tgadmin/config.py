@@ -92,10 +92,16 @@ class Settings(BaseSettings):
     pix_cert_file: Path | None = None
     pix_key_file: Path | None = None
     pix_webhook_secret: SecretStr | None = None
+    # OAuth2 token endpoint; PSPs differ, default `{PIX_API_URL}/oauth/token`.
+    pix_token_url: str | None = None
+    # CA bundle for PSPs whose server certificate is not signed by a public CA.
+    pix_ca_file: Path | None = None
     # Mercado Pago
     mercadopago_access_token: SecretStr | None = None
     mercadopago_webhook_secret: SecretStr | None = None
     mercadopago_api_url: str = "https://api.mercadopago.com"
+    # Mercado Pago requires a payer e-mail; Telegram buyers have none, so the shop's is used.
+    mercadopago_payer_email: str | None = None
 
     worker_concurrency: PositiveInt = 10
     subscription_batch_size: PositiveInt = 50
@@ -125,7 +131,7 @@ class Settings(BaseSettings):
             raise ValueError("must look like redis://host:port/db")
         return value
 
-    @field_validator("public_url", "telegram_api_base_url", "s3_endpoint", "pix_api_url")
+    @field_validator("public_url", "telegram_api_base_url", "s3_endpoint", "pix_api_url", "pix_token_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value in (None, ""):

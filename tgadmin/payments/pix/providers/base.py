@@ -3,7 +3,22 @@
 The payment service (`tgadmin/payment/service.py`) speaks only this interface; each PSP lives in
 its own file beside this one: `sandbox.py` (API Pix pointed at the Telegram sandbox, no mTLS),
 `static.py` (static code, an operator confirms), `apipix.py` (Banco Central's API Pix),
-`mercadopago.py`.
+`mercadopago.py`. `get_provider(settings)` in `__init__.py` picks one from `PIX_PROVIDER`.
+
+Contract notes for the service:
+- `Charge.txid` is the id to pass back to `get_charge`/`cancel_charge`: our `ChargeRequest.txid`
+  for API Pix and the sandbox, Mercado Pago's payment id for `mercadopago`. Store it as the
+  transaction's provider txid.
+- `create_charge` is safe to retry with the same `ChargeRequest.txid` (API Pix: an existing cob with
+  that txid is read back; Mercado Pago: the txid is the idempotency key).
+- `refund` is safe to retry with the same `refund_id` (the PSP answers with the existing refund);
+  calling it again is also how to learn whether a refund still `EM_PROCESSAMENTO` got confirmed.
+- Errors: `BadRequest` (the PSP refused the request; its `detail` is in the message), `NotFound`
+  (no such charge), `ServiceUnavailable` (timeout, 5xx, refused credentials), `Forbidden` (forged
+  or unverifiable notification).
+- `static` has no PSP: `get_charge` always answers ACTIVE (an operator confirms payments),
+  `cancel_charge` answers CANCELLED without reaching anyone (a static code cannot be revoked), and
+  `refund`/`parse_notification` raise with an explanation.
 """
 
 from __future__ import annotations
@@ -13,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
+from uuid import uuid4
 
 
 class ChargeState(StrEnum):
@@ -31,6 +47,7 @@ class ChargeRequest:
     expires_in_seconds: int
     description: str  # shown to the payer (solicitacaoPagador)
     payer_name: str | None = None
+    payer_email: str | None = None  # Mercado Pago requires one (falls back to MERCADOPAGO_PAYER_EMAIL)
 
 
 @dataclass(frozen=True)
@@ -69,6 +86,11 @@ class Refund:
     raw: Mapping[str, Any] = field(default_factory=dict)
 
 
+def new_txid() -> str:
+    """A fresh txid valid for every provider: 32 lower-case hex characters (API Pix: 26-35 alphanumerics)."""
+    return uuid4().hex
+
+
 class PixProvider(Protocol):
     name: str
 
@@ -78,7 +100,11 @@ class PixProvider(Protocol):
 
     async def cancel_charge(self, txid: str) -> Charge: ...
 
-    async def refund(self, end_to_end_id: str, refund_id: str, amount_cents: int) -> Refund: ...
+    async def refund(
+        self, end_to_end_id: str, refund_id: str, amount_cents: int, *, txid: str | None = None
+    ) -> Refund:
+        """Refund (part of) a payment; `txid` (the `Charge.txid`) is needed by Mercado Pago only."""
+        ...
 
     def parse_notification(
         self, body: bytes, headers: Mapping[str, str], query: Mapping[str, str]
