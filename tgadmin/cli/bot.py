@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import typer
 
-from tgadmin.cli.common import handle_errors
-from tgadmin.errors import TgadminError
+from tgadmin.cli.common import handle_errors, settings
+from tgadmin.cli.common import run as run_async
 
 
 @handle_errors
@@ -14,4 +14,12 @@ def run(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
     port: int | None = typer.Option(None, help="Port (default: BOT_PORT, 3002)."),
 ) -> None:
-    raise TgadminError("the bot service is built by the workers issue (#4)")
+    from tgadmin.bot.run import poll, serve_webhook  # heavy imports only when the command runs
+    from tgadmin.logs import setup_logging
+
+    cfg = settings()
+    setup_logging(cfg.log_level, process="bot")
+    if polling:
+        run_async(poll(cfg))
+    else:
+        run_async(serve_webhook(cfg, host, port or cfg.bot_port))

@@ -1,0 +1,58 @@
+"""Run the bot process: the webhook server under uvicorn, or long polling; both stop gracefully."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+import uvicorn
+
+from tgadmin.bot.dispatcher import ALLOWED_UPDATES
+from tgadmin.bot.server import BotService, create_app
+from tgadmin.config import Settings
+from tgadmin.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+
+async def serve_webhook(settings: Settings, host: str, port: int) -> None:
+    """uvicorn handles SIGTERM/Ctrl-C; the app's shutdown waits for updates in flight."""
+    service = BotService(settings)
+    config = uvicorn.Config(create_app(service), host=host, port=port, log_config=None, access_log=False)
+    await uvicorn.Server(config).serve()
+
+
+async def poll(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    """deleteWebhook, then getUpdates for every active bot until SIGTERM/Ctrl-C (or `stop`)."""
+    service = BotService(settings)
+    stop = stop or _stop_on_signals()
+    try:
+        bots = await service.load_bots()
+        if not bots:
+            raise ConfigError("TELEGRAM_BOT_TOKEN: no active bot to poll for; set it or add a bot")
+        await service.delete_webhooks()
+        polling = asyncio.create_task(
+            service.dispatcher.start_polling(
+                *(live.client for live in bots),
+                allowed_updates=ALLOWED_UPDATES,
+                handle_signals=False,
+                close_bot_session=False,
+            )
+        )
+        waiter = asyncio.create_task(stop.wait())
+        await asyncio.wait({polling, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        if not polling.done():
+            await service.dispatcher.stop_polling()
+        waiter.cancel()
+        await polling
+    finally:
+        await service.close()
+
+
+def _stop_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    return stop

@@ -1,0 +1,200 @@
+"""The bot process: `POST /telegram/webhook/{bot_id}` (secret-token checked), or long polling.
+
+Every active Bot row gets an aiogram Bot; updates of all of them go through one Dispatcher.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from aiogram import Bot, Router
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import TelegramAPIError
+from aiogram.methods import TelegramMethod
+from aiogram.types import Update
+from fastapi import FastAPI, Header, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from tgadmin.bot.dispatcher import ALLOWED_UPDATES, build_dispatcher
+from tgadmin.config import Settings
+from tgadmin.db import create_engine, session_factory
+from tgadmin.logs import redact
+from tgadmin.models import Bot as BotRecord
+
+log = logging.getLogger(__name__)
+
+WEBHOOK_PATH = "/telegram/webhook/{bot_id}"
+AUTH_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+# Updates still being handled at shutdown get this long to finish.
+DRAIN_SECONDS = 25.0
+
+
+class LiveBot:
+    """An active Bot row with its aiogram client; the secret never leaves this object."""
+
+    def __init__(self, record: BotRecord, api_base_url: str) -> None:
+        self.db_id = record.id
+        self.telegram_id = record.telegram_id
+        self.username = record.username
+        self._secret = record.webhook_secret.encode()
+        session = AiohttpSession(api=TelegramAPIServer.from_base(api_base_url))
+        self.client = Bot(record.token, session=session)
+
+    def secret_matches(self, given: str | None) -> bool:
+        return given is not None and hmac.compare_digest(given.encode(), self._secret)
+
+    @property
+    def webhook_secret(self) -> str:
+        return self._secret.decode()
+
+
+class BotService:
+    """Engine, dispatcher and the live bots of one bot process."""
+
+    def __init__(
+        self, settings: Settings, *, engine: AsyncEngine | None = None, routers: list[Router] | None = None
+    ) -> None:
+        self.settings = settings
+        self._own_engine = engine is None
+        self.engine = engine or create_engine(settings.database_url)
+        self.sessions: async_sessionmaker[AsyncSession] = session_factory(self.engine)
+        self.wiring = build_dispatcher(self.sessions, routers=routers)
+        self.dispatcher = self.wiring.dispatcher
+        self.bots: dict[int, LiveBot] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._lock = asyncio.Lock()
+
+    async def load_bots(self) -> list[LiveBot]:
+        """Every active Bot row."""
+        async with self.sessions() as session:
+            records = (await session.scalars(select(BotRecord).where(BotRecord.is_active))).all()
+        for record in records:
+            self._add(record)
+        return list(self.bots.values())
+
+    def _add(self, record: BotRecord) -> LiveBot:
+        live = self.bots[record.id] = LiveBot(record, self.settings.telegram_api_base_url)
+        self.wiring.bots.remember(record.telegram_id, record.id)
+        return live
+
+    async def bot(self, bot_id: int) -> LiveBot | None:
+        """The live bot, or a bot activated since start-up; None when unknown or inactive."""
+        live = self.bots.get(bot_id)
+        if live is not None:
+            return live
+        async with self._lock:
+            if bot_id in self.bots:
+                return self.bots[bot_id]
+            async with self.sessions() as session:
+                record = await session.get(BotRecord, bot_id)
+            return self._add(record) if record is not None and record.is_active else None
+
+    def webhook_url(self, live: LiveBot) -> str:
+        return self.settings.public_url + WEBHOOK_PATH.format(bot_id=live.db_id)
+
+    async def set_webhooks(self) -> None:
+        for live in self.bots.values():
+            try:
+                await live.client.set_webhook(
+                    url=self.webhook_url(live),
+                    secret_token=live.webhook_secret,
+                    allowed_updates=ALLOWED_UPDATES,
+                )
+                log.info("webhook of @%s set to %s", live.username, self.webhook_url(live))
+            except (TelegramAPIError, OSError, TimeoutError) as error:
+                log.error("setWebhook for @%s failed: %s", live.username, redact(str(error)))
+
+    async def delete_webhooks(self) -> None:
+        for live in self.bots.values():
+            await live.client.delete_webhook(drop_pending_updates=False)
+
+    def dispatch(self, live: LiveBot, update: Update) -> None:
+        """Handle in the background so Telegram gets its 200 at once; shutdown waits for these."""
+        task = asyncio.create_task(self._handle(live, update))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _handle(self, live: LiveBot, update: Update) -> None:
+        try:
+            result = await self.dispatcher.feed_update(live.client, update)
+            if isinstance(result, TelegramMethod):
+                await live.client(result)
+        except Exception as error:
+            # The error middleware answers handler failures; this is only what happens outside it.
+            log.error("update %s of @%s failed: %s", update.update_id, live.username, redact(repr(error)))
+
+    async def close(self) -> None:
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=DRAIN_SECONDS)
+        await self.wiring.in_flight.drained(DRAIN_SECONDS)
+        for live in self.bots.values():
+            await live.client.session.close()
+        if self._own_engine:
+            await self.engine.dispose()
+
+
+def parse_update(body: bytes, bot: Bot) -> Update | None:
+    try:
+        data: Any = json.loads(body)
+        return Update.model_validate(data, context={"bot": bot})
+    except (ValueError, ValidationError):
+        return None
+
+
+def create_app(service: BotService) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await service.load_bots()
+        if not service.bots:
+            log.warning("no active bot: set TELEGRAM_BOT_TOKEN or add a bot on the Settings page")
+        await service.set_webhooks()
+        try:
+            yield
+        finally:
+            await service.close()
+
+    app = FastAPI(title="tgadmin bot", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+
+    @app.post(WEBHOOK_PATH)
+    async def webhook(
+        bot_id: int,
+        request: Request,
+        secret: Annotated[str | None, Header(alias=AUTH_HEADER)] = None,
+    ) -> Response:
+        live = await service.bot(bot_id)
+        if live is None:
+            return _error(404, "unknown bot")
+        if not live.secret_matches(secret):
+            client = request.client.host if request.client else "?"
+            reason = "missing" if secret is None else "wrong"
+            log.warning("webhook for bot %s refused: %s secret token (from %s)", bot_id, reason, client)
+            return _error(401, "bad secret token")
+        body = await request.body()
+        update = parse_update(body, live.client)
+        if update is None:
+            # Logged so it can be replayed; Telegram also keeps a refused update and retries it.
+            excerpt = redact(body[:500].decode(errors="replace"))
+            log.warning("webhook for bot %s: body is not a Telegram update, refused: %s", bot_id, excerpt)
+            return _error(400, "body is not a Telegram update")
+        service.dispatch(live, update)
+        return JSONResponse({"ok": True})
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, Any]:
+        return {"status": "ok", "bots": len(service.bots)}
+
+    return app
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"ok": False, "error": message}, status_code=status)
