@@ -12,8 +12,9 @@ import json
 import re
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl
 
-from starlette.datastructures import UploadFile
+from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
 
 from tgadmin.sandbox.errors import bad_request, required
@@ -85,26 +86,93 @@ class Args:
             raise bad_request(error) from None
 
 
+class _Multipart:
+    """Multipart bodies parsed in memory: uploads are small here, and a torn body leaves nothing open."""
+
+    def __init__(self, body: bytes, boundary: bytes) -> None:
+        self.parts: list[tuple[dict[bytes, bytes], bytes]] = []
+        self._headers: dict[bytes, bytes] = {}
+        self._field = b""
+        self._value = b""
+        self._data = bytearray()
+        self.complete = False
+        parser = MultipartParser(
+            boundary,
+            {
+                "on_part_begin": self._begin,
+                "on_part_data": self._part_data,
+                "on_part_end": self._end,
+                "on_header_field": self._header_field,
+                "on_header_value": self._header_value,
+                "on_header_end": self._header_end,
+                "on_end": self._finish,
+            },
+            max_size=MAX_UPLOAD_BYTES,
+        )
+        parser.write(body)
+        parser.finalize()
+
+    def _begin(self) -> None:
+        self._headers, self._data = {}, bytearray()
+
+    def _part_data(self, data: bytes, start: int, end: int) -> None:
+        self._data += data[start:end]
+
+    def _end(self) -> None:
+        self.parts.append((self._headers, bytes(self._data)))
+
+    def _header_field(self, data: bytes, start: int, end: int) -> None:
+        self._field += data[start:end]
+
+    def _header_value(self, data: bytes, start: int, end: int) -> None:
+        self._value += data[start:end]
+
+    def _header_end(self) -> None:
+        self._headers[self._field.lower()] = self._value
+        self._field, self._value = b"", b""
+
+    def _finish(self) -> None:
+        self.complete = True
+
+
+def _read_multipart(
+    body: bytes, content_type: str, values: dict[str, str], uploads: dict[str, Upload]
+) -> None:
+    _, options = parse_options_header(content_type)
+    boundary = options.get(b"boundary")
+    if not boundary:
+        raise bad_request("can't parse request body")
+    form = _Multipart(body, boundary)
+    if not form.complete:
+        raise bad_request("can't parse request body")
+    for headers, data in form.parts:
+        _, disposition = parse_options_header(headers.get(b"content-disposition", b""))
+        name = disposition.get(b"name", b"").decode("utf-8", "replace")
+        if b"filename" in disposition:
+            filename = disposition[b"filename"].decode("utf-8", "replace")
+            content = headers.get(b"content-type")
+            uploads[name] = Upload(filename, content.decode("latin-1") if content else None, data)
+        else:
+            values[name] = data.decode("utf-8", "replace")
+
+
 async def read_args(request: Request) -> Args:
     values: dict[str, str] = dict(request.query_params)
     uploads: dict[str, Upload] = {}
     content_type = request.headers.get("content-type", "")
+    body = await request.body()
     if content_type.startswith("application/json"):
         try:
-            body = json.loads(await request.body() or b"{}")
+            parsed = json.loads(body or b"{}")
         except ValueError:
-            body = {}
-        if isinstance(body, dict):
-            for key, value in body.items():
+            parsed = {}
+        if isinstance(parsed, dict):
+            for key, value in parsed.items():
                 text = _as_text(value)
                 if text is not None:
                     values[str(key)] = text
-    elif content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
-        form = await request.form(max_part_size=MAX_UPLOAD_BYTES)
-        for key, item in form.multi_items():
-            if isinstance(item, UploadFile):
-                uploads[key] = Upload(item.filename, item.content_type, await item.read())
-            else:
-                values[key] = item
-        await form.close()
+    elif content_type.startswith("multipart/form-data"):
+        _read_multipart(body, content_type, values, uploads)
+    elif content_type.startswith("application/x-www-form-urlencoded"):
+        values.update(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
     return Args(values, uploads)

@@ -136,10 +136,12 @@ async def bot_api(token: str, method_name: str, request: Request) -> JSONRespons
     services: Services = request.app.state.sandbox
     try:
         args = await read_args(request)
-    except Exception:
+    except (TelegramError, ValueError) as error:
         # A body that is not the multipart/form it claims to be: Telegram answers 400, never 500.
-        error = errors.bad_request("can't parse request body")
-        return JSONResponse(error.body(), status_code=error.code)
+        refusal = (
+            error if isinstance(error, TelegramError) else errors.bad_request("can't parse request body")
+        )
+        return JSONResponse(refusal.body(), status_code=refusal.code)
     status, body = await execute(services, token, method_name, args)
     return JSONResponse(body, status_code=status)
 

@@ -76,8 +76,8 @@ def _restrictable(call: Call, chat: Chat, user_id: int) -> None:
 
 @method("banChatMember")
 def ban_chat_member(call: Call) -> bool:
-    chat = resolve_chat(call, write=True)
     user_id = _user_id(call)
+    chat = resolve_chat(call, write=True)
     _restrictable(call, chat, user_id)
     until = call.args.integer("until_date")
     now = call.world.now()
@@ -99,8 +99,8 @@ def kick_chat_member(call: Call) -> bool:
 
 @method("unbanChatMember")
 def unban_chat_member(call: Call) -> bool:
-    chat = resolve_chat(call, write=True)
     user_id = _user_id(call)
+    chat = resolve_chat(call, write=True)
     if chat.type not in (ChatType.SUPERGROUP, ChatType.CHANNEL):
         raise bad_request(errors.ONLY_SUPERGROUPS_AND_CHANNELS)
     lift_expired_ban(call.world, chat, user_id)
