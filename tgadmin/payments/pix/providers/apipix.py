@@ -31,6 +31,7 @@ from tgadmin.errors import BadRequest, Conflict, Forbidden, ServiceUnavailable
 from tgadmin.payments.pix.brcode import build_brcode, format_amount, normalize_key
 from tgadmin.payments.pix.providers.base import Charge, ChargeRequest, ChargeState, Notification, Refund
 from tgadmin.payments.pix.providers.http import (
+    TIMEOUT_SECONDS,
     LoopClient,
     cents,
     json_object,
@@ -76,6 +77,7 @@ class ApiPixProvider:
         ca_file: Path | None = None,
         webhook_secret: str | None = None,
         name: str | None = None,
+        timeout: float = TIMEOUT_SECONDS,
     ) -> None:
         if name:
             self.name = name
@@ -87,7 +89,7 @@ class ApiPixProvider:
         self._credentials = (client_id, client_secret)
         self._webhook_secret = webhook_secret
         verify = ssl_context(cert_file, key_file, ca_file) if base_url.startswith("https") else True
-        self._http = LoopClient(self.base_url, verify)
+        self._http = LoopClient(self.base_url, verify, timeout)
         self._token: tuple[str, float] | None = None
 
     # --- transport ----------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import httpx
 
 from tgadmin.errors import BadRequest, ConfigError, NotFound, ServiceUnavailable
 
-TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+TIMEOUT_SECONDS = 10.0
 
 
 def ssl_context(
@@ -33,9 +33,12 @@ def ssl_context(
 class LoopClient:
     """An httpx client per running event loop: a client must not outlive the loop it was made in."""
 
-    def __init__(self, base_url: str, verify: ssl.SSLContext | bool = True) -> None:
+    def __init__(
+        self, base_url: str, verify: ssl.SSLContext | bool = True, timeout: float = TIMEOUT_SECONDS
+    ) -> None:
         self.base_url = base_url
         self.verify = verify
+        self.timeout = httpx.Timeout(timeout, connect=min(timeout, 5.0))
         self._clients: dict[asyncio.AbstractEventLoop, httpx.AsyncClient] = {}
 
     def get(self) -> httpx.AsyncClient:
@@ -45,7 +48,7 @@ class LoopClient:
         client = self._clients.get(loop)
         if client is None:
             client = httpx.AsyncClient(
-                base_url=self.base_url, verify=self.verify, timeout=TIMEOUT, trust_env=False
+                base_url=self.base_url, verify=self.verify, timeout=self.timeout, trust_env=False
             )
             self._clients[loop] = client
         return client

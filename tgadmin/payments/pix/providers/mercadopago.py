@@ -23,6 +23,7 @@ from tgadmin.clock import utcnow
 from tgadmin.errors import BadRequest, Forbidden
 from tgadmin.payments.pix.providers.base import Charge, ChargeRequest, ChargeState, Notification, Refund
 from tgadmin.payments.pix.providers.http import (
+    TIMEOUT_SECONDS,
     LoopClient,
     cents,
     json_object,
@@ -69,12 +70,13 @@ class MercadoPagoProvider:
         api_url: str = "https://api.mercadopago.com",
         payer_email: str | None = None,
         notification_url: str | None = None,
+        timeout: float = TIMEOUT_SECONDS,
     ) -> None:
         self._token = access_token
         self._webhook_secret = webhook_secret
         self.payer_email = payer_email
         self.notification_url = notification_url
-        self._http = LoopClient(api_url.rstrip("/"))
+        self._http = LoopClient(api_url.rstrip("/"), timeout=timeout)
 
     async def _json(
         self,
