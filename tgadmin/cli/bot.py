@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import logging
+import signal
+from types import FrameType
+
 import typer
 
 from tgadmin.cli.common import handle_errors, settings
@@ -19,7 +23,15 @@ def run(
 
     cfg = settings()
     setup_logging(cfg.log_level, process="bot")
+    # aiogram logs every update at INFO; failures reach our own log anyway.
+    logging.getLogger("aiogram.event").setLevel(logging.WARNING)
     if polling:
         run_async(poll(cfg))
     else:
+        # uvicorn shuts down gracefully on SIGTERM and then re-raises it; a finished shutdown is a success.
+        signal.signal(signal.SIGTERM, _stopped)
         run_async(serve_webhook(cfg, host, port or cfg.bot_port))
+
+
+def _stopped(_sig: int, _frame: FrameType | None) -> None:
+    raise SystemExit(0)
