@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tgadmin.config import PixProviderName, Settings
 from tgadmin.errors import BadRequest, ConfigError
+from tgadmin.payments.pix.brcode import normalize_key
 from tgadmin.payments.pix.providers.apipix import ApiPixProvider
 from tgadmin.payments.pix.providers.base import PixProvider
 from tgadmin.payments.pix.providers.mercadopago import MercadoPagoProvider
@@ -20,6 +21,7 @@ def _apipix(settings: Settings) -> ApiPixProvider:
     settings.require("pix_api_url", "pix_client_id", "pix_client_secret", "pix_key")
     if settings.pix_cert_file is not None and settings.pix_key_file is None:
         raise ConfigError("PIX_KEY_FILE: is required when PIX_CERT_FILE is set")
+    _check_key(settings.pix_key)
     return ApiPixProvider(
         base_url=str(settings.pix_api_url),
         client_id=str(settings.pix_client_id),
@@ -60,10 +62,20 @@ def _static(settings: Settings) -> StaticPixProvider:
         raise ConfigError(f"PIX_KEY/PIX_MERCHANT_NAME/PIX_MERCHANT_CITY: {error.message}") from None
 
 
+def _check_key(key: str | None) -> None:
+    if key is None:
+        return
+    try:
+        normalize_key(key)
+    except BadRequest as error:
+        raise ConfigError(f"PIX_KEY: {error.message}") from None
+
+
 def get_provider(settings: Settings) -> PixProvider:
     """The provider `PIX_PROVIDER` names, configured from settings; a missing setting is a ConfigError."""
     match settings.pix_provider:
         case PixProviderName.SANDBOX:
+            _check_key(settings.pix_key)
             return sandbox_provider(settings)
         case PixProviderName.STATIC:
             return _static(settings)
