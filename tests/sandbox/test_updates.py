@@ -139,3 +139,30 @@ async def test_webhook_settings_are_checked(sandbox: Sandbox) -> None:
     await shop.bot.set_webhook("http://127.0.0.1:9/hook")
     assert await shop.bot.delete_webhook(drop_pending_updates=True) is True
     assert (await shop.bot.get_webhook_info()).url == ""
+
+
+async def test_a_method_in_the_webhook_answer_is_executed(sandbox: Sandbox) -> None:
+    await sandbox.configure(enforce_limits=False)
+    shop = await sandbox.create_bot()
+    user = await sandbox.create_user("Ana")
+
+    async def answer(request: web.Request) -> web.Response:
+        update = await request.json()
+        chat_id = update["message"]["chat"]["id"]
+        return web.json_response({"method": "sendMessage", "chat_id": chat_id, "text": "eco"})
+
+    app = web.Application()
+    app.router.add_post("/hook", answer)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        await shop.bot.set_webhook(f"http://127.0.0.1:{port}/hook")
+        await sandbox.user_says(user, "oi")
+        deadline = time.monotonic() + 5
+        while [m["text"] for m in await sandbox.messages(user)] != ["oi", "eco"]:
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.05)
+    finally:
+        await runner.cleanup()
