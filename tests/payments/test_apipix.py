@@ -98,13 +98,13 @@ class FakeApiPix:
             self.cobs[parts[1]] = cob
             return JSONResponse(cob, status_code=201)
         if parts[0] == "cob":
-            cob = self.cobs.get(parts[1])
-            if cob is None:
+            found = self.cobs.get(parts[1])
+            if found is None:
                 return _problem(404, "CobNaoEncontrado", "Cobrança não encontrada.")
             if method == "PATCH":
-                cob["status"] = body["status"]
-                cob["revisao"] += 1
-            return JSONResponse(cob)
+                found["status"] = body["status"]
+                found["revisao"] += 1
+            return JSONResponse(found)
         key = "/".join(parts)
         if method == "PUT" and key in self.refunds:
             return _problem(409, "DevolucaoInvalida", "devolução já existe")
