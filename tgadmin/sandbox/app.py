@@ -11,7 +11,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from tgadmin.sandbox import control, page, pix_api, telegram_api
-from tgadmin.sandbox.args import Args
 from tgadmin.sandbox.delivery import WebhookDelivery
 from tgadmin.sandbox.events import EventError
 from tgadmin.sandbox.state import Bot, World
@@ -56,6 +55,3 @@ def create_app(world: World | None = None) -> FastAPI:
     app.include_router(pix_api.router)
     app.include_router(page.router)
     return app
-
-
-__all__ = ["Args", "create_app"]
