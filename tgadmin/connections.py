@@ -134,7 +134,16 @@ async def run_checks(settings: Settings) -> list[CheckResult]:
 
 
 async def _pix(settings: Settings) -> CheckResult:
-    return CheckResult("pix", True, f"provider {settings.pix_provider.value}", skipped=True)
+    from tgadmin.payments.pix.providers import get_provider
+
+    try:
+        provider = get_provider(settings)
+    except TgadminError as error:
+        return CheckResult("pix", False, error.message)
+    try:
+        return await _guard("pix", provider.check)
+    finally:
+        await provider.aclose()
 
 
 async def _skip(name: str, why: str) -> CheckResult:

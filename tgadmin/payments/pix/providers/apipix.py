@@ -134,6 +134,10 @@ class ApiPixProvider:
     async def aclose(self) -> None:
         await self._http.aclose()
 
+    async def check(self) -> str:
+        await self._fetch_token()
+        return f"{self.name}: {self.base_url} issued an access token"
+
     # --- charges ------------------------------------------------------------------------------
 
     async def create_charge(self, request: ChargeRequest) -> Charge:

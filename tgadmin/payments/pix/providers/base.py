@@ -94,6 +94,14 @@ def new_txid() -> str:
 class PixProvider(Protocol):
     name: str
 
+    async def check(self) -> str:
+        """One cheap authenticated call (`tgadmin check`); returns what answered, or raises."""
+        ...
+
+    async def aclose(self) -> None:
+        """Close the provider's HTTP connections."""
+        ...
+
     async def create_charge(self, request: ChargeRequest) -> Charge: ...
 
     async def get_charge(self, txid: str) -> Charge: ...

@@ -95,6 +95,10 @@ class MercadoPagoProvider:
     async def aclose(self) -> None:
         await self._http.aclose()
 
+    async def check(self) -> str:
+        me = await self._json("GET", "/users/me")
+        return f"mercadopago: access token of account {me.get('id', '?')} accepted"
+
     async def create_charge(self, request: ChargeRequest) -> Charge:
         email = request.payer_email or self.payer_email
         if not email:
