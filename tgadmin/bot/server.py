@@ -118,6 +118,11 @@ class BotService:
         for live in self.bots.values():
             await live.client.delete_webhook(drop_pending_updates=False)
 
+    def hook_data(self) -> dict[str, Any]:
+        """What routers' startup/shutdown hooks receive, as under aiogram's own polling."""
+        clients = [live.client for live in self.bots.values()]
+        return {"dispatcher": self.dispatcher, "bots": clients, **({"bot": clients[-1]} if clients else {})}
+
     def dispatch(self, live: LiveBot, update: Update) -> None:
         """Handle in the background so Telegram gets its 200 at once; shutdown waits for these."""
         task = asyncio.create_task(self._handle(live, update))
@@ -158,9 +163,11 @@ def create_app(service: BotService) -> FastAPI:
         if not service.bots:
             log.warning("no active bot: set TELEGRAM_BOT_TOKEN or add a bot on the Settings page")
         await service.set_webhooks()
+        await service.dispatcher.emit_startup(**service.hook_data())
         try:
             yield
         finally:
+            await service.dispatcher.emit_shutdown(**service.hook_data())
             await service.close()
 
     app = FastAPI(title="tgadmin bot", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
