@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import typer
 
-from tgadmin.cli.common import handle_errors
-from tgadmin.errors import TgadminError
+from tgadmin.cli.common import handle_errors, settings
+from tgadmin.cli.common import run as run_async
 
 
 @handle_errors
@@ -11,6 +11,10 @@ def run(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
     port: int | None = typer.Option(None, help="Port (default: DASHBOARD_PORT, 3001)."),
 ) -> None:
-    raise TgadminError(
-        "the dashboard arrives with the dashboard issue; the webhooks app is wired by payments"
-    )
+    from tgadmin.logs import setup_logging
+    from tgadmin.web.server import serve  # heavy imports only when the command runs
+
+    cfg = settings()
+    cfg.require("session_secret", "magic_link_secret", "data_encryption_key")
+    setup_logging(cfg.log_level, process="dashboard")
+    run_async(serve(cfg, host, port or cfg.dashboard_port))
