@@ -1,0 +1,187 @@
+"""Telegram's sending limits as GCRA in Redis, shared by every worker process on every machine.
+
+One Lua script takes the pause keys and the limit keys of a call and, on Redis's own clock
+(`TIME`, so the machines' clocks do not matter), finds the earliest moment every key allows the
+call. If that moment is close enough it *reserves* it (advances each key's theoretical arrival
+time) and tells the caller how long to sleep; otherwise it reserves nothing and the caller
+reschedules the job. Reserving instead of polling keeps callers in arrival order and means two
+processes can never both take the same slot.
+
+Keys (all under `settings.redis_prefix`):
+  {prefix}:tg:gcra:bot:{bot_id}             the bot's 30/s
+  {prefix}:tg:gcra:chat:{bot_id}:{chat_id}  a group's 20/min, or a private chat's 1/s
+  {prefix}:tg:gcra:cooldown:{bot_id}:{chat_id}  the group's own cooldown, when longer than 20/min
+  {prefix}:tg:pause:bot:{bot_id}            set on a 429, for retry_after; every caller honours it
+  {prefix}:tg:pause:chat:{bot_id}:{chat_id}
+
+Burst is 1 by default: Telegram counts calls in sliding windows, and only an evenly spaced
+stream never puts more than `rate` calls in any window. A small safety margin widens the spacing
+so that jitter between our clock and the moment Telegram sees the call does not add a call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+
+from tgadmin.config import Settings
+from tgadmin.telegram.errors import Reschedule
+
+# Spacing widened by 3 %: absorbs ~30 ms of network/scheduling jitter per bot window of 30 calls.
+LIMIT_MARGIN = 0.03
+# Waiting longer than this in-process would hold a worker slot idle; the job is rescheduled instead.
+MAX_INLINE_WAIT = 5.0
+
+_SCRIPT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local np = tonumber(ARGV[1])
+local max_wait = tonumber(ARGV[2])
+local slot = now
+local paused = 0
+for i = 1, np do
+  local ttl = redis.call('PTTL', KEYS[i])
+  if ttl > 0 then
+    paused = 1
+    if now + ttl > slot then slot = now + ttl end
+  end
+end
+local tats = {}
+for j = np + 1, #KEYS do
+  local k = j - np
+  local tat = tonumber(redis.call('GET', KEYS[j]) or '0')
+  tats[k] = tat
+  local allowed = tat - tonumber(ARGV[2 + 2 * k])
+  if allowed > slot then slot = allowed end
+end
+local wait = slot - now
+if paused == 1 or wait > max_wait then
+  return {0, string.format('%.3f', wait), paused, string.format('%.3f', slot)}
+end
+for j = np + 1, #KEYS do
+  local k = j - np
+  local tat = math.max(tats[k], slot) + tonumber(ARGV[1 + 2 * k])
+  redis.call('SET', KEYS[j], string.format('%.3f', tat), 'PX', math.ceil(tat - now) + 1000)
+end
+return {1, string.format('%.3f', wait), 0, string.format('%.3f', slot)}
+"""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One GCRA key: at most one call per `interval_ms`, `burst` at once."""
+
+    key: str
+    interval_ms: float
+    burst: int = 1
+
+    @property
+    def tolerance_ms(self) -> float:
+        return (self.burst - 1) * self.interval_ms
+
+
+@dataclass(frozen=True)
+class Slot:
+    granted: bool  # reserved: sleep `wait` seconds, then call
+    wait: float  # seconds until the slot (or until the pause ends)
+    paused: bool  # a 429 pause is in force on the bot or the chat
+    at: float  # the slot as Redis server time (epoch seconds)
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a call goes, as far as limits are concerned."""
+
+    bot_id: int
+    chat_id: int | None = None
+    cooldown_seconds: int = 0
+
+    @property
+    def is_private(self) -> bool:
+        # Telegram's convention: users (private chats) are positive ids, groups and channels negative.
+        return self.chat_id is not None and self.chat_id > 0
+
+
+class Limiter:
+    def __init__(self, redis: Redis, settings: Settings, *, margin: float = LIMIT_MARGIN) -> None:
+        self.redis = redis
+        self.prefix = settings.redis_prefix
+        self.bot_ms = 1000.0 / settings.tg_bot_per_second * (1 + margin)
+        self.group_ms = 60_000.0 / settings.tg_group_per_minute * (1 + margin)
+        self.private_ms = 1000.0 / settings.tg_private_per_second * (1 + margin)
+        self._script = redis.register_script(_SCRIPT)
+
+    def pause_keys(self, target: Target) -> list[str]:
+        keys = [f"{self.prefix}:tg:pause:bot:{target.bot_id}"]
+        if target.chat_id is not None:
+            keys.append(f"{self.prefix}:tg:pause:chat:{target.bot_id}:{target.chat_id}")
+        return keys
+
+    def rules(self, target: Target, *, bypass_cooldown: bool = False) -> list[Rule]:
+        rules = [Rule(f"{self.prefix}:tg:gcra:bot:{target.bot_id}", self.bot_ms)]
+        if target.chat_id is None:
+            return rules
+        key = f"{self.prefix}:tg:gcra:chat:{target.bot_id}:{target.chat_id}"
+        if target.is_private:
+            rules.append(Rule(key, self.private_ms))
+            return rules
+        rules.append(Rule(key, self.group_ms))
+        # The operator's cooldown is a key of its own so that a bypassing call can skip it
+        # without skipping Telegram's 20/min (and without being counted against the cooldown).
+        if target.cooldown_seconds * 1000.0 > self.group_ms and not bypass_cooldown:
+            cooldown = f"{self.prefix}:tg:gcra:cooldown:{target.bot_id}:{target.chat_id}"
+            rules.append(Rule(cooldown, target.cooldown_seconds * 1000.0))
+        return rules
+
+    async def reserve(self, target: Target, *, max_wait: float, bypass_cooldown: bool = False) -> Slot:
+        """One atomic look at every key of the call; reserves the slot if it is within `max_wait`."""
+        rules = self.rules(target, bypass_cooldown=bypass_cooldown)
+        pauses = self.pause_keys(target)
+        args: list[str | float | int] = [len(pauses), max_wait * 1000.0]
+        for rule in rules:
+            args += [rule.interval_ms, rule.tolerance_ms]
+        granted, wait_ms, paused, at_ms = await self._script(
+            keys=[*pauses, *(r.key for r in rules)], args=args
+        )
+        return Slot(
+            bool(int(granted)), max(0.0, float(wait_ms)) / 1000.0, bool(int(paused)), float(at_ms) / 1000
+        )
+
+    async def acquire(
+        self, target: Target, *, max_wait: float = MAX_INLINE_WAIT, bypass_cooldown: bool = False
+    ) -> Slot:
+        """Wait for the call's slot and return it (call right away). Raises Reschedule when the slot
+        (or a pause) is further than `max_wait` away, so the worker slot is not held idle."""
+        while True:
+            slot = await self.reserve(target, max_wait=max_wait, bypass_cooldown=bypass_cooldown)
+            if not slot.granted and slot.wait > max_wait:
+                why = "paused after a 429" if slot.paused else "next slot is far ahead"
+                raise Reschedule(slot.wait, why)
+            if slot.wait > 0:
+                await asyncio.sleep(slot.wait)
+            if slot.granted and (slot.wait == 0 or await self.paused_for(target) == 0):
+                return slot
+            # Paused while we slept for our slot (a 429 elsewhere): that slot is given up, look again.
+
+    async def pause(self, target: Target, seconds: float, *, whole_bot: bool) -> None:
+        """Stop every worker calling for this chat (and the whole bot if `whole_bot`) for `seconds`."""
+        ms = max(1, math.ceil(seconds * 1000))
+        keys = self.pause_keys(target)
+        chosen = keys if whole_bot or len(keys) == 1 else keys[1:]
+        async with self.redis.pipeline(transaction=True) as pipe:
+            for key in chosen:
+                # Never shorten a longer pause another worker already stored.
+                pipe.set(key, "1", px=ms, nx=True)
+                pipe.pexpire(key, ms, gt=True)
+            await pipe.execute()
+
+    async def paused_for(self, target: Target) -> float:
+        """Seconds left of the longest pause on the bot or the chat (0: none)."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for key in self.pause_keys(target):
+                pipe.pttl(key)
+            ttls = await pipe.execute()
+        return max([0, *(int(t) for t in ttls)]) / 1000.0
