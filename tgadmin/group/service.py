@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tgadmin.audit.service import Actor, record
 from tgadmin.clock import utcnow
+from tgadmin.errors import NotFound
 from tgadmin.group import repository
 from tgadmin.models import Group
 from tgadmin.models.enums import BotMemberStatus, ChatType
@@ -208,3 +209,27 @@ async def get_group(session: AsyncSession, group_id: int) -> Group | None:
 
 async def find(session: AsyncSession, bot_id: int, telegram_id: int) -> Group | None:
     return await repository.by_telegram_id(session, bot_id, telegram_id)
+
+
+async def resolve_target(
+    session: AsyncSession, chat_id: int, *, bot_id: int | None = None, group_db_id: int | None = None
+) -> tuple[int, Group | None]:
+    """Which bot account speaks to `chat_id`, and the chat's Group row if it is a known group.
+
+    Jobs name a chat, as the original single-bot system did; with several bots the group's own
+    bot is used (an active row first), else the given `bot_id`, else the first active bot.
+    """
+    if group_db_id is not None:
+        group = await repository.get(session, group_db_id)
+        if group is None:
+            raise NotFound(f"no group with id {group_db_id}")
+        return group.bot_id, group
+    if bot_id is not None:
+        return bot_id, await repository.by_telegram_id(session, bot_id, chat_id)
+    rows = await repository.by_chat(session, chat_id)
+    if rows:
+        return rows[0].bot_id, rows[0]
+    first = await repository.first_active_bot_id(session)
+    if first is None:
+        raise NotFound("no active bot account: register one (TELEGRAM_BOT_TOKEN or the Settings page)")
+    return first, None

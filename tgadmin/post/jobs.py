@@ -1,0 +1,226 @@
+"""Queue handlers of the post domain: send, delete, bulk delete, clear (job data as the original
+system named it)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from aiogram.methods import DeleteMessage, DeleteMessages, SendMessage
+from aiogram.types import ReplyParameters
+from pydantic import Field, StrictBool, StrictInt, StrictStr
+
+from tgadmin.clock import utcnow
+from tgadmin.errors import Conflict
+from tgadmin.group import service as group_service
+from tgadmin.models import Group
+from tgadmin.models.enums import PostKind
+from tgadmin.post import service
+from tgadmin.post.ledger import SendLedger
+from tgadmin.post.repository import ClearFilter
+from tgadmin.queue.names import JobName
+from tgadmin.telegram.errors import ErrorClass, Reason, TelegramCallError
+from tgadmin.worker.context import JobRun
+from tgadmin.worker.registry import Handler, JobData
+
+BATCH = 100  # deleteMessages takes at most 100 ids
+
+
+class SendMessageData(JobData):
+    chatId: StrictInt  # noqa: N815 - the original system's job fields
+    text: StrictStr = Field(min_length=1, max_length=4096)
+    parseMode: Literal["HTML", "Markdown", "MarkdownV2"] | None = None  # noqa: N815
+    replyToMessageId: StrictInt | None = None  # noqa: N815
+    disableNotification: StrictBool | None = None  # noqa: N815
+    bypassRateLimit: StrictBool = False  # noqa: N815
+    botId: StrictInt | None = None  # noqa: N815
+    campaignId: StrictInt | None = None  # noqa: N815
+
+
+class DeleteMessageData(JobData):
+    chatId: StrictInt  # noqa: N815
+    messageId: StrictInt  # noqa: N815
+    botId: StrictInt | None = None  # noqa: N815
+
+
+class DeleteMessagesBulkData(JobData):
+    chatId: StrictInt  # noqa: N815
+    messageIds: list[StrictInt] = Field(min_length=1)  # noqa: N815
+    groupDbId: StrictInt | None = None  # noqa: N815
+    botId: StrictInt | None = None  # noqa: N815
+
+
+class ClearAllMessagesData(JobData):
+    chatId: StrictInt  # noqa: N815
+    groupDbId: StrictInt  # noqa: N815
+    fromMessageId: StrictInt | None = None  # noqa: N815
+    toMessageId: StrictInt | None = None  # noqa: N815
+    olderThanDays: StrictInt | None = Field(None, ge=0)  # noqa: N815
+    fromDate: datetime | None = None  # noqa: N815
+    toDate: datetime | None = None  # noqa: N815
+
+
+def _inactive(group: Group) -> Conflict:
+    return Conflict(
+        f"group {group.id} ({group.title}) is inactive: {group.deactivated_reason or 'deactivated'}"
+    )
+
+
+async def send_message(run: JobRun, data: SendMessageData) -> dict[str, Any]:
+    """Post a text once per job, whatever happens to the worker (see post.ledger)."""
+    bot_id, group = await group_service.resolve_target(run.session, data.chatId, bot_id=data.botId)
+    if group is not None and not group.is_active:
+        raise _inactive(group)
+    ledger = SendLedger(run.ctx.redis, run.ctx.settings.redis_prefix, f"{run.queue}:{run.job_id}")
+    record = await ledger.read()
+    if record is not None and record.pending:
+        raise Conflict(
+            "send outcome unknown: an earlier run of this job stopped during the Telegram call; "
+            "not sent again to avoid a duplicate (check the chat, then retry if it is missing)"
+        )
+    if record is not None and record.chat_id is not None and record.message_id is not None:
+        chat_id, message_id = record.chat_id, record.message_id
+    else:
+        method = SendMessage(
+            chat_id=data.chatId,
+            text=data.text,
+            parse_mode=data.parseMode,
+            disable_notification=data.disableNotification,
+            reply_parameters=(
+                ReplyParameters(message_id=data.replyToMessageId, allow_sending_without_reply=True)
+                if data.replyToMessageId
+                else None
+            ),
+        )
+        message = await run.gateway.call(
+            run.session,
+            method,
+            bot_id=bot_id,
+            group=group,
+            bypass_rate_limit=data.bypassRateLimit,
+            guard=ledger,
+        )
+        chat_id, message_id = message.chat.id, message.message_id
+    if group is not None:
+        await service.record_sent(
+            run.session,
+            group,
+            chat_id=chat_id,
+            message_id=message_id,
+            kind=PostKind.TEXT,
+            text=data.text,
+            job_id=run.job_id,
+            campaign_id=data.campaignId,
+        )
+    return {"chatId": chat_id, "messageId": message_id}
+
+
+async def _delete_one(
+    run: JobRun,
+    bot_id: int,
+    group: Group | None,
+    chat_id: int,
+    message_id: int,
+    outcome: service.DeleteOutcome,
+) -> None:
+    outcome.api_calls += 1
+    try:
+        await run.gateway.call(
+            run.session, DeleteMessage(chat_id=chat_id, message_id=message_id), bot_id=bot_id, group=group
+        )
+    except TelegramCallError as error:
+        if error.kind is ErrorClass.DONE:
+            outcome.deleted.append(message_id)  # already gone: the chat no longer shows it
+        elif error.reason is Reason.MESSAGE_CANT_BE_DELETED:
+            outcome.undeletable.append(message_id)
+        elif error.kind is ErrorClass.PERMANENT and error.reason is not Reason.CHAT_NOT_FOUND:
+            outcome.errors[message_id] = error.classified.description
+        else:
+            raise
+        return
+    outcome.deleted.append(message_id)
+
+
+async def _delete_batch(
+    run: JobRun,
+    bot_id: int,
+    group: Group | None,
+    chat_id: int,
+    ids: list[int],
+    outcome: service.DeleteOutcome,
+) -> None:
+    """One deleteMessages call; if Telegram refuses the batch (one id it cannot delete makes it
+    refuse them all), each id is tried alone so that the refusal lands on the right messages."""
+    outcome.api_calls += 1
+    try:
+        await run.gateway.call(
+            run.session, DeleteMessages(chat_id=chat_id, message_ids=ids), bot_id=bot_id, group=group
+        )
+    except TelegramCallError as error:
+        if error.kind is not ErrorClass.PERMANENT or error.reason is Reason.CHAT_NOT_FOUND:
+            raise
+        for message_id in ids:
+            await _delete_one(run, bot_id, group, chat_id, message_id, outcome)
+        return
+    # Telegram deletes what it finds and skips ids already gone; either way the chat no longer shows them.
+    outcome.deleted.extend(ids)
+
+
+async def delete_many(
+    run: JobRun, bot_id: int, group: Group | None, chat_id: int, message_ids: list[int]
+) -> service.DeleteOutcome:
+    """Batches of 100, progress committed after each batch (a 429 later does not undo it)."""
+    outcome = service.DeleteOutcome()
+    fresh, old = await service.split_by_age(run.session, group, sorted(set(message_ids)))
+    for ids in (fresh, old):
+        for start in range(0, len(ids), BATCH):
+            done = service.DeleteOutcome()
+            await _delete_batch(run, bot_id, group, chat_id, ids[start : start + BATCH], done)
+            await service.apply_outcome(run.session, group, done)
+            await run.checkpoint()
+            outcome.deleted += done.deleted
+            outcome.undeletable += done.undeletable
+            outcome.errors.update(done.errors)
+            outcome.api_calls += done.api_calls
+    return outcome
+
+
+async def delete_message(run: JobRun, data: DeleteMessageData) -> dict[str, Any]:
+    bot_id, group = await group_service.resolve_target(run.session, data.chatId, bot_id=data.botId)
+    outcome = service.DeleteOutcome()
+    await _delete_one(run, bot_id, group, data.chatId, data.messageId, outcome)
+    await service.apply_outcome(run.session, group, outcome)
+    if outcome.errors:
+        raise Conflict(f"message {data.messageId} not deleted: {outcome.errors[data.messageId]}")
+    return outcome.summary()
+
+
+async def delete_messages_bulk(run: JobRun, data: DeleteMessagesBulkData) -> dict[str, Any]:
+    bot_id, group = await group_service.resolve_target(
+        run.session, data.chatId, bot_id=data.botId, group_db_id=data.groupDbId
+    )
+    return (await delete_many(run, bot_id, group, data.chatId, list(data.messageIds))).summary()
+
+
+async def clear_all_messages(run: JobRun, data: ClearAllMessagesData) -> dict[str, Any]:
+    """Delete what PostHistory says the group still shows, filtered by id range, age or dates."""
+    bot_id, group = await group_service.resolve_target(run.session, data.chatId, group_db_id=data.groupDbId)
+    assert group is not None
+    where = ClearFilter(
+        from_message_id=data.fromMessageId,
+        to_message_id=data.toMessageId,
+        sent_before=None if data.olderThanDays is None else utcnow() - timedelta(days=data.olderThanDays),
+        sent_from=data.fromDate,
+        sent_to=data.toDate,
+    )
+    ids = await service.clear_candidates(run.session, group, where)
+    result = (await delete_many(run, bot_id, group, group.telegram_id, ids)).summary()
+    return {**result, "matched": len(ids)}
+
+
+HANDLERS: dict[JobName, Handler[Any]] = {
+    JobName.SEND_MESSAGE: Handler(SendMessageData, send_message),
+    JobName.DELETE_MESSAGE: Handler(DeleteMessageData, delete_message),
+    JobName.DELETE_MESSAGES_BULK: Handler(DeleteMessagesBulkData, delete_messages_bulk),
+    JobName.CLEAR_ALL_MESSAGES: Handler(ClearAllMessagesData, clear_all_messages),
+}

@@ -1,0 +1,73 @@
+"""Idempotent sends: a per-job record in Redis written around the Telegram call.
+
+    absent                  never attempted (or Telegram answered with an error): send
+    "pending"               the request may be on its way: do NOT send again
+    "sent:{chat}:{message}" Telegram accepted it: record PostHistory from here, do not send
+
+A job redelivered after a worker crash (kill -9, lost lock) or retried after a later failure
+(the database commit, say) finds "sent:..." and only records what was already posted.
+
+The window that remains, honestly: the worker dies after writing "pending" and before writing
+the outcome, i.e. while the HTTP request to Telegram is in flight (milliseconds per message).
+Then nobody can know whether Telegram posted it: bots cannot read chat history. We choose
+at-most-once: the job fails with "outcome unknown", visible in the queue monitor, where an
+operator can look at the chat and retry it. The same holds for a request that timed out.
+Records expire after 7 days (longer than any retry or redelivery).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from redis.asyncio import Redis
+
+TTL_SECONDS = 7 * 24 * 3600
+PENDING = "pending"
+
+
+@dataclass(frozen=True)
+class SendRecord:
+    pending: bool = False
+    chat_id: int | None = None
+    message_id: int | None = None
+
+    @property
+    def sent(self) -> bool:
+        return self.message_id is not None
+
+
+def _parse(raw: bytes | str | None) -> SendRecord | None:
+    if raw is None:
+        return None
+    text = raw.decode() if isinstance(raw, bytes) else raw
+    if text == PENDING:
+        return SendRecord(pending=True)
+    _, chat, message = text.split(":")
+    return SendRecord(chat_id=int(chat), message_id=int(message))
+
+
+class SendLedger:
+    """The records of one job; also the gateway's CallGuard for that job's send."""
+
+    def __init__(self, redis: Redis, prefix: str, job_key: str) -> None:
+        self.redis = redis
+        self.key = f"{prefix}:send:{job_key}"
+
+    async def read(self) -> SendRecord | None:
+        return _parse(await self.redis.get(self.key))
+
+    async def before(self) -> None:
+        if not await self.redis.set(self.key, PENDING, ex=TTL_SECONDS, nx=True):
+            raise SendInFlight(self.key)
+
+    async def succeeded(self, result: Any) -> None:
+        await self.redis.set(self.key, f"sent:{result.chat.id}:{result.message_id}", ex=TTL_SECONDS)
+
+    async def not_done(self) -> None:
+        await self.redis.delete(self.key)
+
+
+class SendInFlight(Exception):
+    """Another delivery of the same job is sending right now (a redelivered job whose first
+    worker is still alive): this one must not send."""

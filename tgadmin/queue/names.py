@@ -1,0 +1,44 @@
+"""Queue and job names: enums, never free strings."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class QueueName(StrEnum):
+    BOT_TASKS = "bot-tasks"
+    SUBSCRIPTIONS = "subscriptions"
+    SYSTEM = "system"
+
+
+class JobName(StrEnum):
+    # bot-tasks
+    SEND_MESSAGE = "send-message"
+    DELETE_MESSAGE = "delete-message"
+    DELETE_MESSAGES_BULK = "delete-messages-bulk"
+    CLEAR_ALL_MESSAGES = "clear-all-messages"
+    SYNC_GROUPS = "sync-groups"
+    SYNC_SINGLE_GROUP = "sync-single-group"
+    GET_CHAT_INFO = "get-chat-info"
+    CHECK_PERMISSIONS = "check-permissions"
+    DELIVER_PURCHASE = "deliver-purchase"
+    SEND_PROMO = "send-promo"
+    # subscriptions
+    SUBSCRIPTION_SWEEP = "subscription-sweep"
+    # system
+    AUDIT_LOG = "audit-log"
+    ANALYTICS_AGGREGATE = "analytics-aggregate"
+    CAMPAIGN_CHECK = "campaign-check"
+
+    @property
+    def queue(self) -> QueueName:
+        return QUEUE_OF[self]
+
+
+QUEUE_OF: dict[JobName, QueueName] = {
+    **{job: QueueName.BOT_TASKS for job in list(JobName)[:10]},
+    JobName.SUBSCRIPTION_SWEEP: QueueName.SUBSCRIPTIONS,
+    JobName.AUDIT_LOG: QueueName.SYSTEM,
+    JobName.ANALYTICS_AGGREGATE: QueueName.SYSTEM,
+    JobName.CAMPAIGN_CHECK: QueueName.SYSTEM,
+}

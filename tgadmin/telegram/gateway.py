@@ -1,0 +1,189 @@
+"""The one path for every Bot API call made by workers.
+
+`Gateway.call` (a) waits for a slot from the shared limiter (per bot, per chat, the group's
+cooldown, any 429 pause), (b) makes the call, (c) classifies a failure and acts on it:
+
+  429             pause the chat (and the bot, for short waits) for `retry_after` in Redis, so every
+                  worker on every machine honours it; raise `Reschedule` (no attempt spent)
+  migrated        move the group to its supergroup id (`group.service.mark_migrated`) and call again
+  deactivation    group: `is_active=False` with the reason; private chat: the user blocked the bot
+  not enough      counted on the group (`rights_errors`), never deactivates; repeated ones alert
+  rights
+  anything else   raise `TelegramCallError` with the class (permanent / done / recoverable) for the
+                  job to decide; the worker turns recoverable into a retry with backoff.
+
+The gateway flushes what it changes in the caller's session; the job wrapper commits.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
+
+from aiogram.exceptions import TelegramAPIError, TelegramNetworkError, TelegramUnauthorizedError
+from aiogram.methods import TelegramMethod
+from aiohttp import ClientConnectorError
+from redis.asyncio import Redis
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tgadmin.config import Settings
+from tgadmin.group import service as group_service
+from tgadmin.models import Group, TelegramUser
+from tgadmin.telegram.client import BotClients
+from tgadmin.telegram.errors import Classified, ErrorClass, Reason, Reschedule, TelegramCallError, classify
+from tgadmin.telegram.limiter import MAX_INLINE_WAIT, Limiter, Target
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# A 429 this short comes from a per-second window (the bot's 30/s or a private chat's 1/s), which
+# may be the bot's own: pausing the whole bot that briefly is cheap and stops the herd. Longer
+# waits come from a group's minute window, so only that chat is paused and other groups go on.
+BOT_PAUSE_MAX_SECONDS = 2
+MAX_MIGRATIONS = 2
+
+
+class CallGuard(Protocol):
+    """Written around the HTTP call itself (after the slot is granted), e.g. a send's idempotency
+    record: `before` right before the request, then exactly one of `succeeded` / `not_done`.
+    Neither follows when the outcome is unknown (timeout, crash): the guard keeps saying so."""
+
+    async def before(self) -> None: ...
+
+    async def succeeded(self, result: Any) -> None: ...
+
+    async def not_done(self) -> None: ...
+
+
+def _surely_not_sent(error: BaseException) -> bool:
+    """Telegram answered (any error answer), or we never connected: the call had no effect."""
+    if isinstance(error, TelegramNetworkError | TimeoutError | OSError):
+        return isinstance(error.__cause__, ClientConnectorError) or isinstance(error, ClientConnectorError)
+    return True
+
+
+@dataclass
+class Gateway:
+    settings: Settings
+    redis: Redis
+    clients: BotClients
+    limiter: Limiter
+    max_inline_wait: float = MAX_INLINE_WAIT
+
+    @classmethod
+    def create(cls, settings: Settings, redis: Redis, clients: BotClients) -> Gateway:
+        return cls(settings, redis, clients, Limiter(redis, settings))
+
+    async def call(
+        self,
+        session: AsyncSession,
+        method: TelegramMethod[T],
+        *,
+        bot_id: int,
+        group: Group | None = None,
+        bypass_rate_limit: bool = False,
+        guard: CallGuard | None = None,
+    ) -> T:
+        """Call `method` as bot `bot_id`, within every limit, acting on Telegram's answer.
+
+        `group` is the chat's Group row when the chat is a known group (its cooldown is applied and
+        it is updated on migration, deactivation and rights errors). `bypass_rate_limit` skips the
+        operator's cooldown only: Telegram's own limits are never bypassed (that only earns 429s).
+        """
+        for _ in range(MAX_MIGRATIONS + 1):
+            target = self._target(method, bot_id, group)
+            await self.limiter.acquire(
+                target, max_wait=self.max_inline_wait, bypass_cooldown=bypass_rate_limit
+            )
+            client = await self.clients.get(bot_id)
+            if guard is not None:
+                await guard.before()
+            try:
+                result = await client(method)
+            except (TelegramAPIError, TimeoutError, OSError) as error:
+                if guard is not None and _surely_not_sent(error):
+                    await guard.not_done()
+                classified = classify(error)
+                if isinstance(error, TelegramUnauthorizedError):
+                    await self.clients.forget(bot_id)
+                group = await self._act(session, classified, method, _chat_of(method), bot_id, group)
+                method = method.model_copy(update={"chat_id": classified.migrate_to_chat_id})
+                continue
+            if guard is not None:
+                await guard.succeeded(result)
+            if group is not None:
+                await group_service.record_success(session, group)
+            return result
+        raise TelegramCallError(
+            Classified(ErrorClass.PERMANENT, Reason.MIGRATED, "chat migrated more than once"), _name(method)
+        )
+
+    def _target(self, method: TelegramMethod[Any], bot_id: int, group: Group | None) -> Target:
+        # Telegram's per-chat limits count messages posted; deletes and reads only share the bot's.
+        chat = _chat_of(method) if is_sending(method) else None
+        cooldown = group.cooldown_seconds if group is not None and group.telegram_id == chat else 0
+        return Target(bot_id, chat, cooldown)
+
+    async def _act(
+        self,
+        session: AsyncSession,
+        classified: Classified,
+        method: TelegramMethod[Any],
+        chat_id: int | None,
+        bot_id: int,
+        group: Group | None,
+    ) -> Group | None:
+        """Act on a failure; returns (only for a migration, to call again) the group to continue with."""
+        name = _name(method)
+        target = Target(bot_id, chat_id)
+        if classified.kind is ErrorClass.RETRY_AFTER:
+            seconds = float(classified.retry_after or 1)
+            whole_bot = seconds <= BOT_PAUSE_MAX_SECONDS or chat_id is None
+            await self.limiter.pause(target, seconds, whole_bot=whole_bot)
+            log.warning("429 on %s for bot %s chat %s: paused %.0fs", name, bot_id, chat_id, seconds)
+            raise Reschedule(seconds, f"Telegram asked to retry after {seconds:.0f}s")
+        if classified.kind is ErrorClass.MIGRATED and classified.migrate_to_chat_id is not None:
+            if chat_id is None:
+                raise TelegramCallError(classified, name)
+            moved = await group_service.mark_migrated(session, bot_id, chat_id, classified.migrate_to_chat_id)
+            log.info("chat %s migrated to %s; following", chat_id, classified.migrate_to_chat_id)
+            return moved if moved is not None else group
+        if classified.kind is ErrorClass.DEACTIVATION:
+            await self._deactivate(session, classified, target)
+        elif classified.reason is Reason.NOT_ENOUGH_RIGHTS and group is not None:
+            await group_service.record_rights_error(session, group, classified.description)
+        raise TelegramCallError(classified, name)
+
+    async def _deactivate(self, session: AsyncSession, classified: Classified, target: Target) -> None:
+        if target.chat_id is None:
+            return
+        if target.is_private:
+            await session.execute(
+                update(TelegramUser)
+                .where(TelegramUser.telegram_id == target.chat_id)
+                .values(blocked_bot=True)
+            )
+            log.info("user %s: %s; marked as having blocked the bot", target.chat_id, classified.reason)
+            return
+        await group_service.deactivate(session, target.bot_id, target.chat_id, reason=classified.description)
+
+
+def _chat_of(method: TelegramMethod[Any]) -> int | None:
+    chat_id = getattr(method, "chat_id", None)
+    return chat_id if isinstance(chat_id, int) else None
+
+
+def is_sending(method: TelegramMethod[Any]) -> bool:
+    name = _name(method)
+    return name.startswith("send") or name in {
+        "copyMessage",
+        "copyMessages",
+        "forwardMessage",
+        "forwardMessages",
+    }
+
+
+def _name(method: TelegramMethod[Any]) -> str:
+    return str(method.__api_method__)

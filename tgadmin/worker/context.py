@@ -1,0 +1,69 @@
+"""What every job handler gets: the process's shared resources and the job's own unit of work."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from tgadmin.config import Settings
+from tgadmin.db import create_engine, session_factory
+from tgadmin.queue.client import Queues, connection_url
+from tgadmin.redis import client as redis_client
+from tgadmin.telegram.client import BotClients
+from tgadmin.telegram.gateway import Gateway
+
+
+@dataclass
+class WorkerContext:
+    """Built once per worker process; closed at shutdown."""
+
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    redis: Redis
+    clients: BotClients
+    gateway: Gateway
+    queues: Queues
+
+    @classmethod
+    def create(cls, settings: Settings) -> WorkerContext:
+        engine = create_engine(settings.database_url)
+        sessions = session_factory(engine)
+        redis = redis_client(connection_url(settings))
+        clients = BotClients(settings, sessions)
+        return cls(
+            settings,
+            engine,
+            sessions,
+            redis,
+            clients,
+            Gateway.create(settings, redis, clients),
+            Queues(settings),
+        )
+
+    async def close(self) -> None:
+        await self.clients.close()
+        await self.queues.close()
+        await self.redis.aclose()
+        await self.engine.dispose()
+
+
+@dataclass
+class JobRun:
+    """One execution of one job: its id, attempt and the session the wrapper owns."""
+
+    ctx: WorkerContext
+    session: AsyncSession
+    job_id: str
+    queue: str
+    attempts_made: int
+
+    @property
+    def gateway(self) -> Gateway:
+        return self.ctx.gateway
+
+    async def checkpoint(self) -> None:
+        """Commit the work so far (a long job's progress survives a later failure or reschedule)."""
+        await self.session.commit()

@@ -1,0 +1,40 @@
+"""Which handler runs which job: every domain's `jobs.py` contributes its `HANDLERS`."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+from tgadmin.queue.names import JobName
+from tgadmin.worker.context import JobRun
+
+P = TypeVar("P", bound=BaseModel)
+
+
+class JobData(BaseModel):
+    """Base of every job's data: the original system's camelCase names, unknown keys refused.
+    Fields use Strict* types: a wrong type fails validation instead of being coerced."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+@dataclass(frozen=True)
+class Handler(Generic[P]):
+    model: type[P]
+    run: Callable[[JobRun, P], Awaitable[dict[str, Any] | None]]
+
+
+def all_handlers() -> dict[JobName, Handler[Any]]:
+    """Handlers of every job type this version runs (analytics, campaigns, purchase delivery and the
+    subscription sweep join as their domains provide a `jobs.py`)."""
+    from tgadmin.audit import jobs as audit_jobs
+    from tgadmin.group import jobs as group_jobs
+    from tgadmin.post import jobs as post_jobs
+
+    handlers: dict[JobName, Handler[Any]] = {}
+    for module in (post_jobs, group_jobs, audit_jobs):
+        handlers.update(module.HANDLERS)
+    return handlers

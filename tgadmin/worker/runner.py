@@ -1,0 +1,195 @@
+"""The `tgadmin worker` process: BullMQ workers on our three queues, one job wrapper for all jobs.
+
+The wrapper owns the job's database session (commit on success), validates the job's data with
+its pydantic model (invalid data fails once, no retries), and maps outcomes onto BullMQ:
+  Reschedule          -> moved to delayed without spending an attempt (429s, far-off slots)
+  TelegramCallError   -> recoverable: retried with backoff; otherwise failed at once (the
+                         gateway's records - deactivation, rights count - are committed first)
+  TgadminError        -> failed at once with its message (ServiceUnavailable is retried)
+  anything else       -> retried with backoff (3 attempts, capped at 30 s, per-job overridable)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import time
+from collections.abc import Collection
+from typing import Any
+
+from bullmq import DelayedError, Job, UnrecoverableError, Worker
+from pydantic import ValidationError
+
+from tgadmin.config import Settings
+from tgadmin.errors import ServiceUnavailable, TgadminError
+from tgadmin.queue.client import BACKOFF_STRATEGY, DEFAULT_BACKOFF_MS, Queues, backoff_delay, connection_url
+from tgadmin.queue.names import JobName, QueueName
+from tgadmin.telegram.errors import ErrorClass, Reschedule, TelegramCallError
+from tgadmin.worker.context import JobRun, WorkerContext
+from tgadmin.worker.registry import Handler, all_handlers
+
+log = logging.getLogger(__name__)
+
+# (scheduler id, queue, job, repeat options): the id makes registration idempotent across workers.
+REPEATABLE: tuple[tuple[str, QueueName, JobName, dict[str, Any]], ...] = (
+    ("analytics-aggregate-hourly", QueueName.SYSTEM, JobName.ANALYTICS_AGGREGATE, {"pattern": "0 5 * * * *"}),
+    ("campaign-check", QueueName.SYSTEM, JobName.CAMPAIGN_CHECK, {"every": 60_000}),
+    # The subscription sweep is registered once tgadmin.subscription provides its handler.
+)
+SHUTDOWN_GRACE_SECONDS = 25.0
+
+
+def _backoff(attempts_made: int, _type: str, _err: Any, job: Job) -> int:
+    backoff = job.opts.get("backoff") or {}
+    return backoff_delay(attempts_made, int(backoff.get("delay") or DEFAULT_BACKOFF_MS))
+
+
+def validation_summary(error: ValidationError) -> str:
+    parts = []
+    for item in error.errors()[:5]:
+        where = ".".join(str(p) for p in item["loc"]) or "data"
+        parts.append(f"{where}: {item['msg']}")
+    return "; ".join(parts)
+
+
+async def register_repeatable(queues: Queues, handled: Collection[JobName]) -> None:
+    """Upsert every job scheduler by its fixed id: N workers starting together yield one schedule."""
+    for scheduler_id, queue, job, repeat in REPEATABLE:
+        if job not in handled:
+            # Never schedule a job nobody can run: it would only pile up failures.
+            log.info("repeatable %s not registered: no handler for %s yet", scheduler_id, job)
+            continue
+        await queues.queue(queue).upsertJobScheduler(
+            scheduler_id, repeat, str(job), {}, {"attempts": 3, "removeOnComplete": 100, "removeOnFail": 500}
+        )
+
+
+class WorkerProcess:
+    """Everything one `tgadmin worker` runs; `start()`, then `stop()` (graceful) or `run()`."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        concurrency: int | None = None,
+        queues: tuple[QueueName, ...] = tuple(QueueName),
+        lock_duration_ms: int = 30_000,
+        stalled_interval_ms: int = 30_000,
+    ) -> None:
+        self.settings = settings
+        self.concurrency = concurrency or settings.worker_concurrency
+        self.queue_names = queues
+        self.lock_duration_ms = lock_duration_ms
+        self.stalled_interval_ms = stalled_interval_ms
+        self.handlers: dict[JobName, Handler[Any]] = all_handlers()
+        self.ctx: WorkerContext | None = None
+        self.workers: list[Worker] = []
+        self._tasks: list[asyncio.Task[Any]] = []
+
+    def _concurrency_of(self, queue: QueueName) -> int:
+        # Telegram work is I/O waiting on the limiter: it gets the configured concurrency. The
+        # system and subscription queues run few, heavier DB jobs: one at a time is plenty.
+        return self.concurrency if queue is QueueName.BOT_TASKS else 1
+
+    async def start(self) -> None:
+        self.ctx = WorkerContext.create(self.settings)
+        await register_repeatable(self.ctx.queues, self.handlers)
+        for queue in self.queue_names:
+            worker = Worker(
+                str(queue),
+                self._processor(queue),
+                {
+                    "connection": connection_url(self.settings),
+                    "prefix": self.settings.redis_prefix,
+                    "concurrency": self._concurrency_of(queue),
+                    "lockDuration": self.lock_duration_ms,
+                    "stalledInterval": self.stalled_interval_ms,
+                    "settings": {"backoffStrategy": _backoff},
+                    "autorun": False,
+                },
+            )
+            worker.on("error", lambda err, *_: log.error("queue error: %s", err))
+            self.workers.append(worker)
+            self._tasks.append(asyncio.create_task(worker.run()))
+        log.info(
+            "worker started: queues %s, concurrency %d, backoff %s",
+            ", ".join(self.queue_names),
+            self.concurrency,
+            BACKOFF_STRATEGY,
+        )
+
+    async def stop(self, grace: float = SHUTDOWN_GRACE_SECONDS) -> None:
+        """Take no new jobs, let in-flight ones finish; after `grace` seconds, cancel the rest (their
+        locks lapse and BullMQ's stalled check gives them to another worker)."""
+        closing = [asyncio.create_task(w.close()) for w in self.workers]
+        _done, pending = await asyncio.wait(closing, timeout=grace) if closing else (set(), set())
+        if pending:
+            log.warning("%d queue(s) still busy after %.0fs: cancelling in-flight jobs", len(pending), grace)
+            for worker in self.workers:
+                worker.cancelProcessing()
+            await asyncio.wait(pending, timeout=5)
+        for task in self._tasks:
+            if not task.done():
+                task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.ctx is not None:
+            await self.ctx.close()
+        log.info("worker stopped")
+
+    async def run(self) -> None:
+        """Start, then stop gracefully on SIGTERM or SIGINT."""
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await self.start()
+        await stop.wait()
+        log.info("signal received: finishing in-flight jobs")
+        await self.stop()
+
+    def _processor(self, queue: QueueName) -> Any:
+        async def process(job: Job, token: str) -> dict[str, Any] | None:
+            return await self.process(queue, job, token)
+
+        return process
+
+    async def process(self, queue: QueueName, job: Job, token: str) -> dict[str, Any] | None:
+        try:
+            name = JobName(job.name)
+        except ValueError:
+            raise UnrecoverableError(f"unknown job type {job.name!r}") from None
+        handler = self.handlers.get(name)
+        if handler is None:
+            raise UnrecoverableError(f"no handler for {name} in this version of tgadmin")
+        try:
+            data = handler.model.model_validate(job.data or {})
+        except ValidationError as error:
+            raise UnrecoverableError(f"invalid {name} job data: {validation_summary(error)}") from None
+        assert self.ctx is not None
+        async with self.ctx.sessions() as session:
+            run = JobRun(self.ctx, session, str(job.id), str(queue), int(job.attemptsMade or 0))
+            try:
+                result = await handler.run(run, data)
+            except Reschedule as later:
+                await session.rollback()
+                await job.moveToDelayed(int((time.time() + later.delay) * 1000), token)
+                log.info("job %s %s %s", job.id, name, later)
+                raise DelayedError(str(later)) from None
+            except TelegramCallError as error:
+                if error.kind is ErrorClass.RECOVERABLE:
+                    await session.rollback()
+                    raise
+                await session.commit()
+                raise UnrecoverableError(str(error)) from None
+            except ServiceUnavailable:
+                await session.rollback()
+                raise
+            except TgadminError as error:
+                await session.rollback()
+                raise UnrecoverableError(error.message) from None
+            except BaseException:
+                await session.rollback()
+                raise
+            await session.commit()
+            return result
