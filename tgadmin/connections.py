@@ -121,16 +121,15 @@ async def run_checks(settings: Settings) -> list[CheckResult]:
         if settings.smtp_host
         else _skip("smtp", "SMTP_HOST unset: magic links are printed to the log"),
     ]
-    results = list(await asyncio.gather(*probes))
+    probes += [_telegram_line(settings), _pix(settings)]
+    return list(await asyncio.gather(*probes))
+
+
+async def _telegram_line(settings: Settings) -> CheckResult:
     tokens = await _bot_tokens(settings)
-    if tokens:
-        results.append(await _guard("telegram", lambda: _telegram(settings, tokens)))
-    else:
-        results.append(
-            CheckResult("telegram", True, "no bot configured: `tgadmin dev` uses the sandbox", True)
-        )
-    results.append(await _pix(settings))
-    return results
+    if not tokens:
+        return CheckResult("telegram", True, "no bot configured: `tgadmin dev` uses the sandbox", True)
+    return await _guard("telegram", lambda: _telegram(settings, tokens))
 
 
 async def _pix(settings: Settings) -> CheckResult:

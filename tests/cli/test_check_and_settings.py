@@ -11,8 +11,10 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
+from tests.fixtures.sandbox import SandboxServer
 from tests.fixtures.servers import MotoServer, SmtpInbox
 from tgadmin.redis import free_port
 
@@ -74,10 +76,18 @@ def test_env_local_overrides_env(tmp_path: Path) -> None:
 
 
 def test_check_reports_every_real_connection_ok(
-    tmp_path: Path, s3_server: MotoServer, smtp_server: SmtpInbox, redis_url: str
+    tmp_path: Path,
+    s3_server: MotoServer,
+    smtp_server: SmtpInbox,
+    redis_url: str,
+    sandbox_server: SandboxServer,
 ) -> None:
     bucket = f"check-{uuid.uuid4().hex[:8]}"
+    username = f"check_{uuid.uuid4().hex[:6]}_bot"
+    bot = httpx.post(f"{sandbox_server.url}/sandbox/bots", json={"username": username}).json()
     env = {
+        "TELEGRAM_API_BASE_URL": sandbox_server.url,
+        "TELEGRAM_BOT_TOKEN": bot["token"],
         "DATABASE_URL": PG_URL,
         "REDIS_URL": redis_url,
         "S3_ENDPOINT": s3_server.url,
@@ -93,9 +103,11 @@ def test_check_reports_every_real_connection_ok(
     result = tgadmin("check", cwd=tmp_path, env=env)
     lines = {line.split()[0]: line for line in result.stdout.splitlines()}
     assert result.returncode == 0, result.stdout + result.stderr
-    for name in ("database", "redis", "storage", "smtp"):
+    for name in ("database", "redis", "storage", "smtp", "telegram", "pix"):
         assert " OK " in lines[name], lines[name]
     assert "PostgreSQL" in lines["database"] and bucket in lines["storage"]
+    assert f"@{username}" in lines["telegram"] and "access token" in lines["pix"]
+    assert bot["token"] not in result.stdout
 
 
 def test_check_fails_fast_and_truthfully_on_dead_and_silent_hosts(tmp_path: Path, silent_port: int) -> None:
@@ -109,13 +121,15 @@ def test_check_fails_fast_and_truthfully_on_dead_and_silent_hosts(tmp_path: Path
         "S3_SECRET_KEY": "s",
         "SMTP_HOST": "127.0.0.1",
         "SMTP_PORT": str(silent_port),
+        "TELEGRAM_API_BASE_URL": f"http://127.0.0.1:{silent_port}",
+        "TELEGRAM_BOT_TOKEN": "123456:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
     }
     started = time.monotonic()
     result = tgadmin("check", cwd=tmp_path, env=env)
     elapsed = time.monotonic() - started
     assert result.returncode == 1
     lines = {line.split()[0]: line for line in result.stdout.splitlines()}
-    for name in ("database", "redis", "storage", "smtp"):
+    for name in ("database", "redis", "storage", "smtp", "telegram", "pix"):
         assert " FAIL " in lines[name], lines[name]
     assert elapsed < 30  # each probe is capped at a few seconds; they run side by side
 
