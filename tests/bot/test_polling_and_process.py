@@ -10,10 +10,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+from sqlalchemy import select
+
 from tests.bot.conftest import BotWorld, eventually
+from tests.fixtures.sandbox import Sandbox
 from tgadmin.bot.run import poll
+from tgadmin.db import create_engine, session_factory
 from tgadmin.models import Bot as BotRecord
-from tgadmin.models import TelegramUser
+from tgadmin.models import Group, TelegramUser
+from tgadmin.redis import free_port
 
 
 async def test_polling_drops_the_webhook_and_receives_updates_until_stopped(world: BotWorld) -> None:
@@ -36,23 +41,24 @@ async def test_polling_drops_the_webhook_and_receives_updates_until_stopped(worl
     await asyncio.wait_for(polling, 15)
 
 
-def bot_process(world: BotWorld, cwd: Path, **extra: str) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "DATABASE_URL": world.settings.database_url,
-        "TELEGRAM_API_BASE_URL": world.sandbox.url,
-        "PUBLIC_URL": world.base_url,
-        "LOG_LEVEL": "INFO",
-        **extra,
-    }
-    # Run from an empty folder so no developer .env reaches the process.
+def spawn(env: dict[str, str], cwd: Path, *args: str) -> subprocess.Popen[bytes]:
+    """`tgadmin bot ...` from an empty folder, so no developer .env reaches the process."""
     return subprocess.Popen(
-        [sys.executable, "-m", "tgadmin", "bot", "--port", str(world.port)],
-        env=env,
+        [sys.executable, "-m", "tgadmin", "bot", *args],
+        env={**os.environ, "LOG_LEVEL": "INFO", **env},
         cwd=cwd,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
+
+
+def bot_process(world: BotWorld, cwd: Path) -> subprocess.Popen[bytes]:
+    env = {
+        "DATABASE_URL": world.settings.database_url,
+        "TELEGRAM_API_BASE_URL": world.sandbox.url,
+        "PUBLIC_URL": world.base_url,
+    }
+    return spawn(env, cwd, "--port", str(world.port))
 
 
 async def test_bot_process_serves_the_webhook_and_stops_on_sigterm(world: BotWorld, tmp_path: Path) -> None:
@@ -82,3 +88,71 @@ async def test_bot_process_serves_the_webhook_and_stops_on_sigterm(world: BotWor
     assert world.webhook_secret not in output
     assert world.tg.token not in output
     assert await world.count(BotRecord) == 1
+
+
+async def test_first_bot_is_seeded_from_telegram_bot_token_and_discovers_groups(
+    sandbox: Sandbox, fresh_db_url: str, tmp_path: Path
+) -> None:
+    tg = await sandbox.create_bot("seeded_shop_bot")
+    port = free_port()
+    engine = create_engine(fresh_db_url)
+    sessions = session_factory(engine)
+    env = {
+        "DATABASE_URL": fresh_db_url,
+        "TELEGRAM_API_BASE_URL": sandbox.url,
+        "PUBLIC_URL": f"http://127.0.0.1:{port}",
+        "TELEGRAM_BOT_TOKEN": tg.token,
+    }
+    process = spawn(env, tmp_path, "--port", str(port))
+    try:
+
+        async def webhook_url() -> str:
+            assert process.poll() is None
+            return (await tg.bot.get_webhook_info()).url
+
+        url = await eventually(webhook_url, within=30)
+        async with sessions() as session:
+            record = (await session.scalars(select(BotRecord))).one()
+        assert (record.telegram_id, record.username, record.token) == (tg.id, "seeded_shop_bot", tg.token)
+        assert url == f"http://127.0.0.1:{port}/telegram/webhook/{record.id}"
+
+        chat = await sandbox.create_chat("supergroup", "Primeiro grupo")
+        await sandbox.add_member(chat, bot_id=tg.id, status="member")
+
+        async def group() -> Group | None:
+            async with sessions() as session:
+                return (await session.scalars(select(Group).where(Group.telegram_id == chat))).one_or_none()
+
+        assert (await eventually(group)).bot_id == record.id
+        process.send_signal(signal.SIGTERM)
+        assert await asyncio.to_thread(process.wait, 20) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+        output = process.communicate()[0].decode()
+        await engine.dispose()
+    assert tg.token not in output
+
+
+async def test_a_token_telegram_refuses_stops_start_up_with_one_line(
+    sandbox: Sandbox, fresh_db_url: str, tmp_path: Path
+) -> None:
+    env = {
+        **os.environ,
+        "DATABASE_URL": fresh_db_url,
+        "TELEGRAM_API_BASE_URL": sandbox.url,
+        "TELEGRAM_BOT_TOKEN": "123456789:AAThisTokenWasNeverIssuedByTheSandbox00",
+    }
+    result = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "tgadmin", "bot", "--polling"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert result.stderr.decode().strip().splitlines()[-1] == (
+        "error: Telegram refused this bot token (Unauthorized)"
+    )
+    assert "AAThisTokenWasNeverIssued" not in result.stderr.decode() + result.stdout.decode()

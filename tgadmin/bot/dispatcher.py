@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tgadmin.bot.middlewares import (
     BotDirectory,
+    ChatOrderMiddleware,
     ErrorReplyMiddleware,
     InFlightMiddleware,
     SessionMiddleware,
@@ -39,6 +40,7 @@ def build_dispatcher(
     bots = BotDirectory()
     in_flight = InFlightMiddleware()
     dispatcher.update.outer_middleware(in_flight)
+    dispatcher.update.outer_middleware(ChatOrderMiddleware())
     dispatcher.update.outer_middleware(ErrorReplyMiddleware())
     dispatcher.update.outer_middleware(SessionMiddleware(sessions, bots))
     dispatcher.update.outer_middleware(TelegramUserMiddleware())

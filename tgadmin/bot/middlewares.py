@@ -1,8 +1,8 @@
 """Update middlewares: errors become a short pt-BR reply, one DB session per update, buyers upserted.
 
 Order (outermost first): aiogram's own context middlewares, then `InFlightMiddleware`,
-`ErrorReplyMiddleware`, `SessionMiddleware`, `TelegramUserMiddleware`. The error middleware sits
-outside the session so that a failed commit is also answered and logged.
+`ChatOrderMiddleware`, `ErrorReplyMiddleware`, `SessionMiddleware`, `TelegramUserMiddleware`.
+The error middleware sits outside the session so that a failed commit is also answered and logged.
 """
 
 from __future__ import annotations
@@ -104,6 +104,41 @@ class InFlightMiddleware(BaseMiddleware):
         return True
 
 
+class ChatOrderMiddleware(BaseMiddleware):
+    """Updates of one chat are handled one after another, in the order they arrived; other chats in
+    parallel. Telegram delivers a webhook's updates over several connections at once, and a chat's
+    updates depend on each other (a group's migration arrives as two messages, from both ids)."""
+
+    def __init__(self) -> None:
+        self._locks: dict[tuple[int, int], tuple[asyncio.Lock, int]] = {}
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        scope = _order_scope(event, data)
+        if scope is None:
+            return await handler(event, data)
+        key = (data["bot"].id, scope)
+        lock, waiting = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, waiting + 1)
+        try:
+            async with lock:
+                return await handler(event, data)
+        finally:
+            lock, waiting = self._locks[key]
+            if waiting == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, waiting - 1)
+
+
+def _order_scope(event: TelegramObject, data: dict[str, Any]) -> int | None:
+    """The chat an update belongs to; a migration's second message counts as its old group's."""
+    if isinstance(event, Update) and event.message is not None and event.message.migrate_from_chat_id:
+        return event.message.migrate_from_chat_id
+    chat: Chat | None = data.get("event_chat")
+    user: User | None = data.get("event_from_user")
+    return chat.id if chat is not None else (user.id if user is not None else None)
+
+
 class BotDirectory:
     """Telegram bot id (the token's prefix) → our Bot row id; everything Telegram-side is keyed by it."""
 
@@ -133,8 +168,18 @@ class SessionMiddleware(BaseMiddleware):
     def __init__(self, sessions: async_sessionmaker[AsyncSession], bots: BotDirectory) -> None:
         self.sessions = sessions
         self.bots = bots
+        bind = sessions.kw.get("bind")
+        # SQLite has one writer, and a transaction that read before writing fails at once ("database
+        # is locked") when another one wrote first; the embedded default runs its units of work in turn.
+        self._one_at_a_time = asyncio.Lock() if bind is not None and bind.dialect.name == "sqlite" else None
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        if self._one_at_a_time is None:
+            return await self._unit_of_work(handler, event, data)
+        async with self._one_at_a_time:
+            return await self._unit_of_work(handler, event, data)
+
+    async def _unit_of_work(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         after_commit: list[Callable[[], Any]] = []
         async with self.sessions() as session:
             try:

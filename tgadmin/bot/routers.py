@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from aiogram import Router
 
+from tgadmin.group import bot as group_bot
+
 
 def domain_routers() -> list[Router]:
-    return []
+    return [group_bot.router]

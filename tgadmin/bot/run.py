@@ -19,6 +19,12 @@ log = logging.getLogger(__name__)
 async def serve_webhook(settings: Settings, host: str, port: int) -> None:
     """uvicorn handles SIGTERM/Ctrl-C; the app's shutdown waits for updates in flight."""
     service = BotService(settings)
+    # Before uvicorn, so a bad TELEGRAM_BOT_TOKEN or an unreachable database ends in one clear line.
+    try:
+        await service.load_bots()
+    except BaseException:
+        await service.close()
+        raise
     config = uvicorn.Config(create_app(service), host=host, port=port, log_config=None, access_log=False)
     await uvicorn.Server(config).serve()
 

@@ -15,21 +15,21 @@ from typing import Annotated, Any
 
 from aiogram import Bot, Router
 from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramAPIError
 from aiogram.methods import TelegramMethod
 from aiogram.types import Update
 from fastapi import FastAPI, Header, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from tgadmin.bot.dispatcher import ALLOWED_UPDATES, build_dispatcher
+from tgadmin.bot.seeding import seed_first_bot
 from tgadmin.config import Settings
 from tgadmin.db import create_engine, session_factory
 from tgadmin.logs import redact
 from tgadmin.models import Bot as BotRecord
+from tgadmin.telegram.bots import active_bots, api_server
 
 log = logging.getLogger(__name__)
 
@@ -42,12 +42,12 @@ DRAIN_SECONDS = 25.0
 class LiveBot:
     """An active Bot row with its aiogram client; the secret never leaves this object."""
 
-    def __init__(self, record: BotRecord, api_base_url: str) -> None:
+    def __init__(self, record: BotRecord, settings: Settings) -> None:
         self.db_id = record.id
         self.telegram_id = record.telegram_id
         self.username = record.username
         self._secret = record.webhook_secret.encode()
-        session = AiohttpSession(api=TelegramAPIServer.from_base(api_base_url))
+        session = AiohttpSession(api=api_server(settings))
         self.client = Bot(record.token, session=session)
 
     def secret_matches(self, given: str | None) -> bool:
@@ -73,17 +73,21 @@ class BotService:
         self.bots: dict[int, LiveBot] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._lock = asyncio.Lock()
+        self.loaded = False
 
     async def load_bots(self) -> list[LiveBot]:
-        """Every active Bot row."""
-        async with self.sessions() as session:
-            records = (await session.scalars(select(BotRecord).where(BotRecord.is_active))).all()
-        for record in records:
-            self._add(record)
+        """Every active Bot row, seeding the first one from TELEGRAM_BOT_TOKEN when there is none."""
+        if not self.loaded:
+            await seed_first_bot(self.settings, self.sessions)
+            async with self.sessions() as session:
+                records = await active_bots(session)
+            for record in records:
+                self._add(record)
+            self.loaded = True
         return list(self.bots.values())
 
     def _add(self, record: BotRecord) -> LiveBot:
-        live = self.bots[record.id] = LiveBot(record, self.settings.telegram_api_base_url)
+        live = self.bots[record.id] = LiveBot(record, self.settings)
         self.wiring.bots.remember(record.telegram_id, record.id)
         return live
 
