@@ -19,6 +19,8 @@ class Transaction(IdMixin, TimestampMixin, Base):
         # Polling pending charges and expiring them: by status and expiry.
         Index("ix_transactions_status_expires", "status", "pix_expires_at"),
         Index("ix_transactions_purchase", "purchase_id"),
+        # Polling pending charges for missed notifications: by status and next poll time.
+        Index("ix_transactions_status_poll", "status", "next_poll_at"),
     )
 
     purchase_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("purchases.id", ondelete="RESTRICT"))
@@ -37,6 +39,8 @@ class Transaction(IdMixin, TimestampMixin, Base):
     end_to_end_id: Mapped[str | None] = mapped_column(unique=True, default=None)
     telegram_payment_charge_id: Mapped[str | None] = mapped_column(unique=True, default=None)
     paid_at: Mapped[datetime | None] = mapped_column(default=None)
+    # What the payer actually paid (a late or mismatched payment is kept with its own amount).
+    paid_amount_cents: Mapped[int | None] = mapped_column(Integer, default=None)
     failed_at: Mapped[datetime | None] = mapped_column(default=None)
     failure_reason: Mapped[str | None] = mapped_column(Text, default=None)
     refund_id: Mapped[str | None] = mapped_column(default=None)
