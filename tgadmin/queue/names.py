@@ -29,6 +29,9 @@ class JobName(StrEnum):
     AUDIT_LOG = "audit-log"
     ANALYTICS_AGGREGATE = "analytics-aggregate"
     CAMPAIGN_CHECK = "campaign-check"
+    # system: PIX charges (tgadmin.payment.jobs)
+    PIX_EXPIRY_SWEEP = "pix-expiry-sweep"
+    PIX_POLL = "pix-poll"
 
     @property
     def queue(self) -> QueueName:
@@ -41,4 +44,6 @@ QUEUE_OF: dict[JobName, QueueName] = {
     JobName.AUDIT_LOG: QueueName.SYSTEM,
     JobName.ANALYTICS_AGGREGATE: QueueName.SYSTEM,
     JobName.CAMPAIGN_CHECK: QueueName.SYSTEM,
+    JobName.PIX_EXPIRY_SWEEP: QueueName.SYSTEM,
+    JobName.PIX_POLL: QueueName.SYSTEM,
 }
