@@ -1,0 +1,3 @@
+"""Worker fixtures: see tests/worker/harness.py."""
+
+from tests.worker.harness import world, world_overrides  # noqa: F401 - shared fixtures
