@@ -13,6 +13,7 @@ from tgadmin import __version__
 from tgadmin.config import Settings, get_settings
 from tgadmin.errors import TgadminError, Unauthorized
 from tgadmin.operator import pages as operator_pages
+from tgadmin.payment import webhooks as payment_webhooks
 from tgadmin.web import overview
 from tgadmin.web.deps import AppState
 from tgadmin.web.templating import templates
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(operator_pages.router)
     app.include_router(overview.router)
+    app.include_router(payment_webhooks.router)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

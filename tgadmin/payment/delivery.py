@@ -1,0 +1,47 @@
+"""After a payment is committed: hand the purchase to delivery (the `deliver-purchase` job).
+
+Transports (webhook route, job handlers, bot handlers) call a `DeliveryHook` AFTER their commit,
+never inside the unit of work, so the worker always finds the purchase paid. The job id is derived
+from the purchase, so enqueueing twice yields one job; a hook that failed (Redis down) is made up
+for by the poll job, which re-enqueues paid purchases still undelivered.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Protocol
+
+from redis.exceptions import RedisError
+
+from tgadmin.queue.client import Queues
+from tgadmin.queue.names import JobName
+
+log = logging.getLogger(__name__)
+
+
+def delivery_job_id(purchase_id: int) -> str:
+    return f"deliver-purchase-{purchase_id}"
+
+
+class DeliveryHook(Protocol):
+    async def __call__(self, purchase_ids: Iterable[int]) -> None: ...
+
+
+class QueueDeliveries:
+    """The production hook: one `deliver-purchase` job per purchase on `bot-tasks`."""
+
+    def __init__(self, queues: Queues) -> None:
+        self.queues = queues
+
+    async def __call__(self, purchase_ids: Iterable[int]) -> None:
+        for purchase_id in purchase_ids:
+            try:
+                await self.queues.enqueue(
+                    JobName.DELIVER_PURCHASE,
+                    {"purchaseId": purchase_id},
+                    job_id=delivery_job_id(purchase_id),
+                )
+            except (RedisError, OSError) as error:
+                # The payment is committed; the poll job re-enqueues undelivered purchases.
+                log.error("could not enqueue delivery of purchase %s: %s", purchase_id, error)

@@ -1,0 +1,113 @@
+"""PSP webhooks: `POST /webhooks/pix/{provider}` (thin: verify, then the payment service decides).
+
+Answers: 200 for everything handled, including duplicates, reordered and late notifications (the PSP
+must stop retrying: nothing is applied twice); 403 for a notification that fails verification
+(logged without its secrets, and not stored: a forged copy must not shadow the genuine one in the
+inbox); 404 for a provider we do not run; 400 for a body that is not the PSP's format; 503 when the
+PSP could not be asked about the charge (nothing was applied, the PSP's retry will be).
+Each notification is its own unit of work, committed before its delivery is enqueued.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+
+from tgadmin.config import Settings
+from tgadmin.db import session_scope
+from tgadmin.errors import ConfigError, Forbidden, NotFound
+from tgadmin.payment import service
+from tgadmin.payment.delivery import DeliveryHook, QueueDeliveries
+from tgadmin.payments.pix.providers import get_provider
+from tgadmin.payments.pix.providers.base import PixProvider
+from tgadmin.queue.client import Queues
+from tgadmin.web.deps import StateDep
+
+log = logging.getLogger(__name__)
+
+
+class PaymentRuntime:
+    """The dashboard process's PIX provider and delivery hook, opened lazily, closed at shutdown."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        provider: PixProvider | None = None,
+        deliveries: DeliveryHook | None = None,
+    ) -> None:
+        self.settings = settings
+        self._provider = provider
+        self._deliveries = deliveries
+        self._queues: Queues | None = None
+
+    def provider(self, name: str) -> PixProvider:
+        """The configured provider if `name` is it; a notification for any other is not ours."""
+        if self._provider is None:
+            self._provider = get_provider(self.settings)
+        if self._provider.name != name:
+            raise NotFound(f"no PIX provider {name!r} here")
+        return self._provider
+
+    async def deliver(self, purchase_ids: Iterable[int]) -> None:
+        ids = list(purchase_ids)
+        if not ids:
+            return
+        if self._deliveries is None:
+            try:
+                self._queues = Queues(self.settings)
+            except ConfigError as error:
+                log.error("paid purchases %s wait for delivery: %s", ids, error.message)
+                return
+            self._deliveries = QueueDeliveries(self._queues)
+        await self._deliveries(ids)
+
+    async def aclose(self) -> None:
+        if self._provider is not None:
+            await self._provider.aclose()
+        if self._queues is not None:
+            await self._queues.close()
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # A runtime put there before start-up (tests, `tgadmin dev`) is used as it is.
+    if getattr(app.state, "payments", None) is None:
+        app.state.payments = PaymentRuntime(app.state.tgadmin.settings)
+    try:
+        yield
+    finally:
+        await app.state.payments.aclose()
+
+
+router = APIRouter(lifespan=_lifespan)
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "?"
+
+
+@router.post("/webhooks/pix/{provider}", include_in_schema=False)
+# API Pix POSTs to the registered URL with `/pix` appended.
+@router.post("/webhooks/pix/{provider}/pix", include_in_schema=False)
+async def pix_webhook(provider: str, request: Request, state: StateDep) -> dict[str, Any]:
+    runtime: PaymentRuntime = request.app.state.payments
+    psp = runtime.provider(provider)
+    body = await request.body()
+    try:
+        notes = psp.parse_notification(body, dict(request.headers), dict(request.query_params))
+    except Forbidden as error:
+        log.warning("refused a %s notification from %s: %s", provider, _client(request), error.message)
+        raise
+    results = []
+    for note in notes:
+        async with session_scope(state.sessions) as session:
+            outcome = await service.handle_notification(session, psp, note)
+        await runtime.deliver(outcome.deliver)
+        log.info("%s notification %s: %s", provider, note.external_id, outcome.result.value)
+        results.append(outcome.result.value)
+    return {"received": len(notes), "results": results}
