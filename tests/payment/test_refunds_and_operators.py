@@ -1,0 +1,240 @@
+"""Refunds by an admin (retry-safe, refunded only once the PSP confirms), static PIX confirmed by an
+operator, every transition audited, and bad input refused with nothing stored half-made."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from tests.payment.conftest import Shop
+from tests.payment.factories import make_product
+from tgadmin.clock import utcnow
+from tgadmin.db import session_scope
+from tgadmin.errors import BadRequest, Conflict, Forbidden, InvalidTransition, ServiceUnavailable
+from tgadmin.models import AuditLog, Transaction
+from tgadmin.models.enums import Currency, OperatorRole, PurchaseStatus, TransactionStatus
+from tgadmin.models.status import allowed_sources, ensure_transition
+from tgadmin.payment import service
+from tgadmin.payment.service import Result
+from tgadmin.payments.pix.providers.base import Refund
+from tgadmin.payments.pix.providers.sandbox import SandboxProvider
+from tgadmin.payments.pix.providers.static import StaticPixProvider
+from tgadmin.redis import free_port
+
+
+async def paid_charge(shop: Shop) -> Transaction:
+    await shop.psp.register_webhook(f"http://127.0.0.1:{free_port()}/closed")
+    tx = await shop.charge()
+    await shop.bank_pays(tx)
+    async with session_scope(shop.sessions) as session:
+        assert (await service.poll_charge(session, shop.psp, tx.id, 0)).result == Result.CONFIRMED
+    return await shop.tx(tx.id)
+
+
+async def refunds_at_psp(shop: Shop, tx: Transaction) -> list[dict[str, str]]:
+    charges = (await shop.sandbox.control.get("/sandbox/pix/charges")).json()["charges"]
+    cob = next(c for c in charges if c["txid"] == tx.provider_txid)
+    return [dict(r) for pix in cob.get("pix", []) for r in pix.get("devolucoes", [])]
+
+
+class Flaky(SandboxProvider):
+    """A real sandbox client whose first refund answer is lost (the PSP did refund), or still processing."""
+
+    mode = "lost"
+    calls = 0
+
+    async def refund(
+        self, end_to_end_id: str, refund_id: str, amount_cents: int, *, txid: str | None = None
+    ) -> Refund:
+        answer = await super().refund(end_to_end_id, refund_id, amount_cents, txid=txid)
+        self.calls += 1
+        if self.calls == 1 and self.mode == "lost":
+            raise ServiceUnavailable("sandbox: PUT devolucao timed out")
+        if self.calls == 1 and self.mode == "processing":
+            return replace(answer, confirmed=False)
+        return answer
+
+
+def flaky(shop: Shop, mode: str) -> Flaky:
+    provider = Flaky(
+        base_url=shop.psp.base_url,
+        client_id="tgadmin",
+        client_secret="sandbox",
+        pix_key=shop.psp.pix_key,
+        merchant_name="X",
+        merchant_city="Y",
+    )
+    provider.mode = mode
+    return provider
+
+
+async def test_an_admin_refund_is_confirmed_by_the_psp_then_recorded(shop: Shop) -> None:
+    tx = await paid_charge(shop)
+    admin = await shop.operator()
+    async with session_scope(shop.sessions) as session:
+        outcome = await service.refund_pix(session, shop.psp, tx.id, admin)
+    assert outcome.result == Result.REFUNDED
+    refunded = await shop.tx(tx.id)
+    assert refunded.status == TransactionStatus.REFUNDED and refunded.refunded_at is not None
+    assert refunded.refund_id == service.refund_id_for(tx) and len(refunded.refund_id) <= 35
+    assert (await shop.purchase_of(tx)).status == PurchaseStatus.REFUNDED
+    assert [(r["id"], r["valor"], r["status"]) for r in await refunds_at_psp(shop, tx)] == [
+        (refunded.refund_id, "19.90", "DEVOLVIDO")
+    ]
+    assert (await shop.audit(tx.id))[-1] == "payment.refunded"
+    async with session_scope(shop.sessions) as session:
+        with pytest.raises(Conflict, match="already refunded"):
+            await service.refund_pix(session, shop.psp, tx.id, admin)
+
+
+async def test_a_refund_whose_answer_was_lost_is_retried_with_the_same_id(shop: Shop) -> None:
+    tx = await paid_charge(shop)
+    admin = await shop.operator()
+    psp = flaky(shop, "lost")
+    try:
+        with pytest.raises(ServiceUnavailable):
+            async with session_scope(shop.sessions) as session:
+                await service.refund_pix(session, psp, tx.id, admin)
+        assert (await shop.tx(tx.id)).status == TransactionStatus.PAID  # not refunded on our side yet
+        async with session_scope(shop.sessions) as session:
+            assert (await service.refund_pix(session, psp, tx.id, admin)).result == Result.REFUNDED
+    finally:
+        await psp.aclose()
+    assert len(await refunds_at_psp(shop, tx)) == 1  # the PSP gave the money back once
+    assert (await shop.tx(tx.id)).status == TransactionStatus.REFUNDED
+
+
+async def test_a_refund_still_processing_is_not_marked_refunded_until_confirmed(shop: Shop) -> None:
+    tx = await paid_charge(shop)
+    admin = await shop.operator()
+    psp = flaky(shop, "processing")
+    try:
+        async with session_scope(shop.sessions) as session:
+            assert (await service.refund_pix(session, psp, tx.id, admin)).result == Result.REFUND_PENDING
+        pending = await shop.tx(tx.id)
+        assert pending.status == TransactionStatus.PAID and pending.refund_id == service.refund_id_for(tx)
+        assert (await shop.purchase_of(tx)).status == PurchaseStatus.PAID
+        assert (await shop.audit(tx.id))[-1] == "payment.refund_requested"
+        async with session_scope(shop.sessions) as session:
+            assert (await service.refund_pix(session, psp, tx.id, admin)).result == Result.REFUNDED
+    finally:
+        await psp.aclose()
+    assert (await shop.purchase_of(tx)).status == PurchaseStatus.REFUNDED
+
+
+async def test_only_admins_refund_and_only_payments(shop: Shop) -> None:
+    tx = await paid_charge(shop)
+    for role in (OperatorRole.OPERATOR, OperatorRole.VIEWER):
+        someone = await shop.operator(role)
+        async with session_scope(shop.sessions) as session:
+            with pytest.raises(Forbidden):
+                await service.refund_pix(session, shop.psp, tx.id, someone)
+    unpaid = await shop.charge()
+    admin = await shop.operator()
+    async with session_scope(shop.sessions) as session:
+        with pytest.raises(Conflict, match="no payment to refund"):
+            await service.refund_pix(session, shop.psp, unpaid.id, admin)
+    assert await refunds_at_psp(shop, tx) == []
+
+
+@pytest.fixture
+def static_psp() -> StaticPixProvider:
+    return StaticPixProvider(pix_key="fulano@example.com", merchant_name="Loja Teste", merchant_city="Recife")
+
+
+async def test_static_payment_confirmed_by_an_operator_is_audited_and_delivered(
+    shop: Shop, static_psp: StaticPixProvider
+) -> None:
+    purchase = await shop.purchase()
+    async with session_scope(shop.sessions) as session:
+        tx = await service.create_pix_charge(session, static_psp, purchase.id, expires_minutes=30)
+    assert tx.provider == "static" and (tx.pix_copy_paste or "").startswith("000201")
+    viewer = await shop.operator(OperatorRole.VIEWER)
+    operator = await shop.operator(OperatorRole.OPERATOR)
+    async with session_scope(shop.sessions) as session:
+        with pytest.raises(Forbidden):
+            await service.confirm_static_payment(session, tx.id, viewer)
+    async with session_scope(shop.sessions) as session:
+        outcome = await service.confirm_static_payment(
+            session, tx.id, operator, end_to_end_id="E1234567820261123"
+        )
+    assert outcome.result == Result.CONFIRMED and outcome.deliver == (purchase.id,)
+    async with shop.sessions() as session:
+        entry = await session.scalar(select(AuditLog).where(AuditLog.action == "payment.confirmed"))
+    assert entry is not None and entry.actor_label == operator.email and entry.after is not None
+    assert (entry.before or {})["status"] == "pending" and entry.after["status"] == "paid"
+    async with session_scope(shop.sessions) as session:
+        again = await service.confirm_static_payment(
+            session, tx.id, operator, end_to_end_id="E1234567820261123"
+        )
+    assert again.result == Result.ALREADY_PAID and again.deliver == ()
+    admin = await shop.operator()
+    async with session_scope(shop.sessions) as session:
+        with pytest.raises(BadRequest, match="bank app"):
+            await service.refund_pix(session, static_psp, tx.id, admin)
+    async with session_scope(shop.sessions) as session:
+        assert (await service.record_manual_refund(session, tx.id, admin)).result == Result.REFUNDED
+    assert (await shop.purchase_of(tx)).status == PurchaseStatus.REFUNDED
+
+
+async def test_static_payment_after_expiry_or_of_another_amount_is_flagged(
+    shop: Shop, static_psp: StaticPixProvider
+) -> None:
+    operator = await shop.operator(OperatorRole.OPERATOR)
+    late_purchase, odd_purchase = await shop.purchase(), await shop.purchase()
+    async with session_scope(shop.sessions) as session:
+        late = await service.create_pix_charge(session, static_psp, late_purchase.id, expires_minutes=30)
+        odd = await service.create_pix_charge(session, static_psp, odd_purchase.id, expires_minutes=30)
+    async with session_scope(shop.sessions) as session:
+        expired = await service.expire_charge(session, static_psp, late.id, now=utcnow() + timedelta(hours=1))
+    assert expired.result == Result.EXPIRED
+    async with session_scope(shop.sessions) as session:
+        flagged = await service.confirm_static_payment(session, late.id, operator)
+        mismatch = await service.confirm_static_payment(session, odd.id, operator, amount_cents=990)
+    assert (flagged.result, flagged.deliver) == (Result.LATE_PAYMENT, ())
+    assert (mismatch.result, mismatch.deliver) == (Result.AMOUNT_MISMATCH, ())
+    odd_row = await shop.tx(odd.id)
+    assert odd_row.status == TransactionStatus.FAILED and odd_row.needs_refund
+    assert odd_row.paid_amount_cents == 990 and "paid 990, charged 1990" in (odd_row.failure_reason or "")
+    assert (await shop.purchase_of(odd)).status == PurchaseStatus.FAILED
+    psp_charge = await shop.charge()
+    async with session_scope(shop.sessions) as session:
+        with pytest.raises(BadRequest, match="positive"):
+            await service.confirm_static_payment(session, odd.id, operator, amount_cents=-5)
+        with pytest.raises(BadRequest, match="the PSP confirms it"):
+            await service.confirm_static_payment(session, psp_charge.id, operator)
+
+
+async def test_bad_input_is_refused_before_the_psp_and_nothing_is_stored(shop: Shop) -> None:
+    free, dollars = await shop.purchase(amount_cents=0), await shop.purchase(currency=Currency.USD)
+    async with session_scope(shop.sessions) as session:
+        with pytest.raises(BadRequest, match="positive amount, not 0 cents"):
+            await service.create_pix_charge(session, shop.psp, free.id, expires_minutes=30)
+        with pytest.raises(BadRequest, match="in BRL, not USD"):
+            await service.create_pix_charge(session, shop.psp, dollars.id, expires_minutes=30)
+    with pytest.raises(IntegrityError, match="price_not_negative"):  # the database refuses it too
+        async with session_scope(shop.sessions) as session:
+            await make_product(session, price_cents=-100)
+    paid = await paid_charge(shop)
+    async with session_scope(shop.sessions) as session:
+        with pytest.raises(Conflict, match="is paid, not pending"):
+            await service.create_pix_charge(session, shop.psp, paid.purchase_id, expires_minutes=30)
+    async with shop.sessions() as session:
+        count = await session.scalar(select(func.count()).select_from(Transaction))
+    assert count == 1  # only the paid one
+    cobs = (await shop.sandbox.control.get("/sandbox/pix/charges")).json()["charges"]
+    assert len(cobs) == 1
+
+
+def test_transitions_come_from_the_one_table() -> None:
+    assert allowed_sources(TransactionStatus.PAID) == {
+        TransactionStatus.PENDING,
+        TransactionStatus.PROCESSING,
+    }
+    assert allowed_sources(PurchaseStatus.REFUNDED) == {PurchaseStatus.PAID, PurchaseStatus.COMPLETED}
+    with pytest.raises(InvalidTransition):
+        ensure_transition(TransactionStatus.EXPIRED, TransactionStatus.PAID)
