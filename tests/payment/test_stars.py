@@ -1,0 +1,265 @@
+"""Telegram Stars: the invoice, the pre-checkout answer, `successful_payment` recorded once and
+delivered, refunds and /paysupport — end to end through the bot service (real uvicorn, webhooks
+from the Telegram sandbox, the real aiogram client), plus the service rules one by one."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+from redis.asyncio import Redis
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tests.bot.conftest import BotWorld, Running, eventually, register_bot, start_service
+from tests.fixtures.redis import REDIS_URL
+from tests.fixtures.sandbox import Sandbox
+from tests.payment.factories import make_buyer, make_operator, make_product, make_purchase
+from tgadmin.config import load_settings
+from tgadmin.db import create_engine, session_factory, session_scope
+from tgadmin.errors import BadRequest, Conflict, Forbidden
+from tgadmin.models import PaymentEvent, Product, Purchase, TelegramUser, Transaction
+from tgadmin.models.enums import OperatorRole, PurchaseStatus, TransactionStatus
+from tgadmin.payment import bot as payment_bot
+from tgadmin.payment import stars
+from tgadmin.payment.delivery import QueueDeliveries
+from tgadmin.payment.service import Result
+from tgadmin.queue.client import Queues
+from tgadmin.queue.names import QueueName
+from tgadmin.redis import free_port
+
+# --- the service, rule by rule (PostgreSQL and SQLite, rolled back) ----------------------------
+
+
+async def invoice_for(session: AsyncSession, **kw: object) -> tuple[stars.StarsInvoice, Purchase, int]:
+    buyer = await make_buyer(session)
+    purchase = await make_purchase(session, stars_price=150, buyer=buyer, **kw)  # type: ignore[arg-type]
+    return await stars.create_stars_invoice(session, purchase.id), purchase, buyer.telegram_id
+
+
+async def test_invoice_is_in_stars_for_the_purchase_and_reused(session: AsyncSession) -> None:
+    invoice, purchase, _ = await invoice_for(session)
+    assert (invoice.amount, invoice.purchase_id) == (150, purchase.id)
+    assert invoice.payload == f"purchase:{purchase.id}:tx:{invoice.transaction_id}"
+    assert len(invoice.title) <= 32 and 0 < len(invoice.description) <= 255
+    tx = await session.get(Transaction, invoice.transaction_id)
+    assert tx is not None and (tx.currency.value, tx.method.value, tx.status) == (
+        "XTR",
+        "stars",
+        TransactionStatus.PENDING,
+    )
+    assert (await stars.create_stars_invoice(session, purchase.id)).transaction_id == tx.id
+
+
+async def test_invoice_is_refused_without_a_stars_price_or_when_off_sale(session: AsyncSession) -> None:
+    no_stars = await make_purchase(session)
+    with pytest.raises(BadRequest, match="no Stars price"):
+        await stars.create_stars_invoice(session, no_stars.id)
+    product = await make_product(session, stars_price=99, is_active=False)
+    off = await make_purchase(session, product=product)
+    with pytest.raises(Conflict, match="no longer on sale"):
+        await stars.create_stars_invoice(session, off.id)
+
+
+async def test_pre_checkout_accepts_only_what_is_still_true(session: AsyncSession) -> None:
+    invoice, purchase, buyer = await invoice_for(session)
+
+    async def verdict(
+        payload: str = invoice.payload, total: int = 150, who: int = buyer, currency: str = "XTR"
+    ):
+        return await stars.check_pre_checkout(
+            session, payload=payload, currency=currency, total_amount=total, buyer_telegram_id=who
+        )
+
+    assert await verdict() is None
+    assert await verdict(total=149) == stars.Refusal.PRICE_CHANGED
+    assert await verdict(currency="USD") == stars.Refusal.PRICE_CHANGED
+    assert await verdict(who=buyer + 1) == stars.Refusal.WRONG_BUYER
+    assert await verdict(payload="purchase:1:tx:x") == stars.Refusal.UNKNOWN_ORDER
+    assert (
+        await verdict(payload=f"purchase:{purchase.id + 1}:tx:{invoice.transaction_id}")
+        == stars.Refusal.UNKNOWN_ORDER
+    )
+    product = await session.get(Product, purchase.product_id)
+    assert product is not None
+    product.stars_price = 200
+    await session.flush()
+    assert await verdict() == stars.Refusal.PRICE_CHANGED
+    product.stars_price, product.is_active = 150, False
+    await session.flush()
+    assert await verdict() == stars.Refusal.OFF_SALE
+    product.is_active = True
+    purchase.status = PurchaseStatus.FAILED
+    await session.flush()
+    assert await verdict() == stars.Refusal.NOT_PENDING
+    assert "mudou" in stars.refusal_text(stars.Refusal.PRICE_CHANGED, "pt-br")
+    assert "changed" in stars.refusal_text(stars.Refusal.PRICE_CHANGED, "en-US")
+
+
+async def test_successful_payment_is_recorded_once_by_its_charge_id(session: AsyncSession) -> None:
+    invoice, purchase, _ = await invoice_for(session)
+    paid = {"payload": invoice.payload, "currency": "XTR", "total_amount": 150, "charge_id": "stxONE"}
+    first = await stars.record_stars_payment(session, **paid)  # type: ignore[arg-type]
+    assert (first.result, first.deliver) == (Result.CONFIRMED, (purchase.id,))
+    again = await stars.record_stars_payment(session, **paid)  # type: ignore[arg-type]
+    assert (again.result, again.deliver) == (Result.DUPLICATE, ())
+    tx = await session.get(Transaction, invoice.transaction_id, populate_existing=True)
+    assert (
+        tx is not None and tx.status == TransactionStatus.PAID and tx.telegram_payment_charge_id == "stxONE"
+    )
+    events = (
+        await session.scalars(select(PaymentEvent).where(PaymentEvent.provider == "telegram-stars"))
+    ).all()
+    assert [(e.external_id, e.result) for e in events] == [("stxONE", "confirmed")]
+    await session.refresh(purchase)
+    assert purchase.status == PurchaseStatus.PAID
+
+
+async def test_a_stars_payment_of_another_amount_is_kept_and_flagged(session: AsyncSession) -> None:
+    invoice, _, _ = await invoice_for(session)
+    odd = await stars.record_stars_payment(
+        session, payload=invoice.payload, currency="XTR", total_amount=1, charge_id="stxODD"
+    )
+    assert (odd.result, odd.deliver) == (Result.AMOUNT_MISMATCH, ())
+    tx = await session.get(Transaction, invoice.transaction_id, populate_existing=True)
+    assert tx is not None and tx.needs_refund and tx.paid_amount_cents == 1
+    unknown = await stars.record_stars_payment(
+        session, payload="hello", currency="XTR", total_amount=5, charge_id="stxWHO"
+    )
+    assert unknown.result == Result.UNKNOWN_CHARGE  # kept in the inbox for a refund by hand
+
+
+# --- end to end: the bot service on the sandbox ------------------------------------------------
+
+
+@dataclass
+class StarsShop:
+    world: BotWorld
+    running: Running
+    queues: Queues
+
+
+@pytest.fixture
+async def stars_shop(
+    sandbox: Sandbox, fresh_db_url: str, redis_prefix: str, redis: Redis
+) -> AsyncIterator[StarsShop]:
+    await sandbox.configure(enforce_limits=False)
+    port = free_port()
+    settings = load_settings(
+        database_url=fresh_db_url,
+        telegram_api_base_url=sandbox.url,
+        public_url=f"http://127.0.0.1:{port}",
+        telegram_bot_token=None,
+        redis_url=REDIS_URL,
+        redis_prefix=redis_prefix,
+    )
+    engine = create_engine(fresh_db_url)
+    sessions = session_factory(engine)
+    tg = await sandbox.create_bot("shop_bot")
+    record_id, secret = await register_bot(sessions, tg)
+    world = BotWorld(sandbox, settings, engine, sessions, tg, record_id, secret, port)
+    running = await start_service(world, routers=[payment_bot.router])
+    queues = Queues(settings)
+    running.service.dispatcher["payment_deliveries"] = QueueDeliveries(queues)
+    try:
+        yield StarsShop(world, running, queues)
+    finally:
+        await running.stop()
+        await queues.close()
+        await engine.dispose()
+
+
+async def started_buyer(world: BotWorld, name: str, language: str) -> TelegramUser:
+    """A sandbox user who opened the bot (/start): the bot service has recorded them."""
+    telegram_id = await world.sandbox.create_user(name, language_code=language)
+    await world.sandbox.user_says(telegram_id, "/start")
+    return await eventually(lambda: world.row(TelegramUser, TelegramUser.telegram_id == telegram_id))
+
+
+async def deliveries(queues: Queues) -> list[dict[str, object]]:
+    jobs = await queues.queue(QueueName.BOT_TASKS).getJobs(["waiting"])
+    return [dict(job.data) for job in jobs if job.name == "deliver-purchase"]
+
+
+async def test_stars_paid_in_telegram_are_recorded_once_delivered_and_refundable(
+    stars_shop: StarsShop,
+) -> None:
+    world = stars_shop.world
+    buyer = await started_buyer(world, "Ana", "pt-br")
+    buyer_tg = buyer.telegram_id
+    async with session_scope(world.sessions) as session:
+        purchase = await make_purchase(session, stars_price=150, buyer=await session.merge(buyer))
+        invoice = await stars.create_stars_invoice(session, purchase.id)
+    message = await payment_bot.send_stars_invoice(world.tg.bot, buyer_tg, invoice)
+    assert message.invoice is not None and (message.invoice.currency, message.invoice.total_amount) == (
+        "XTR",
+        150,
+    )
+
+    result = await world.sandbox.pay(buyer_tg, message.message_id)
+    assert result["status"] == "paid"
+    charge_id = result["telegram_payment_charge_id"]
+    tx = await eventually(lambda: world.row(Transaction, Transaction.telegram_payment_charge_id == charge_id))
+    assert tx.status == TransactionStatus.PAID and tx.paid_amount_cents == 150
+    assert (await world.row(Purchase, Purchase.id == purchase.id)).status == PurchaseStatus.PAID  # type: ignore[union-attr]
+    assert await eventually(lambda: deliveries(stars_shop.queues)) == [{"purchaseId": purchase.id}]
+
+    # Telegram redelivering the same update changes nothing.
+    async with session_scope(world.sessions) as session:
+        again = await stars.record_stars_payment(
+            session, payload=invoice.payload, currency="XTR", total_amount=150, charge_id=charge_id
+        )
+    assert again.result == Result.DUPLICATE
+
+    async with session_scope(world.sessions) as session:
+        viewer, admin = await make_operator(session, OperatorRole.VIEWER), await make_operator(session)
+    refunder = payment_bot.stars_refunder(world.tg.bot)
+    async with session_scope(world.sessions) as session:
+        with pytest.raises(Forbidden):
+            await stars.refund_stars(session, tx.id, viewer, refunder)
+    async with session_scope(world.sessions) as session:
+        assert (await stars.refund_stars(session, tx.id, admin, refunder)).result == Result.REFUNDED
+    refunded = await world.row(Transaction, Transaction.id == tx.id)
+    assert refunded is not None and refunded.status == TransactionStatus.REFUNDED
+    assert (await world.row(Purchase, Purchase.id == purchase.id)).status == PurchaseStatus.REFUNDED  # type: ignore[union-attr]
+    # Telegram already gave the Stars back: a retry is answered CHARGE_ALREADY_REFUNDED, which counts as done.
+    assert await refunder(buyer_tg, charge_id) is True
+    with pytest.raises(BadRequest, match="CHARGE_NOT_FOUND"):
+        await refunder(buyer_tg, "stxNOPE")
+
+
+async def test_a_changed_price_declines_the_payment_with_a_clear_message(stars_shop: StarsShop) -> None:
+    world = stars_shop.world
+    buyer = await started_buyer(world, "Bob", "en")
+    buyer_tg = buyer.telegram_id
+    async with session_scope(world.sessions) as session:
+        purchase = await make_purchase(session, stars_price=150, buyer=await session.merge(buyer))
+        invoice = await stars.create_stars_invoice(session, purchase.id)
+    message = await payment_bot.send_stars_invoice(world.tg.bot, buyer_tg, invoice)
+    async with session_scope(world.sessions) as session:
+        product = await session.get(Product, purchase.product_id)
+        assert product is not None
+        product.stars_price = 300
+    result = await world.sandbox.pay(buyer_tg, message.message_id)
+    assert result == {
+        "status": "declined",
+        "error_message": stars.refusal_text(stars.Refusal.PRICE_CHANGED, "en"),
+    }
+    await asyncio.sleep(0.3)
+    tx = await world.row(Transaction, Transaction.id == invoice.transaction_id)
+    assert tx is not None and tx.status == TransactionStatus.PENDING and tx.paid_at is None
+    assert await deliveries(stars_shop.queues) == []
+
+
+async def test_paysupport_answers_with_support_instructions(stars_shop: StarsShop) -> None:
+    world = stars_shop.world
+    buyer_tg = await world.sandbox.create_user("Ana", language_code="pt-br")
+    await world.sandbox.user_says(buyer_tg, "/paysupport")
+
+    async def answer() -> str | None:
+        texts = [m.get("text") for m in await world.sandbox.messages(buyer_tg) if m["sender"]["is_bot"]]
+        return next((t for t in texts if t), None)
+
+    assert await eventually(answer) == stars.support_text("pt-br")
