@@ -22,8 +22,8 @@ from typing import Any
 
 from aiogram import Bot, Dispatcher, Router
 from aiogram.types import Update
-from harness import database, report, say
 
+from harness import database, report, say
 from tgadmin.bot.dispatcher import build_dispatcher
 from tgadmin.db import create_engine, session_factory
 from tgadmin.models import Bot as BotRecord

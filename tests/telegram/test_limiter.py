@@ -141,3 +141,25 @@ async def test_keys_live_under_the_configured_prefix(redis: Redis, redis_prefix:
     keys = sorted([k.decode() async for k in redis.scan_iter(match=f"{redis_prefix}:*")])
     assert keys == [f"{redis_prefix}:tg:gcra:bot:1", f"{redis_prefix}:tg:gcra:chat:1:-3"]
     assert 0 < await redis.pttl(keys[0]) <= 2000
+
+
+async def test_late_callers_cannot_overfill_a_window_when_committing(
+    redis_url: str, redis_prefix: str, redis: Redis
+) -> None:
+    """Callers that all wake late at once (a stalled event loop) still make at most `rate` calls in
+    any window: the commit log, not the reservation, is the last word."""
+    settings = load_settings(redis_url=redis_url, redis_prefix=redis_prefix, tg_bot_per_second=10)
+    limiter = Limiter(redis, settings)
+    target = Target(bot_id=42)
+    committed: list[float] = []
+
+    async def late_caller() -> None:
+        await limiter.commit(target)  # as if each woke long after its slot, all together
+        committed.append(time.monotonic())
+
+    started = time.monotonic()
+    await asyncio.gather(*(late_caller() for _ in range(25)))
+    assert max_in_window(committed, 1.0) <= 10
+    # 25 calls at 10 per (guarded) second: the last ones wait two full windows.
+    assert time.monotonic() - started >= 2.0
+    assert len(committed) == 25

@@ -100,6 +100,7 @@ class Gateway:
             client = await self.clients.get(bot_id)
             if guard is not None:
                 await guard.before()
+            await self.limiter.commit(target)
             try:
                 result = await client(method)
             except (TelegramAPIError, TimeoutError, OSError) as error:

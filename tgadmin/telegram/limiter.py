@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import uuid
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
@@ -30,8 +31,11 @@ from redis.asyncio import Redis
 from tgadmin.config import Settings
 from tgadmin.telegram.errors import Reschedule
 
-# Spacing widened by 3 %: absorbs ~30 ms of network/scheduling jitter per bot window of 30 calls.
+# Spacing widened by 3 %: absorbs network/scheduling jitter per bot window of 30 calls.
 LIMIT_MARGIN = 0.03
+# The commit window is Telegram's window widened by this much: calls may reach Telegram up to
+# ~30 ms apart from the moment they were committed without one window holding a call too many.
+WINDOW_GUARD = 0.03
 # Waiting longer than this in-process would hold a worker slot idle; the job is rescheduled instead.
 MAX_INLINE_WAIT = 5.0
 
@@ -68,6 +72,43 @@ for j = np + 1, #KEYS do
 end
 return {1, string.format('%.3f', wait), 0, string.format('%.3f', slot)}
 """
+
+
+# The last check, right before the HTTP request: a sliding-window log of calls actually made
+# (Redis server time). GCRA reservations keep callers evenly spaced and in order; but a caller
+# that wakes late from its slot (a busy event loop, a loaded machine) would send close to the
+# next one. The log refuses a call that would put more than `limit` calls in any window, and
+# says how long until it fits.
+_COMMIT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local wait = 0
+for i = 1, #KEYS do
+  local window = tonumber(ARGV[2 * i - 1])
+  local limit = tonumber(ARGV[2 * i])
+  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now - window)
+  if redis.call('ZCARD', KEYS[i]) >= limit then
+    local oldest = redis.call('ZRANGE', KEYS[i], 0, 0, 'WITHSCORES')
+    local w = tonumber(oldest[2]) + window - now
+    if w > wait then wait = w end
+  end
+end
+if wait > 0 then return string.format('%.3f', wait) end
+for i = 1, #KEYS do
+  redis.call('ZADD', KEYS[i], now, ARGV[#ARGV] .. ':' .. now)
+  redis.call('PEXPIRE', KEYS[i], math.ceil(tonumber(ARGV[2 * i - 1])) + 1000)
+end
+return '0'
+"""
+
+
+@dataclass(frozen=True)
+class Window:
+    """At most `limit` calls in any `window_ms` (Telegram's own window, widened by the guard)."""
+
+    key: str
+    window_ms: float
+    limit: int
 
 
 @dataclass(frozen=True)
@@ -113,6 +154,10 @@ class Limiter:
         self.group_ms = 60_000.0 / settings.tg_group_per_minute * (1 + margin)
         self.private_ms = 1000.0 / settings.tg_private_per_second * (1 + margin)
         self._script = redis.register_script(_SCRIPT)
+        self._commit = redis.register_script(_COMMIT)
+        self.bot_limit = settings.tg_bot_per_second
+        self.group_limit = settings.tg_group_per_minute
+        self.private_limit = settings.tg_private_per_second
 
     def pause_keys(self, target: Target) -> list[str]:
         keys = [f"{self.prefix}:tg:pause:bot:{target.bot_id}"]
@@ -165,6 +210,32 @@ class Limiter:
             if slot.granted and (slot.wait == 0 or await self.paused_for(target) == 0):
                 return slot
             # Paused while we slept for our slot (a 429 elsewhere): that slot is given up, look again.
+
+    def windows(self, target: Target) -> list[Window]:
+        guard = 1 + WINDOW_GUARD
+        base = f"{self.prefix}:tg:log"
+        windows = [Window(f"{base}:bot:{target.bot_id}", 1000.0 * guard, self.bot_limit)]
+        if target.chat_id is not None:
+            key = f"{base}:chat:{target.bot_id}:{target.chat_id}"
+            if target.is_private:
+                windows.append(Window(key, 1000.0 * guard, self.private_limit))
+            else:
+                windows.append(Window(key, 60_000.0 * guard, self.group_limit))
+        return windows
+
+    async def commit(self, target: Target) -> None:
+        """Record the call about to be made; first wait while it would overfill a window."""
+        windows = self.windows(target)
+        args: list[str | float | int] = []
+        for window in windows:
+            args += [window.window_ms, window.limit]
+        args.append(uuid.uuid4().hex)
+        keys = [w.key for w in windows]
+        while True:
+            wait_ms = float(await self._commit(keys=keys, args=args))
+            if wait_ms <= 0:
+                return
+            await asyncio.sleep(wait_ms / 1000.0)
 
     async def pause(self, target: Target, seconds: float, *, whole_bot: bool) -> None:
         """Stop every worker calling for this chat (and the whole bot if `whole_bot`) for `seconds`."""
