@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 from tgadmin.cli.common import handle_errors
-from tgadmin.errors import TgadminError
 
 
 @handle_errors
 def run() -> None:
-    raise TgadminError("being built in the foundation issue (#2)")
+    from tgadmin.dev.main import run_dev  # heavy imports only when the command runs
+
+    run_dev()

@@ -1,0 +1,1 @@
+"""`tgadmin dev`: the whole platform in one terminal on the embedded defaults."""

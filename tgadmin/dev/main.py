@@ -1,0 +1,177 @@
+"""`tgadmin dev`: prepare ./var, migrate, start embedded Redis and the sandbox when nothing is
+configured, then the dashboard, bot and worker; Ctrl-C stops everything."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import time
+from dataclasses import dataclass
+from types import FrameType
+
+import httpx
+
+from tgadmin import schema
+from tgadmin.config import SECRETS_FILE, VAR_DIR, Settings, get_settings
+from tgadmin.crypto import generate_key, random_token
+from tgadmin.db import create_engine, session_factory, session_scope
+from tgadmin.dev.supervisor import Supervisor
+from tgadmin.errors import ServiceUnavailable
+from tgadmin.redis import EmbeddedRedis
+
+log = logging.getLogger("tgadmin.dev")
+
+DEV_BOT_USERNAME = "tgadmin_dev_bot"
+DEV_ADMIN_EMAIL = "admin@localhost.localdomain"
+
+
+def ensure_secrets() -> bool:
+    """Generate the three secrets once into var/secrets.env (read before .env); True if written now."""
+    if SECRETS_FILE.exists():
+        return False
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    SECRETS_FILE.write_text(
+        f"DATA_ENCRYPTION_KEY={generate_key()}\nSESSION_SECRET={random_token()}\n"
+        f"MAGIC_LINK_SECRET={random_token()}\n"
+    )
+    SECRETS_FILE.chmod(0o600)
+    return True
+
+
+def wait_http(url: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=1).status_code < 500:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise ServiceUnavailable(f"{url} did not answer within {timeout:.0f} s")
+
+
+@dataclass
+class DevBot:
+    username: str
+    token: str
+
+
+async def _stored_bot(settings: Settings) -> DevBot | None:
+    from sqlalchemy import select
+
+    from tgadmin.models import Bot
+
+    engine = create_engine(settings.database_url)
+    try:
+        async with session_factory(engine)() as session:
+            bot = (await session.execute(select(Bot).order_by(Bot.id).limit(1))).scalar_one_or_none()
+            return None if bot is None else DevBot(bot.username, bot.token)
+    finally:
+        await engine.dispose()
+
+
+async def _register(settings: Settings, token: str) -> None:
+    from tgadmin.telegram.bots import register_from_token
+
+    engine = create_engine(settings.database_url)
+    try:
+        async with session_scope(session_factory(engine)) as session:
+            await register_from_token(session, token, settings)
+    finally:
+        await engine.dispose()
+
+
+def connect_sandbox_bot(settings: Settings, sandbox_url: str) -> DevBot:
+    """The sandbox keeps nothing across restarts: recreate the stored dev bot (same token), or a new one."""
+    stored = asyncio.run(_stored_bot(settings))
+    body: dict[str, str] = {"username": stored.username if stored else DEV_BOT_USERNAME}
+    if stored:
+        body["token"] = stored.token
+    response = httpx.post(f"{sandbox_url}/sandbox/bots", json=body, timeout=5)
+    response.raise_for_status()
+    token = str(response.json()["token"])
+    asyncio.run(_register(settings, token))
+    return DevBot(body["username"], token)
+
+
+async def _first_admin_link(settings: Settings) -> str | None:
+    from tgadmin.audit.service import Actor
+    from tgadmin.models.enums import OperatorRole
+    from tgadmin.operator import repository, service
+
+    engine = create_engine(settings.database_url)
+    try:
+        async with session_scope(session_factory(engine)) as session:
+            if await repository.count(session) > 0:
+                return None
+            operator = await service.create_operator(
+                session, DEV_ADMIN_EMAIL, OperatorRole.ADMIN, Actor.system("tgadmin dev")
+            )
+            link = await service.issue_magic_link(session, operator)
+            return f"{settings.public_url}/auth/magic?token={link.token}"
+    finally:
+        await engine.dispose()
+
+
+class _Stop(Exception):
+    pass
+
+
+def _raise_stop(signum: int, frame: FrameType | None) -> None:
+    raise _Stop
+
+
+def run_dev() -> None:
+    ensure_secrets()
+    get_settings.cache_clear()
+    settings = get_settings()
+    schema.upgrade(settings.database_url)
+    env = dict(os.environ)
+    redis: EmbeddedRedis | None = None
+    supervisor = Supervisor(env)
+    signal.signal(signal.SIGTERM, _raise_stop)
+    try:
+        if settings.effective_redis_url is None:
+            redis = EmbeddedRedis.start(VAR_DIR / "redis")
+            env["REDIS_URL"] = redis.url
+            print(f"redis     | embedded Valkey on {redis.url}", flush=True)
+        bot: DevBot | None = None
+        if settings.telegram_bot_token is None and not settings.uses_sandbox_telegram:
+            sandbox_url = f"http://127.0.0.1:{settings.sandbox_port}"
+            supervisor.start("sandbox", "sandbox", "--port", str(settings.sandbox_port))
+            wait_http(f"{sandbox_url}/sandbox/clock")
+            env["TELEGRAM_API_BASE_URL"] = sandbox_url
+            os.environ["TELEGRAM_API_BASE_URL"] = sandbox_url
+            get_settings.cache_clear()
+            settings = get_settings()
+            bot = connect_sandbox_bot(settings, sandbox_url)
+        supervisor.start("dashboard", "dashboard", "--port", str(settings.dashboard_port))
+        supervisor.start("bot", "bot", "--polling")
+        supervisor.start("worker", "worker")
+        wait_http(f"http://127.0.0.1:{settings.dashboard_port}/healthz")
+        _announce(settings, bot, asyncio.run(_first_admin_link(settings)))
+        while (name := supervisor.exited()) is None:
+            time.sleep(0.5)
+        print(f"dev       | {name} stopped; stopping everything", flush=True)
+    except (KeyboardInterrupt, _Stop):
+        print("\ndev       | stopping", flush=True)
+    finally:
+        supervisor.stop_all()
+        if redis is not None:
+            redis.stop()
+        print("dev       | stopped", flush=True)
+
+
+def _announce(settings: Settings, bot: DevBot | None, login_link: str | None) -> None:
+    lines = [f"dashboard: http://127.0.0.1:{settings.dashboard_port}"]
+    if bot is not None:
+        lines += [
+            f"sandbox:   {settings.telegram_api_base_url}  (chats as a Telegram client shows them)",
+            f"bot:       @{bot.username}  token {bot.token}  (sandbox only)",
+        ]
+    if login_link:
+        lines.append(f"first admin {DEV_ADMIN_EMAIL}, login link (single use, 15 min): {login_link}")
+    lines.append("Ctrl-C stops everything.")
+    for line in lines:
+        print(f"dev       | {line}", flush=True)
