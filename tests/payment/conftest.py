@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -145,12 +146,9 @@ def shop_overrides() -> dict[str, Any]:
     return {}
 
 
-@pytest.fixture
-async def shop(
-    fresh_db_url: str, redis_prefix: str, redis: Redis, sandbox: Sandbox, shop_overrides: dict[str, Any]
-) -> AsyncIterator[Shop]:
-    port = free_port()
-    settings = shop_settings(fresh_db_url, redis_prefix, sandbox.url, port, **shop_overrides)
+@asynccontextmanager
+async def dashboard_server(settings: Settings, port: int) -> AsyncIterator[str]:
+    """The dashboard app (`web.app.create_app`) served by uvicorn in this event loop; yields its URL."""
     server = uvicorn.Server(
         uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_config=None, lifespan="on")
     )
@@ -159,19 +157,31 @@ async def shop(
         if task.done():
             task.result()
         await asyncio.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 30)
+
+
+@pytest.fixture
+async def shop(
+    fresh_db_url: str, redis_prefix: str, redis: Redis, sandbox: Sandbox, shop_overrides: dict[str, Any]
+) -> AsyncIterator[Shop]:
+    port = free_port()
+    settings = shop_settings(fresh_db_url, redis_prefix, sandbox.url, port, **shop_overrides)
     engine = create_engine(fresh_db_url)
     psp = get_provider(settings)
     assert isinstance(psp, SandboxProvider)
     queues = Queues(settings)
     http = httpx.AsyncClient(timeout=30, trust_env=False)
-    shop = Shop(settings, session_factory(engine), sandbox, psp, queues, f"http://127.0.0.1:{port}", http)
-    await psp.register_webhook(f"{shop.webhook_url}?secret={WEBHOOK_SECRET}")
     try:
-        yield shop
+        async with dashboard_server(settings, port) as url:
+            shop = Shop(settings, session_factory(engine), sandbox, psp, queues, url, http)
+            await psp.register_webhook(f"{shop.webhook_url}?secret={WEBHOOK_SECRET}")
+            yield shop
     finally:
         await http.aclose()
-        server.should_exit = True
-        await asyncio.wait_for(task, 30)
         await psp.aclose()
         await queues.close()
         await engine.dispose()
