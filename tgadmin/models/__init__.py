@@ -4,7 +4,7 @@ from tgadmin.models.analytics import AnalyticsHourly
 from tgadmin.models.audit import AuditLog
 from tgadmin.models.base import Base
 from tgadmin.models.bot import Bot
-from tgadmin.models.campaign import Campaign
+from tgadmin.models.campaign import Campaign, CampaignTarget
 from tgadmin.models.creator import Creator, CreatorPreview
 from tgadmin.models.group import Group
 from tgadmin.models.media import MediaAsset, MediaFileId
@@ -24,6 +24,7 @@ __all__ = [
     "Base",
     "Bot",
     "Campaign",
+    "CampaignTarget",
     "Creator",
     "CreatorPreview",
     "Group",

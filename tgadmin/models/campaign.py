@@ -3,11 +3,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer
+from sqlalchemy import ForeignKey, Index, Integer, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tgadmin.models.base import Base, BigIntId, IdMixin, PortableJSON, TimestampMixin, str_enum
-from tgadmin.models.enums import CampaignStatus
+from tgadmin.models.base import Base, BigIntId, IdMixin, PortableJSON, TelegramId, TimestampMixin, str_enum
+from tgadmin.models.enums import CampaignStatus, CampaignTargetStatus
 
 
 class Campaign(IdMixin, TimestampMixin, Base):
@@ -28,3 +28,22 @@ class Campaign(IdMixin, TimestampMixin, Base):
     created_by: Mapped[int | None] = mapped_column(BigIntId, ForeignKey("operators.id", ondelete="SET NULL"))
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
+
+
+class CampaignTarget(IdMixin, Base):
+    """One group of a running campaign and what became of its post: the campaign's counters move
+    only when a target leaves `pending` (a conditional update), so a job retried or redelivered
+    never counts twice."""
+
+    __tablename__ = "campaign_targets"
+    __table_args__ = (UniqueConstraint("campaign_id", "group_id"),)
+
+    campaign_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("campaigns.id", ondelete="CASCADE"))
+    # No foreign key: a campaign may name a group that no longer exists (it counts as failed).
+    group_id: Mapped[int] = mapped_column(BigIntId)
+    status: Mapped[CampaignTargetStatus] = mapped_column(
+        str_enum(CampaignTargetStatus), default=CampaignTargetStatus.PENDING
+    )
+    message_id: Mapped[int | None] = mapped_column(TelegramId, default=None)
+    reason: Mapped[str | None] = mapped_column(default=None)
+    finished_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -89,6 +89,12 @@ class CampaignStatus(StrEnum):
     FAILED = "failed"
 
 
+class CampaignTargetStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
 class OperatorRole(StrEnum):
     VIEWER = "viewer"
     OPERATOR = "operator"

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean
+from sqlalchemy import Boolean, Index
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tgadmin.clock import utcnow
@@ -13,6 +13,8 @@ class TelegramUser(IdMixin, Base):
     """A buyer as Telegram knows them."""
 
     __tablename__ = "telegram_users"
+    # Hourly analytics: new buyers of one hour.
+    __table_args__ = (Index("ix_telegram_users_first_seen", "first_seen_at"),)
 
     telegram_id: Mapped[int] = mapped_column(TelegramId, unique=True)
     first_name: Mapped[str]

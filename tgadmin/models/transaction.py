@@ -21,6 +21,9 @@ class Transaction(IdMixin, TimestampMixin, Base):
         Index("ix_transactions_purchase", "purchase_id"),
         # Polling pending charges for missed notifications: by status and next poll time.
         Index("ix_transactions_status_poll", "status", "next_poll_at"),
+        # Hourly analytics: transactions created, and payments received, in one hour.
+        Index("ix_transactions_created", "created_at"),
+        Index("ix_transactions_paid", "paid_at"),
     )
 
     purchase_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("purchases.id", ondelete="RESTRICT"))
