@@ -33,6 +33,7 @@ def upgrade() -> None:
             "metric", "dimension", "hour", name=op.f("uq_analytics_hourly_metric_dimension_hour")
         ),
     )
+    op.create_index("ix_analytics_hourly_hour", "analytics_hourly", ["hour"], unique=False)
     op.create_table(
         "app_settings",
         sa.Column("key", sa.String(length=255), nullable=False),
@@ -780,5 +781,6 @@ def downgrade() -> None:
     op.drop_index("ix_audit_log_created", table_name="audit_log")
     op.drop_table("audit_log")
     op.drop_table("app_settings")
+    op.drop_index("ix_analytics_hourly_hour", table_name="analytics_hourly")
     op.drop_table("analytics_hourly")
     # ### end Alembic commands ###

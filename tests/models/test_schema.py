@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select, text
@@ -107,3 +108,17 @@ async def test_sweep_query_uses_the_status_expiry_index(session: AsyncSession) -
         await session.execute(text("set local enable_seqscan = off"))
         plan = " ".join(row[0] for row in (await session.execute(text("explain " + query))).all())
     assert "ix_purchases_status_expires" in plan
+
+
+async def test_the_migrations_create_exactly_what_the_models_declare(session: AsyncSession) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from tgadmin.models import Base
+
+    def differences(connection: Any) -> list[Any]:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return list(compare_metadata(context, Base.metadata))
+
+    connection = await session.connection()
+    assert await connection.run_sync(differences) == []

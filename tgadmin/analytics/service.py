@@ -1,0 +1,172 @@
+"""Hourly analytics: one hour of activity folded into `AnalyticsHourly` rows (metric, dimension, hour,
+value), and the series the dashboard charts read back.
+
+An aggregation replaces the hour's rows with what the data says now, so re-running an hour (a retry,
+a backfill, two workers) gives the same rows. Dimensions read `key=value`; the total of a metric
+has the empty dimension and is written even when it is zero, so a missing total means "never
+aggregated" (the scheduled run catches up such hours) and a chart never mistakes a gap for a zero.
+
+Statuses are counted as they are when the hour is last aggregated: the scheduled run recomputes the
+last SETTLE_HOURS hours, so a purchase created at 10:59 and paid at 11:02 counts as created-and-paid
+in the 10:00 hour, while a refund days later leaves that hour as it was (until a backfill).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tgadmin.analytics import repository
+from tgadmin.analytics.repository import Window
+from tgadmin.clock import ensure_utc, utcnow
+from tgadmin.errors import BadRequest
+
+HOUR = timedelta(hours=1)
+# The scheduled run also aggregates hours of this recent past that were never aggregated (a worker
+# down for a while); older hours are backfilled on request with `{hour: ...}`.
+CATCH_UP_HOURS = 24
+# An hour's figures still move after it ends: a charge confirmed by polling or by the expiry sweep
+# carries the PSP's payment time (up to half an hour back), and purchases made near the end of the
+# hour are paid minutes later. The scheduled run therefore recomputes this many recent hours.
+SETTLE_HOURS = 3
+# A dashboard series is at most this long (about three months of hours).
+MAX_SERIES_HOURS = 24 * 93
+
+
+class Metric(StrEnum):
+    PURCHASES_CREATED = "purchases_created"  # total, status=, type=
+    PURCHASES_PAID = "purchases_paid"  # total, type=
+    REVENUE_CENTS = "revenue_cents"  # currency= (cents of that currency; no total across currencies)
+    TRANSACTIONS = "transactions"  # total, method=, status=
+    POSTS = "posts"  # total sent in the hour, status= (sent|deleted|failed|undeletable)
+    NEW_BUYERS = "new_buyers"  # total (Telegram users first seen in the hour)
+    GROUPS_ACTIVATED = "groups_activated"  # total
+    GROUPS_DEACTIVATED = "groups_deactivated"  # total
+
+
+TOTAL = ""
+# Metrics whose total row is always written (zero included).
+TOTALS = (
+    Metric.PURCHASES_CREATED,
+    Metric.PURCHASES_PAID,
+    Metric.TRANSACTIONS,
+    Metric.POSTS,
+    Metric.NEW_BUYERS,
+    Metric.GROUPS_ACTIVATED,
+    Metric.GROUPS_DEACTIVATED,
+)
+
+
+def hour_start(moment: datetime) -> datetime:
+    moment = ensure_utc(moment)
+    return moment.replace(minute=0, second=0, microsecond=0)
+
+
+def previous_hour(now: datetime | None = None) -> datetime:
+    """The last full hour before `now`."""
+    return hour_start(now or utcnow()) - HOUR
+
+
+def _dim(key: str, value: str) -> str:
+    return f"{key}={value}"
+
+
+async def _commerce(session: AsyncSession, w: Window, out: Counter[tuple[str, str]]) -> None:
+    for status, kind, n in await repository.purchases_created(session, w):
+        out[Metric.PURCHASES_CREATED, TOTAL] += n
+        out[Metric.PURCHASES_CREATED, _dim("status", status)] += n
+        out[Metric.PURCHASES_CREATED, _dim("type", kind)] += n
+    for kind, n in await repository.purchases_paid(session, w):
+        out[Metric.PURCHASES_PAID, TOTAL] += n
+        out[Metric.PURCHASES_PAID, _dim("type", kind)] += n
+    for currency, cents in await repository.revenue(session, w):
+        out[Metric.REVENUE_CENTS, _dim("currency", currency)] += cents
+    for method, status, n in await repository.transactions_created(session, w):
+        out[Metric.TRANSACTIONS, TOTAL] += n
+        out[Metric.TRANSACTIONS, _dim("method", method)] += n
+        out[Metric.TRANSACTIONS, _dim("status", status)] += n
+
+
+async def _activity(session: AsyncSession, w: Window, out: Counter[tuple[str, str]]) -> None:
+    for status, n in await repository.posts(session, w):
+        out[Metric.POSTS, TOTAL] += n
+        out[Metric.POSTS, _dim("status", status)] += n
+    out[Metric.NEW_BUYERS, TOTAL] += await repository.new_users(session, w)
+    # Groups keep no activation times; the audit trail of the group service has them.
+    for entry in await repository.group_audit(session, w, ("group.membership", "group.deactivated")):
+        if entry.action == "group.deactivated":
+            out[Metric.GROUPS_DEACTIVATED, TOTAL] += 1
+        elif entry.before is None or not entry.before.get("is_active", True):
+            out[Metric.GROUPS_ACTIVATED, TOTAL] += 1
+
+
+async def compute_hour(session: AsyncSession, hour: datetime) -> dict[tuple[str, str], int]:
+    """The figures of one hour, keyed (metric, dimension); nothing written."""
+    start = hour_start(hour)
+    window = Window(start, start + HOUR)
+    out: Counter[tuple[str, str]] = Counter({(metric.value, TOTAL): 0 for metric in TOTALS})
+    await _commerce(session, window, out)
+    await _activity(session, window, out)
+    return {(str(m), d): v for (m, d), v in out.items() if v or d == TOTAL}
+
+
+async def aggregate_hour(session: AsyncSession, hour: datetime) -> dict[tuple[str, str], int]:
+    """Replace the rows of the hour starting at `hour` (floored) with its figures; refuses an hour
+    that is not over yet (its figures would still change)."""
+    start = hour_start(hour)
+    if start + HOUR > utcnow():
+        raise BadRequest(f"hour {start.isoformat()} is not over yet; only past hours are aggregated")
+    values = await compute_hour(session, start)
+    await repository.replace_hour(session, start, values)
+    return values
+
+
+async def missing_hours(session: AsyncSession, now: datetime | None = None) -> list[datetime]:
+    """Full hours of the last CATCH_UP_HOURS that were never aggregated, oldest first."""
+    last = previous_hour(now)
+    first = last - (CATCH_UP_HOURS - 1) * HOUR
+    # Every aggregation writes this total, zero included: its absence means "never aggregated".
+    done = await repository.hours_present(session, Metric.POSTS, TOTAL, first, last + HOUR)
+    present = {hour_start(h) for h in done}
+    return [h for h in (first + i * HOUR for i in range(CATCH_UP_HOURS)) if h not in present]
+
+
+async def scheduled_hours(session: AsyncSession, now: datetime | None = None) -> list[datetime]:
+    """What the hourly run aggregates, oldest first: the last SETTLE_HOURS full hours, and every hour
+    of the last CATCH_UP_HOURS that was never aggregated."""
+    last = previous_hour(now)
+    recent = {last - i * HOUR for i in range(SETTLE_HOURS)}
+    return sorted(recent.union(await missing_hours(session, now)))
+
+
+@dataclass(frozen=True)
+class Point:
+    hour: datetime
+    value: int
+
+
+async def series(
+    session: AsyncSession,
+    metric: Metric,
+    start: datetime,
+    end: datetime,
+    dimensions: Sequence[str] = (TOTAL,),
+) -> dict[str, list[Point]]:
+    """One point per hour from `start` to `end` (both floored, both included) for each dimension;
+    hours without a row read 0. `dimensions=()` returns every dimension the range has."""
+    first, last = hour_start(start), hour_start(end)
+    if last < first:
+        raise BadRequest("the series ends before it starts")
+    hours = int((last - first) / HOUR) + 1
+    if hours > MAX_SERIES_HOURS:
+        raise BadRequest(f"a series spans at most {MAX_SERIES_HOURS} hours, not {hours}")
+    rows = await repository.series(session, metric, dimensions, first, last)
+    found = {(d, hour_start(h)): v for d, h, v in rows}
+    names = list(dimensions) or sorted({d for d, _h, _v in rows})
+    timeline = [first + i * HOUR for i in range(hours)]
+    return {name: [Point(h, found.get((name, h), 0)) for h in timeline] for name in names}
