@@ -7,11 +7,12 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from aiogram.methods import DeleteMessage, DeleteMessages, SendMessage
-from aiogram.types import ReplyParameters
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters
 from pydantic import Field, StrictBool, StrictInt, StrictStr
 
+from tgadmin.campaign import service as campaign_service
 from tgadmin.clock import utcnow
-from tgadmin.errors import Conflict
+from tgadmin.errors import Conflict, ServiceUnavailable, TgadminError
 from tgadmin.group import service as group_service
 from tgadmin.models import Group
 from tgadmin.models.enums import PostKind
@@ -26,6 +27,24 @@ from tgadmin.worker.registry import Handler, JobData
 BATCH = 100  # deleteMessages takes at most 100 ids
 
 
+class UrlButton(JobData):
+    text: StrictStr = Field(min_length=1, max_length=64)
+    url: StrictStr = Field(min_length=1, max_length=2048)
+
+
+class InlineKeyboard(JobData):
+    """Telegram's InlineKeyboardMarkup, url buttons only (rows of buttons)."""
+
+    inline_keyboard: list[list[UrlButton]] = Field(min_length=1, max_length=100)
+
+    def markup(self) -> InlineKeyboardMarkup:
+        return InlineKeyboardMarkup(
+            inline_keyboard=[
+                [InlineKeyboardButton(text=b.text, url=b.url) for b in row] for row in self.inline_keyboard
+            ]
+        )
+
+
 class SendMessageData(JobData):
     chatId: StrictInt  # noqa: N815 - the original system's job fields
     text: StrictStr = Field(min_length=1, max_length=4096)
@@ -34,6 +53,10 @@ class SendMessageData(JobData):
     disableNotification: StrictBool | None = None  # noqa: N815
     bypassRateLimit: StrictBool = False  # noqa: N815
     botId: StrictInt | None = None  # noqa: N815
+    replyMarkup: InlineKeyboard | None = None  # noqa: N815
+    # A campaign's post: the group's row (its current chat id is used, so a migration is followed)
+    # and the campaign whose target for that group gets the outcome.
+    groupDbId: StrictInt | None = None  # noqa: N815
     campaignId: StrictInt | None = None  # noqa: N815
 
 
@@ -66,9 +89,33 @@ def _inactive(group: Group) -> Conflict:
     )
 
 
+def _gave_up(error: TgadminError | TelegramCallError) -> str | None:
+    """Why the post will never be sent by this job, or None when it may still be (a retry)."""
+    if isinstance(error, TelegramCallError):
+        return None if error.kind is ErrorClass.RECOVERABLE else error.classified.description
+    return None if isinstance(error, ServiceUnavailable) else error.message
+
+
 async def send_message(run: JobRun, data: SendMessageData) -> dict[str, Any]:
-    """Post a text once per job, whatever happens to the worker (see post.ledger)."""
-    bot_id, group = await group_service.resolve_target(run.session, data.chatId, bot_id=data.botId)
+    """Post a text once per job, whatever happens to the worker (see post.ledger). With a
+    `campaignId`, the campaign's target for the group gets the outcome in the same unit of work."""
+    group: Group | None = None
+    try:
+        bot_id, group = await group_service.resolve_target(
+            run.session, data.chatId, bot_id=data.botId, group_db_id=data.groupDbId
+        )
+        return await _send(run, data, bot_id, group)
+    except (TgadminError, TelegramCallError) as error:
+        target = data.groupDbId if group is None else group.id
+        reason = _gave_up(error)
+        if data.campaignId is not None and target is not None and reason is not None:
+            await campaign_service.record_post_failed(run.session, data.campaignId, target, reason)
+            # The job fails next, and the wrapper rolls back what a failed job leaves uncommitted.
+            await run.checkpoint()
+        raise
+
+
+async def _send(run: JobRun, data: SendMessageData, bot_id: int, group: Group | None) -> dict[str, Any]:
     if group is not None and not group.is_active:
         raise _inactive(group)
     ledger = SendLedger(run.ctx.redis, run.ctx.settings.redis_prefix, f"{run.queue}:{run.job_id}")
@@ -81,20 +128,13 @@ async def send_message(run: JobRun, data: SendMessageData) -> dict[str, Any]:
     if record is not None and record.chat_id is not None and record.message_id is not None:
         chat_id, message_id = record.chat_id, record.message_id
     else:
-        method = SendMessage(
-            chat_id=data.chatId,
-            text=data.text,
-            parse_mode=data.parseMode,
-            disable_notification=data.disableNotification,
-            reply_parameters=(
-                ReplyParameters(message_id=data.replyToMessageId, allow_sending_without_reply=True)
-                if data.replyToMessageId
-                else None
-            ),
-        )
+        if data.campaignId is not None and group is not None:
+            refused = await campaign_service.check_post(run.session, data.campaignId, group.id)
+            if refused is not None:
+                return {"skipped": refused}
         message = await run.gateway.call(
             run.session,
-            method,
+            _send_method(data, group),
             bot_id=bot_id,
             group=group,
             bypass_rate_limit=data.bypassRateLimit,
@@ -112,7 +152,25 @@ async def send_message(run: JobRun, data: SendMessageData) -> dict[str, Any]:
             job_id=run.job_id,
             campaign_id=data.campaignId,
         )
+        if data.campaignId is not None:
+            await campaign_service.record_post_sent(run.session, data.campaignId, group.id, message_id)
     return {"chatId": chat_id, "messageId": message_id}
+
+
+def _send_method(data: SendMessageData, group: Group | None) -> SendMessage:
+    return SendMessage(
+        # The group's row knows its current id (a migration to a supergroup changes it).
+        chat_id=data.chatId if group is None else group.telegram_id,
+        text=data.text,
+        parse_mode=data.parseMode,
+        disable_notification=data.disableNotification,
+        reply_parameters=(
+            ReplyParameters(message_id=data.replyToMessageId, allow_sending_without_reply=True)
+            if data.replyToMessageId
+            else None
+        ),
+        reply_markup=None if data.replyMarkup is None else data.replyMarkup.markup(),
+    )
 
 
 async def _delete_one(

@@ -1,0 +1,199 @@
+"""All SQL of the campaign domain (campaigns, campaign_targets).
+
+Changes that must happen once under concurrency are single conditional UPDATEs: a campaign moves
+only from the statuses its transition table allows (`WHERE status IN ...`), a target only leaves
+`pending` once. Of two racing writers one changes the row and the other changes nothing
+(PostgreSQL re-checks the WHERE after the first commits; SQLite has one writer).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Sequence
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, and_, case, exists, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tgadmin.models import Campaign, CampaignTarget, Group
+from tgadmin.models.enums import CampaignStatus, CampaignTargetStatus
+
+PENDING = CampaignTargetStatus.PENDING
+
+
+def _changed(result: Any) -> bool:
+    return bool(cast(CursorResult[Any], result).rowcount == 1)
+
+
+async def get(session: AsyncSession, campaign_id: int) -> Campaign | None:
+    return await session.get(Campaign, campaign_id, populate_existing=True)
+
+
+async def due_ids(session: AsyncSession, now: datetime, limit: int) -> list[int]:
+    """Scheduled campaigns whose time has come, oldest first (ix_campaigns_status_scheduled)."""
+    query = (
+        select(Campaign.id)
+        .where(Campaign.status == CampaignStatus.SCHEDULED, Campaign.scheduled_at <= now)
+        .order_by(Campaign.scheduled_at, Campaign.id)
+        .limit(limit)
+    )
+    return [int(i) for i in (await session.execute(query)).scalars()]
+
+
+async def running_ids(session: AsyncSession, limit: int) -> list[int]:
+    query = (
+        select(Campaign.id)
+        .where(Campaign.status == CampaignStatus.RUNNING)
+        .order_by(Campaign.started_at, Campaign.id)
+        .limit(limit)
+    )
+    return [int(i) for i in (await session.execute(query)).scalars()]
+
+
+async def change_status(
+    session: AsyncSession,
+    campaign_id: int,
+    new: CampaignStatus,
+    sources: Collection[CampaignStatus],
+    *,
+    due_by: datetime | None = None,
+    **values: Any,
+) -> bool:
+    """Move the campaign to `new` if it is still in one of `sources` (and, with `due_by`, due)."""
+    query = update(Campaign).where(Campaign.id == campaign_id, Campaign.status.in_(list(sources)))
+    if due_by is not None:
+        query = query.where(Campaign.scheduled_at <= due_by)
+    result = await session.execute(
+        query.values(status=new, **values).execution_options(synchronize_session=False)
+    )
+    return _changed(result)
+
+
+async def groups_by_id(session: AsyncSession, group_ids: Iterable[int]) -> dict[int, Group]:
+    ids = list(group_ids)
+    found: dict[int, Group] = {}
+    for start in range(0, len(ids), 500):
+        rows = await session.execute(select(Group).where(Group.id.in_(ids[start : start + 500])))
+        found.update({group.id: group for group in rows.scalars()})
+    return found
+
+
+async def set_totals(session: AsyncSession, campaign_id: int, *, total: int, failed: int) -> None:
+    await session.execute(
+        update(Campaign)
+        .where(Campaign.id == campaign_id)
+        .values(total=total, failed=failed, sent=0)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def pending_targets(session: AsyncSession, campaign_id: int) -> list[tuple[int, Group | None]]:
+    """Pending targets of a campaign with their group (None when the group row is gone)."""
+    rows = await session.execute(
+        select(CampaignTarget.group_id, Group)
+        .outerjoin(Group, Group.id == CampaignTarget.group_id)
+        .where(CampaignTarget.campaign_id == campaign_id, CampaignTarget.status == PENDING)
+        .order_by(CampaignTarget.group_id)
+    )
+    return [(int(group_id), group) for group_id, group in rows]
+
+
+async def leave_pending(
+    session: AsyncSession,
+    campaign_id: int,
+    group_id: int,
+    status: CampaignTargetStatus,
+    *,
+    now: datetime,
+    message_id: int | None = None,
+    reason: str | None = None,
+) -> bool:
+    """The one way a target gets its outcome: only while it is still pending."""
+    result = await session.execute(
+        update(CampaignTarget)
+        .where(
+            CampaignTarget.campaign_id == campaign_id,
+            CampaignTarget.group_id == group_id,
+            CampaignTarget.status == PENDING,
+        )
+        .values(status=status, message_id=message_id, reason=reason, finished_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return _changed(result)
+
+
+async def fail_all_pending(session: AsyncSession, campaign_id: int, reason: str, now: datetime) -> int:
+    result = await session.execute(
+        update(CampaignTarget)
+        .where(CampaignTarget.campaign_id == campaign_id, CampaignTarget.status == PENDING)
+        .values(status=CampaignTargetStatus.FAILED, reason=reason, finished_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(cast(CursorResult[Any], result).rowcount or 0)
+
+
+async def add_to_counters(session: AsyncSession, campaign_id: int, *, sent: int = 0, failed: int = 0) -> int:
+    """Move the counters (atomic increments); returns how many targets are still to be heard of."""
+    row = (
+        await session.execute(
+            update(Campaign)
+            .where(Campaign.id == campaign_id)
+            .values(sent=Campaign.sent + sent, failed=Campaign.failed + failed)
+            .returning(Campaign.total - Campaign.sent - Campaign.failed)
+            .execution_options(synchronize_session=False)
+        )
+    ).scalar_one()
+    return int(row)
+
+
+async def finish_if_done(
+    session: AsyncSession, campaign_id: int, sources: Collection[CampaignStatus], now: datetime
+) -> CampaignStatus | None:
+    """One statement: a running campaign with no pending target becomes completed (something was
+    sent) or failed (nothing was). Returns the new status, or None when nothing changed."""
+    target = CampaignTarget.__table__
+    pending = exists().where(and_(target.c.campaign_id == Campaign.id, target.c.status == PENDING))
+    any_sent = exists().where(
+        and_(target.c.campaign_id == Campaign.id, target.c.status == CampaignTargetStatus.SENT)
+    )
+    status = case(
+        (any_sent, CampaignStatus.COMPLETED.value),
+        else_=CampaignStatus.FAILED.value,
+    )
+    result = await session.execute(
+        update(Campaign)
+        .where(Campaign.id == campaign_id, Campaign.status.in_(list(sources)), ~pending)
+        .values(status=status, finished_at=now)
+        .returning(Campaign.status)
+        .execution_options(synchronize_session=False)
+    )
+    new = result.scalar_one_or_none()
+    return None if new is None else CampaignStatus(new)
+
+
+async def targets(session: AsyncSession, campaign_id: int) -> Sequence[CampaignTarget]:
+    rows = await session.execute(
+        select(CampaignTarget)
+        .where(CampaignTarget.campaign_id == campaign_id)
+        .order_by(CampaignTarget.group_id)
+    )
+    return rows.scalars().all()
+
+
+async def target_status(
+    session: AsyncSession, campaign_id: int, group_id: int
+) -> CampaignTargetStatus | None:
+    found = await session.execute(
+        select(CampaignTarget.status).where(
+            CampaignTarget.campaign_id == campaign_id, CampaignTarget.group_id == group_id
+        )
+    )
+    status = found.scalar_one_or_none()
+    return None if status is None else CampaignTargetStatus(status)
+
+
+async def status_of(session: AsyncSession, campaign_id: int) -> CampaignStatus | None:
+    found = (
+        await session.execute(select(Campaign.status).where(Campaign.id == campaign_id))
+    ).scalar_one_or_none()
+    return None if found is None else CampaignStatus(found)
