@@ -1,0 +1,57 @@
+"""What a subscriber reads about their subscription's end: every text of the domain, in one place.
+
+Portuguese (pt-BR) is the default; buyers whose Telegram language is English (`en`, `en-US`, ...)
+get English. Texts are plain (no parse mode): a product title can hold any character.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Literal
+
+Language = Literal["pt", "en"]
+
+# Brazil has kept no daylight saving time since 2019: Brasília time is UTC-3 all year.
+BRASILIA = timezone(timedelta(hours=-3), "BRT")
+
+# Not strftime's %B: that follows the process's locale.
+MONTHS = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
+
+# Keyed by how many days ahead the warning is due (7 or 1).
+WARNINGS: dict[tuple[int, Language], str] = {
+    (7, "pt"): (
+        "⏳ Sua assinatura “{product}” termina em {date}.\n"
+        "Faltam 7 dias: renove pelo bot para continuar com acesso."
+    ),
+    (1, "pt"): (
+        "⚠️ Último aviso: sua assinatura “{product}” termina em {date}, em menos de 24 horas.\n"
+        "Depois disso o conteúdo enviado e o acesso ao grupo são removidos. Renove pelo bot para continuar."
+    ),
+    (7, "en"): (
+        "⏳ Your subscription “{product}” ends on {date}.\n7 days left: renew in the bot to keep your access."
+    ),
+    (1, "en"): (
+        "⚠️ Last reminder: your subscription “{product}” ends on {date}, in less than 24 hours.\n"
+        "After that the content we sent and the access to the group are removed. Renew in the bot to keep it."
+    ),
+}
+
+
+def language(code: str | None) -> Language:
+    return "en" if (code or "").lower().startswith("en") else "pt"
+
+
+def format_date(moment: datetime, lang: Language) -> str:
+    if lang == "en":
+        utc = moment.astimezone(UTC)
+        return f"{MONTHS[utc.month - 1]} {utc.day}, {utc.year} at {utc:%H:%M} UTC"
+    return moment.astimezone(BRASILIA).strftime("%d/%m/%Y às %H:%M (horário de Brasília)")
+
+
+def warning(days: int, product_title: str, expires_at: datetime, language_code: str | None) -> str:
+    """The warning sent `days` (7 or 1) ahead of `expires_at`, in the buyer's language."""
+    lang = language(language_code)
+    return WARNINGS[(days, lang)].format(product=product_title, date=format_date(expires_at, lang))
