@@ -28,6 +28,13 @@ class BadRequest(TgadminError):
     code = "bad_request"
 
 
+class InvalidInput(BadRequest):
+    """A request whose fields failed validation; `details["problems"]` lists each field."""
+
+    status_code = 422
+    code = "invalid_input"
+
+
 class NotFound(TgadminError):
     status_code = 404
     code = "not_found"

@@ -147,11 +147,9 @@ def shop_overrides() -> dict[str, Any]:
 
 
 @asynccontextmanager
-async def dashboard_server(settings: Settings, port: int) -> AsyncIterator[str]:
-    """The dashboard app (`web.app.create_app`) served by uvicorn in this event loop; yields its URL."""
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_config=None, lifespan="on")
-    )
+async def serve_app(app: Any, port: int) -> AsyncIterator[str]:
+    """An ASGI app served by uvicorn in this event loop; yields its URL."""
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on"))
     task = asyncio.create_task(server.serve())
     while not server.started:
         if task.done():
@@ -162,6 +160,13 @@ async def dashboard_server(settings: Settings, port: int) -> AsyncIterator[str]:
     finally:
         server.should_exit = True
         await asyncio.wait_for(task, 30)
+
+
+@asynccontextmanager
+async def dashboard_server(settings: Settings, port: int) -> AsyncIterator[str]:
+    """The dashboard app (`web.app.create_app`) served in this event loop; yields its URL."""
+    async with serve_app(create_app(settings), port) as url:
+        yield url
 
 
 @pytest.fixture

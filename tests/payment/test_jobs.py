@@ -22,8 +22,9 @@ from tgadmin.worker.runner import WorkerProcess
 
 @pytest.fixture
 async def worker(shop: Shop) -> AsyncIterator[WorkerProcess]:
-    # Only the system queue: the deliver-purchase jobs must stay waiting for us to look at.
-    process = WorkerProcess(shop.settings, concurrency=2, queues=(QueueName.SYSTEM,))
+    # Only the system queue: the deliver-purchase jobs must stay waiting for us to look at. No
+    # schedules: the repeatable pix-poll would otherwise race the job this test runs by hand.
+    process = WorkerProcess(shop.settings, concurrency=2, queues=(QueueName.SYSTEM,), schedules=False)
     process.handlers.update(jobs.HANDLERS)
     await process.start()
     yield process

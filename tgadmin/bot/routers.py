@@ -5,7 +5,8 @@ from __future__ import annotations
 from aiogram import Router
 
 from tgadmin.group import bot as group_bot
+from tgadmin.payment import bot as payment_bot
 
 
 def domain_routers() -> list[Router]:
-    return [group_bot.router]
+    return [group_bot.router, payment_bot.router]

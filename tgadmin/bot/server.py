@@ -29,6 +29,8 @@ from tgadmin.config import Settings
 from tgadmin.db import create_engine, session_factory
 from tgadmin.logs import redact
 from tgadmin.models import Bot as BotRecord
+from tgadmin.payment.delivery import QueueDeliveries
+from tgadmin.queue.client import Queues
 from tgadmin.telegram.bots import active_bots, api_server
 
 log = logging.getLogger(__name__)
@@ -70,6 +72,11 @@ class BotService:
         self.sessions: async_sessionmaker[AsyncSession] = session_factory(self.engine)
         self.wiring = build_dispatcher(self.sessions, routers=routers)
         self.dispatcher = self.wiring.dispatcher
+        # A paid Stars purchase goes to the `deliver-purchase` job after its update's commit. Without
+        # Redis (a bot process run alone) the worker's pix-poll job enqueues undelivered purchases.
+        self.queues = Queues(settings) if settings.effective_redis_url else None
+        if self.queues is not None:
+            self.dispatcher["payment_deliveries"] = QueueDeliveries(self.queues)
         self.bots: dict[int, LiveBot] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._lock = asyncio.Lock()
@@ -148,6 +155,8 @@ class BotService:
         await self.wiring.in_flight.drained(DRAIN_SECONDS)
         for live in self.bots.values():
             await live.client.session.close()
+        if self.queues is not None:
+            await self.queues.close()
         if self._own_engine:
             await self.engine.dispose()
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, func, or_, select, update
+from sqlalchemy import CursorResult, Select, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -157,6 +157,57 @@ async def alive_siblings(session: AsyncSession, purchase_id: int, other_than: in
         )
     )
     return int(count or 0)
+
+
+# A row of the dashboard's sales list: the transaction with what it pays for and who paid.
+SaleRow = tuple[Transaction, Purchase, TelegramUser, Product]
+
+
+def _sale_rows() -> Select[Transaction, Purchase, TelegramUser, Product]:
+    return (
+        select(Transaction, Purchase, TelegramUser, Product)
+        .join(Purchase, Purchase.id == Transaction.purchase_id)
+        .join(TelegramUser, TelegramUser.id == Purchase.user_id)
+        .join(Product, Product.id == Purchase.product_id)
+    )
+
+
+async def sales(
+    session: AsyncSession,
+    *,
+    status: TransactionStatus | None = None,
+    method: PaymentMethod | None = None,
+    needs_refund: bool | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[SaleRow], int]:
+    """Transactions newest first, filtered, one page of them, and how many match in all."""
+    where = []
+    if status is not None:
+        where.append(Transaction.status == status)
+    if method is not None:
+        where.append(Transaction.method == method)
+    if needs_refund is not None:
+        where.append(Transaction.needs_refund.is_(needs_refund))
+    total = await session.scalar(select(func.count()).select_from(Transaction).where(*where))
+    rows = await session.execute(
+        _sale_rows()
+        .where(*where)
+        .order_by(Transaction.created_at.desc(), Transaction.id.desc())
+        .limit(limit)
+        .offset(offset)
+        .execution_options(populate_existing=True)
+    )
+    return [(row[0], row[1], row[2], row[3]) for row in rows.all()], int(total or 0)
+
+
+async def sale(session: AsyncSession, transaction_id: int) -> SaleRow | None:
+    row = (
+        await session.execute(
+            _sale_rows().where(Transaction.id == transaction_id).execution_options(populate_existing=True)
+        )
+    ).first()
+    return None if row is None else (row[0], row[1], row[2], row[3])
 
 
 # --- conditional updates ----------------------------------------------------------------------

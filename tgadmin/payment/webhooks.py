@@ -18,7 +18,6 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request
 
 from tgadmin.config import Settings
-from tgadmin.db import session_scope
 from tgadmin.errors import ConfigError, Forbidden, NotFound
 from tgadmin.payment import service
 from tgadmin.payment.delivery import DeliveryHook, QueueDeliveries
@@ -105,7 +104,7 @@ async def pix_webhook(provider: str, request: Request, state: StateDep) -> dict[
         raise
     results = []
     for note in notes:
-        async with session_scope(state.sessions) as session:
+        async with state.unit_of_work() as session:
             outcome = await service.handle_notification(session, psp, note)
         await runtime.deliver(outcome.deliver)
         log.info("%s notification %s: %s", provider, note.external_id, outcome.result.value)

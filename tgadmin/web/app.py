@@ -7,12 +7,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from tgadmin import __version__
 from tgadmin.config import Settings, get_settings
-from tgadmin.errors import TgadminError, Unauthorized
+from tgadmin.errors import InvalidInput, TgadminError, Unauthorized
 from tgadmin.operator import pages as operator_pages
+from tgadmin.payment import api as payment_api
+from tgadmin.payment import pages as payment_pages
 from tgadmin.payment import webhooks as payment_webhooks
 from tgadmin.web import overview
 from tgadmin.web.deps import AppState
@@ -20,7 +23,13 @@ from tgadmin.web.templating import templates
 
 log = logging.getLogger(__name__)
 
-_TITLES = {400: "That did not work", 403: "Not allowed", 404: "Not found", 409: "Conflict"}
+_TITLES = {
+    400: "That did not work",
+    422: "That did not work",
+    403: "Not allowed",
+    404: "Not found",
+    409: "Conflict",
+}
 _MACHINE_PREFIXES = ("/api/", "/webhooks/", "/healthz")
 
 
@@ -77,9 +86,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             status_code=error.status_code,
         )
 
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_input(request: Request, error: RequestValidationError) -> Response:
+        # The same {error, message, details} shape (or error page) as every other refusal.
+        problems = [
+            {"where": ".".join(str(part) for part in item["loc"]), "problem": item["msg"]}
+            for item in error.errors()[:10]
+        ]
+        summary = "; ".join(f"{p['where']}: {p['problem']}" for p in problems[:3])
+        return await _tgadmin_error(
+            request, InvalidInput(f"invalid request: {summary}", details={"problems": problems})
+        )
+
     app.include_router(operator_pages.router)
     app.include_router(overview.router)
     app.include_router(payment_webhooks.router)
+    app.include_router(payment_api.router)
+    app.include_router(payment_pages.router)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

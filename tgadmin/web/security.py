@@ -2,8 +2,9 @@
 
 - Session: an opaque random token in an HttpOnly, SameSite=Lax cookie; only its hash is stored
   (`OperatorSession`), so sessions are revocable.
-- CSRF: logged-in forms carry HMAC(SESSION_SECRET, session token); the login form, before any
-  session exists, uses a double-submit cookie. Both are compared in constant time.
+- CSRF: logged-in forms carry HMAC(SESSION_SECRET, session token) in a `csrf` field, and
+  state-changing JSON calls the same value in the `X-CSRF-Token` header; the login form, before any
+  session exists, uses a double-submit cookie. All are compared in constant time.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import hmac
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import Depends, Request, Response
+from fastapi import Depends, Header, Request, Response
 
 from tgadmin.config import Settings
 from tgadmin.crypto import random_token
@@ -25,6 +26,7 @@ from tgadmin.web.deps import SessionDep, StateDep
 
 SESSION_COOKIE = "tgadmin_session"
 LOGIN_CSRF_COOKIE = "tgadmin_login_csrf"
+CSRF_HEADER = "X-CSRF-Token"
 ROLE_RANK = {OperatorRole.VIEWER: 0, OperatorRole.OPERATOR: 1, OperatorRole.ADMIN: 2}
 
 
@@ -82,6 +84,26 @@ async def current_operator(request: Request, session: SessionDep, state: StateDe
 
 
 CurrentOperator = Annotated[Operator, Depends(current_operator)]
+
+
+async def require_csrf_header(
+    request: Request,
+    state: StateDep,
+    operator: CurrentOperator,
+    token: Annotated[
+        str | None,
+        Header(
+            alias=CSRF_HEADER,
+            description="The session's CSRF token (the `csrf` field of any dashboard form)",
+        ),
+    ] = None,
+) -> None:
+    """A cookie-authenticated JSON call that changes state must prove it comes from our pages."""
+    check_csrf(state.settings, request.state.session_token, token)
+
+
+# Declare it after the role dependency, so a missing role is reported before a missing token.
+CsrfHeader = Annotated[None, Depends(require_csrf_header)]
 
 
 def require_role(minimum: OperatorRole) -> Callable[[Operator], Awaitable[Operator]]:

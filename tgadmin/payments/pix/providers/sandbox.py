@@ -5,8 +5,12 @@ One client, two servers: what is tested here against the sandbox is what talks t
 
 from __future__ import annotations
 
+from typing import Any
+
 from tgadmin.config import Settings
+from tgadmin.errors import Conflict
 from tgadmin.payments.pix.providers.apipix import ApiPixProvider
+from tgadmin.payments.pix.providers.http import json_object, problem_detail, raise_for_status, send
 
 # The sandbox accepts any client credentials; these are used when none are configured.
 SANDBOX_CLIENT = ("tgadmin", "sandbox")
@@ -25,6 +29,19 @@ def sandbox_url(settings: Settings) -> str:
 
 class SandboxProvider(ApiPixProvider):
     name = "sandbox"
+
+    async def pay(self, copy_paste: str) -> dict[str, Any]:
+        """The buyer's bank app pays `copy_paste` (`POST /sandbox/pix/pay`); the PSP then notifies us.
+
+        Returns the `pix` entry the PSP recorded, with `notified`: the URL it notifies, or None when
+        no webhook is registered (then polling finds the payment)."""
+        path = "/sandbox/pix/pay"
+        response = await send(self._http.get(), self.name, "POST", path, json={"code": copy_paste})
+        if response.status_code == 400:
+            # Unknown, removed, expired or already paid: the charge's state, not a malformed call.
+            raise Conflict(f"the sandbox bank did not pay: {problem_detail(response)}")
+        raise_for_status(response, self.name)
+        return json_object(response, self.name)
 
 
 def sandbox_provider(settings: Settings) -> SandboxProvider:

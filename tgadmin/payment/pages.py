@@ -1,0 +1,228 @@
+"""The Sales page: transactions, filtered, with the buttons the operator's role allows (thin: the
+actions are in actions.py, the same ones the JSON API runs).
+
+Each button is a POST form with the session's CSRF token; it redirects back to the list it came
+from with a one-time message (a short-lived cookie read by the next GET /sales): what happened, or
+why not, in words.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+from urllib.parse import parse_qsl, urlencode
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from tgadmin.errors import BadRequest, TgadminError
+from tgadmin.models.enums import Currency, TransactionStatus
+from tgadmin.payment import actions, service
+from tgadmin.payment.api import sales_page
+from tgadmin.payment.webhooks import PaymentRuntime
+from tgadmin.web.deps import SessionDep, StateDep
+from tgadmin.web.security import AdminDep, OperatorDep, ViewerDep, check_csrf
+from tgadmin.web.templating import templates
+
+router = APIRouter(include_in_schema=False)
+
+PaymentsDep = Annotated[PaymentRuntime, Depends(actions.runtime)]
+FLASH_COOKIE = "tgadmin_flash"
+PER_PAGE = 50
+# The list's own query parameters: the only part of `back` a redirect keeps.
+LIST_PARAMS = ("status", "flagged", "page")
+SYMBOLS = {Currency.BRL: "R$", Currency.USD: "US$"}
+
+
+def money(amount: int | None, currency: Currency) -> str:
+    if amount is None:
+        return ""
+    if currency == Currency.XTR:
+        return f"{amount} ⭐"
+    whole, cents = divmod(amount, 100)
+    grouped = f"{whole:,}".replace(",", ".")
+    return f"{SYMBOLS.get(currency, currency.value)} {grouped},{cents:02d}"
+
+
+def parse_brl(text: str) -> int | None:
+    """'19,90', '19.90', 'R$ 1.234,56' -> cents; '' -> None (the charged amount)."""
+    cleaned = text.replace("R$", "").replace(" ", "").strip()
+    if not cleaned:
+        return None
+    if "," in cleaned:
+        cleaned = cleaned.replace(".", "").replace(",", ".")
+    try:
+        amount = Decimal(cleaned)
+    except InvalidOperation:
+        amount = Decimal("NaN")
+    if not amount.is_finite() or amount <= 0 or amount != amount.quantize(Decimal("0.01")):
+        raise BadRequest(f"{text!r} is not an amount in reais like 19,90")
+    return int(amount * 100)
+
+
+def list_url(back: str) -> str:
+    kept = [(key, value) for key, value in parse_qsl(back) if key in LIST_PARAMS and value]
+    return "/sales" + (f"?{urlencode(kept)}" if kept else "")
+
+
+def _back(back: str, message: str, *, ok: bool, wait: bool = False) -> RedirectResponse:
+    response = RedirectResponse(list_url(back), status_code=303)
+    note = json.dumps({"ok": ok, "message": message, "wait": wait}).encode()
+    response.set_cookie(
+        FLASH_COOKIE,
+        base64.urlsafe_b64encode(note).decode("ascii"),
+        max_age=60,
+        path="/sales",
+        httponly=True,
+        samesite="lax",
+    )
+    return response
+
+
+def _flash(request: Request) -> dict[str, Any] | None:
+    raw = request.cookies.get(FLASH_COOKIE)
+    if not raw:
+        return None
+    try:
+        note = json.loads(base64.urlsafe_b64decode(raw.encode("ascii")))
+    except (ValueError, binascii.Error, UnicodeError):
+        return None
+    if not isinstance(note, dict) or not isinstance(note.get("message"), str):
+        return None
+    return note
+
+
+def _status(text: str) -> TransactionStatus | None:
+    try:
+        return TransactionStatus(text) if text else None
+    except ValueError:
+        return None
+
+
+@router.get("/sales")
+async def sales(
+    request: Request,
+    session: SessionDep,
+    operator: ViewerDep,
+    payments: PaymentsDep,
+    status: str = "",
+    flagged: str = "",
+    page: str = "1",
+) -> HTMLResponse:
+    number = max(int(page), 1) if page.isdigit() else 1
+    chosen = _status(status)
+    listing = await sales_page(
+        session,
+        operator,
+        payments.settings,
+        status=chosen,
+        needs_refund=True if flagged else None,
+        limit=PER_PAGE,
+        offset=(number - 1) * PER_PAGE,
+    )
+    query = {key: value for key, value in (("status", status), ("flagged", flagged)) if value}
+    response = templates.TemplateResponse(
+        request,
+        "sales.html",
+        {
+            "operator": operator,
+            "csrf": request.state.csrf,
+            "listing": listing,
+            "statuses": list(TransactionStatus),
+            "chosen": chosen.value if chosen else "",
+            "flagged": bool(flagged),
+            "page": number,
+            "pages": max((listing.total + PER_PAGE - 1) // PER_PAGE, 1),
+            "query": query,
+            "back": urlencode({**query, **({"page": number} if number > 1 else {})}),
+            "flash": _flash(request),
+            "money": money,
+            "provider": actions.configured_provider(payments.settings),
+        },
+    )
+    if FLASH_COOKIE in request.cookies:
+        response.delete_cookie(FLASH_COOKIE, path="/sales")
+    return response
+
+
+@router.post("/sales/transactions/{transaction_id}/confirm")
+async def confirm(
+    transaction_id: int,
+    request: Request,
+    session: SessionDep,
+    state: StateDep,
+    operator: OperatorDep,
+    payments: PaymentsDep,
+    csrf: Annotated[str, Form()] = "",
+    back: Annotated[str, Form()] = "",
+    end_to_end_id: Annotated[str, Form()] = "",
+    amount: Annotated[str, Form()] = "",
+) -> Response:
+    check_csrf(state.settings, request.state.session_token, csrf)
+    try:
+        outcome = await service.confirm_static_payment(
+            session,
+            transaction_id,
+            operator,
+            end_to_end_id=end_to_end_id[:64] or None,
+            amount_cents=parse_brl(amount),
+        )
+        await actions.commit_and_deliver(session, payments, outcome)
+    except TgadminError as error:
+        await session.rollback()
+        return _back(back, f"Transaction #{transaction_id}: {error.message}", ok=False)
+    return _back(back, f"Transaction #{transaction_id}: {actions.message_for(outcome)}", ok=True)
+
+
+@router.post("/sales/transactions/{transaction_id}/refund")
+async def refund(
+    transaction_id: int,
+    request: Request,
+    session: SessionDep,
+    state: StateDep,
+    operator: AdminDep,
+    payments: PaymentsDep,
+    csrf: Annotated[str, Form()] = "",
+    back: Annotated[str, Form()] = "",
+) -> Response:
+    check_csrf(state.settings, request.state.session_token, csrf)
+    try:
+        outcome = await actions.refund(session, payments, transaction_id, operator)
+        await actions.commit_and_deliver(session, payments, outcome)
+    except TgadminError as error:
+        await session.rollback()
+        return _back(back, f"Transaction #{transaction_id}: {error.message}", ok=False)
+    return _back(back, f"Transaction #{transaction_id}: {actions.message_for(outcome)}", ok=True)
+
+
+@router.post("/sales/transactions/{transaction_id}/sandbox-pay")
+async def sandbox_pay(
+    transaction_id: int,
+    request: Request,
+    session: SessionDep,
+    state: StateDep,
+    operator: OperatorDep,
+    payments: PaymentsDep,
+    csrf: Annotated[str, Form()] = "",
+    back: Annotated[str, Form()] = "",
+) -> Response:
+    check_csrf(state.settings, request.state.session_token, csrf)
+    try:
+        code = await actions.sandbox_code(session, payments.settings, transaction_id, operator)
+        # No database transaction stays open while the sandbox pays and notifies our webhook.
+        await session.commit()
+        paid = await actions.pay_in_sandbox(payments, code)
+    except TgadminError as error:
+        await session.rollback()
+        return _back(back, f"Transaction #{transaction_id}: {error.message}", ok=False)
+    if paid.get("notified"):
+        message = f"Transaction #{transaction_id}: the sandbox bank paid it; its notification confirms it"
+        return _back(back, message, ok=True, wait=True)
+    message = (
+        f"Transaction #{transaction_id}: the sandbox bank paid it; no webhook is registered at the "
+        "sandbox PSP, so polling confirms it within about a minute"
+    )
+    return _back(back, message, ok=True)
