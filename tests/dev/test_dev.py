@@ -59,6 +59,8 @@ def test_dev_brings_up_the_platform_and_ctrl_c_stops_everything(tmp_path: Path) 
         sandbox = f"http://127.0.0.1:{ports['SANDBOX_PORT']}"
         me = httpx.get(f"{sandbox}/bot{bot_line.group(2)}/getMe").json()
         assert me["ok"] and me["result"]["username"] == bot_line.group(1)
+        # The sandbox PSP accepted our webhook (registration raises otherwise): payments confirm at once.
+        assert f"sandbox PSP notifies {dashboard}/webhooks/pix/sandbox" in text, text
         link = re.search(r"login link \(single use, 15 min\): (\S+)", text)
         assert link and httpx.get(link.group(1)).status_code == 200
         assert (tmp_path / "var" / "tgadmin.db").exists() and (tmp_path / "var" / "secrets.env").exists()

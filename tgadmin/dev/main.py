@@ -14,7 +14,7 @@ from types import FrameType
 import httpx
 
 from tgadmin import schema
-from tgadmin.config import SECRETS_FILE, VAR_DIR, Settings, get_settings
+from tgadmin.config import SECRETS_FILE, VAR_DIR, PixProviderName, Settings, get_settings
 from tgadmin.crypto import generate_key, random_token
 from tgadmin.db import create_engine, session_factory, session_scope
 from tgadmin.dev.supervisor import Supervisor
@@ -118,6 +118,33 @@ class _Stop(Exception):
     pass
 
 
+def use_sandbox_psp_webhook(settings: Settings, env: dict[str, str]) -> Settings:
+    """When the sandbox also plays the PSP, have it notify our webhook (with a secret of this run
+    unless PIX_WEBHOOK_SECRET is set), so a payment is confirmed at once, not by the next poll."""
+    if settings.pix_provider != PixProviderName.SANDBOX:
+        return settings
+    if settings.pix_webhook_secret is None:
+        env["PIX_WEBHOOK_SECRET"] = os.environ["PIX_WEBHOOK_SECRET"] = random_token()
+        get_settings.cache_clear()
+        settings = get_settings()
+    assert settings.pix_webhook_secret is not None
+    secret = settings.pix_webhook_secret.get_secret_value()
+    url = f"{settings.public_url}/webhooks/pix/sandbox?secret={secret}"
+    asyncio.run(_register_pix_webhook(settings, url))
+    print(f"pix       | sandbox PSP notifies {settings.public_url}/webhooks/pix/sandbox", flush=True)
+    return settings
+
+
+async def _register_pix_webhook(settings: Settings, url: str) -> None:
+    from tgadmin.payments.pix.providers.sandbox import sandbox_provider
+
+    provider = sandbox_provider(settings)
+    try:
+        await provider.register_webhook(url)
+    finally:
+        await provider.aclose()
+
+
 def _raise_stop(signum: int, frame: FrameType | None) -> None:
     raise _Stop
 
@@ -146,6 +173,7 @@ def run_dev() -> None:
             get_settings.cache_clear()
             settings = get_settings()
             bot = connect_sandbox_bot(settings, sandbox_url)
+            settings = use_sandbox_psp_webhook(settings, env)
         supervisor.start("dashboard", "dashboard", "--port", str(settings.dashboard_port))
         supervisor.start("bot", "bot", "--polling")
         supervisor.start("worker", "worker")

@@ -28,13 +28,25 @@ class Handler(Generic[P]):
 
 
 def all_handlers() -> dict[JobName, Handler[Any]]:
-    """Handlers of every job type this version runs (analytics, campaigns, purchase delivery and the
-    subscription sweep join as their domains provide a `jobs.py`)."""
+    """Handlers of every job type this version runs (purchase delivery joins as its domain provides
+    a `jobs.py`)."""
+    from tgadmin.analytics import jobs as analytics_jobs
     from tgadmin.audit import jobs as audit_jobs
+    from tgadmin.campaign import jobs as campaign_jobs
     from tgadmin.group import jobs as group_jobs
+    from tgadmin.payment import jobs as payment_jobs
     from tgadmin.post import jobs as post_jobs
+    from tgadmin.subscription import jobs as subscription_jobs
 
     handlers: dict[JobName, Handler[Any]] = {}
-    for module in (post_jobs, group_jobs, audit_jobs):
+    for module in (
+        post_jobs,
+        group_jobs,
+        audit_jobs,
+        payment_jobs,
+        analytics_jobs,
+        campaign_jobs,
+        subscription_jobs,
+    ):
         handlers.update(module.HANDLERS)
     return handlers

@@ -12,6 +12,7 @@ its pydantic model (invalid data fails once, no retries), and maps outcomes onto
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 import time
@@ -35,7 +36,12 @@ log = logging.getLogger(__name__)
 REPEATABLE: tuple[tuple[str, QueueName, JobName, dict[str, Any]], ...] = (
     ("analytics-aggregate-hourly", QueueName.SYSTEM, JobName.ANALYTICS_AGGREGATE, {"pattern": "0 5 * * * *"}),
     ("campaign-check", QueueName.SYSTEM, JobName.CAMPAIGN_CHECK, {"every": 60_000}),
-    # The subscription sweep is registered once tgadmin.subscription provides its handler.
+    # Charges expire after PIX_EXPIRES_MINUTES (30 by default): a minute late at most.
+    ("pix-expiry-sweep", QueueName.SYSTEM, JobName.PIX_EXPIRY_SWEEP, {"every": 60_000}),
+    # Each pending charge carries its own next_poll_at (backoff); this only looks for due ones.
+    ("pix-poll", QueueName.SYSTEM, JobName.PIX_POLL, {"every": 30_000}),
+    # Warnings and expiries a minute late at most; each purchase's claim makes overlapping sweeps safe.
+    ("subscription-sweep", QueueName.SUBSCRIPTIONS, JobName.SUBSCRIPTION_SWEEP, {"every": 60_000}),
 )
 SHUTDOWN_GRACE_SECONDS = 25.0
 
@@ -76,16 +82,20 @@ class WorkerProcess:
         queues: tuple[QueueName, ...] = tuple(QueueName),
         lock_duration_ms: int = 30_000,
         stalled_interval_ms: int = 30_000,
+        schedules: bool = True,
     ) -> None:
         self.settings = settings
         self.concurrency = concurrency or settings.worker_concurrency
         self.queue_names = queues
         self.lock_duration_ms = lock_duration_ms
         self.stalled_interval_ms = stalled_interval_ms
+        # Tests that run one job by hand turn the repeatable ones off, so they do not race it.
+        self.schedules = schedules
         self.handlers: dict[JobName, Handler[Any]] = all_handlers()
         self.ctx: WorkerContext | None = None
         self.workers: list[Worker] = []
         self._tasks: list[asyncio.Task[Any]] = []
+        self._one_at_a_time: asyncio.Lock | None = None
 
     def _concurrency_of(self, queue: QueueName) -> int:
         # Telegram work is I/O waiting on the limiter: it gets the configured concurrency. The
@@ -94,7 +104,13 @@ class WorkerProcess:
 
     async def start(self) -> None:
         self.ctx = WorkerContext.create(self.settings)
-        await register_repeatable(self.ctx.queues, self.handlers)
+        if self.ctx.engine.dialect.name == "sqlite":
+            # SQLite has one writer, and a transaction that read before writing fails at once
+            # ("database is locked") when another wrote meanwhile: the embedded default runs its
+            # jobs' units of work in turn, as the bot does its updates. PostgreSQL runs them side by side.
+            self._one_at_a_time = asyncio.Lock()
+        if self.schedules:
+            await register_repeatable(self.ctx.queues, self.handlers)
         for queue in self.queue_names:
             worker = Worker(
                 str(queue),
@@ -167,7 +183,7 @@ class WorkerProcess:
         except ValidationError as error:
             raise UnrecoverableError(f"invalid {name} job data: {validation_summary(error)}") from None
         assert self.ctx is not None
-        async with self.ctx.sessions() as session:
+        async with self._one_at_a_time or contextlib.nullcontext(), self.ctx.sessions() as session:
             run = JobRun(self.ctx, session, str(job.id), str(queue), int(job.attemptsMade or 0))
             try:
                 result = await handler.run(run, data)
