@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import time
 
-from harness import CallLog, Sandbox, build_world, database, enqueue, platform, report, say, wait_for
-from tgadmin.worker.processes import spawn_workers, stop_workers
+from harness import Sandbox, database, platform, report, say, start_broadcast, wait_for
+from tgadmin.worker.processes import stop_workers
 
 MESSAGES = 600
 GROUPS = 300
@@ -25,23 +24,13 @@ def main() -> None:
     workers_n = parser.parse_args().workers
     with database() as db_url, platform(db_url) as (procs, url):
         sandbox = Sandbox(url)
-        say(f"creating {GROUPS} groups with the bot as admin")
-        world = build_world(sandbox, db_url, GROUPS)
-        workers = spawn_workers(workers_n, procs.env, log_dir=procs.logs)
-        time.sleep(3)  # let the workers connect before the burst arrives
-        say(f"enqueueing {MESSAGES} messages; {workers_n} worker process(es)")
-        enqueue(
-            "send-message",
-            [
-                {"chatId": world.chat_ids[i % GROUPS], "text": f"broadcast {i}", "botId": world.bot_id}
-                for i in range(MESSAGES)
-            ],
+        run = start_broadcast(
+            procs, sandbox, db_url, workers=workers_n, messages=MESSAGES, groups=GROUPS, tag="broadcast"
         )
-
-        log = CallLog(sandbox, world.telegram_bot_id)
+        log = run.log
         wait_for(lambda: len(log.accepted("sendMessage")) >= MESSAGES, 300, f"{MESSAGES} accepted", poll=2)
         calls = log.of("sendMessage")
-        stop_workers(workers)
+        stop_workers(run.workers)
     ok_times = sorted(c["time"] for c in calls if c["ok"])
     seconds = ok_times[-1] - ok_times[0]
     rate = (len(ok_times) - 1) / seconds

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -291,3 +291,109 @@ def max_in_window(times: list[float], window: float) -> int:
             start += 1
         best = max(best, end - start + 1)
     return best
+
+
+def queue_counts() -> dict[str, int]:
+    """Jobs per state on bot-tasks (the queue every benchmark job goes to)."""
+    from tgadmin.config import get_settings
+    from tgadmin.queue.client import Queues
+    from tgadmin.queue.monitor import QueueMonitor
+    from tgadmin.queue.names import QueueName
+
+    async def read() -> dict[str, int]:
+        queues = Queues(get_settings())
+        try:
+            return (await QueueMonitor(queues).counts())[QueueName.BOT_TASKS]
+        finally:
+            await queues.close()
+
+    return asyncio.run(read())
+
+
+def drained() -> bool:
+    counts = queue_counts()
+    return (
+        sum(counts.get(state, 0) for state in ("waiting", "active", "delayed", "prioritized", "paused")) == 0
+    )
+
+
+@dataclass
+class Broadcast:
+    world: World
+    workers: list[subprocess.Popen[bytes]]
+    log: CallLog
+
+
+def start_broadcast(
+    procs: Processes, sandbox: Sandbox, db_url: str, *, workers: int, messages: int, groups: int, tag: str
+) -> Broadcast:
+    """`groups` groups with the bot as admin, `workers` worker processes, then `messages`
+    send-message jobs spread round-robin over the groups, texts "{tag} {i}"."""
+    from tgadmin.worker.processes import spawn_workers
+
+    say(f"creating {groups} groups with the bot as admin")
+    world = build_world(sandbox, db_url, groups)
+    started = spawn_workers(workers, procs.env, log_dir=procs.logs)
+    time.sleep(3)  # let the workers connect before the burst arrives
+    say(f"enqueueing {messages} messages; {workers} worker process(es)")
+    enqueue(
+        "send-message",
+        [
+            {"chatId": world.chat_ids[i % groups], "text": f"{tag} {i}", "botId": world.bot_id}
+            for i in range(messages)
+        ],
+    )
+    return Broadcast(world, started, CallLog(sandbox, world.telegram_bot_id))
+
+
+def _plan_nodes(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    yield node
+    for child in node.get("Plans", []):
+        yield from _plan_nodes(child)
+
+
+def _reads_whole(node: dict[str, Any], tables: Collection[str]) -> str | None:
+    """The table of `tables` (or its index) this plan node reads from end to end, if it does."""
+    table = node.get("Relation Name")
+    if table not in tables:
+        return None
+    if node["Node Type"] == "Seq Scan":
+        return f"{table} (seq scan)"
+    if "Index Name" in node and "Index Cond" not in node:  # an index read in full, filtered row by row
+        return f"{table} (all of {node['Index Name']})"
+    return None
+
+
+async def explain_work(engine: Any, work: Callable[[], Awaitable[object]], tables: Collection[str]) -> bool:
+    """Run `work`, then EXPLAIN (PostgreSQL) every statement it ran, as it ran them; print each
+    distinct plan's use of indexes and return True if one reads a table of `tables` whole."""
+    from sqlalchemy import event
+
+    captured: list[tuple[str, Any]] = []
+
+    def capture(
+        _conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool
+    ) -> None:
+        captured.append((statement, parameters))
+
+    event.listen(engine.sync_engine, "before_cursor_execute", capture)
+    try:
+        await work()
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", capture)
+    full_scan, seen = False, set()
+    async with engine.connect() as conn:
+        for statement, parameters in captured:
+            if statement.lstrip().upper().startswith("INSERT"):
+                continue  # writes of the work's own rows: no table read
+            raw = (await conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + statement, parameters)).scalar_one()
+            nodes = list(_plan_nodes((json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"]))
+            whole = sorted({where for node in nodes if (where := _reads_whole(node, tables))})
+            indexes = sorted({node["Index Name"] for node in nodes if "Index Name" in node})
+            full_scan = full_scan or bool(whole)
+            used = f"WHOLE {', '.join(whole)}" if whole else f"indexes {', '.join(indexes)}"
+            if used not in seen:
+                seen.add(used)
+                say(f"  {' '.join(statement.split())[:70]}...: {used}")
+    say(f"  ({len(captured)} statements explained)")
+    return full_scan
