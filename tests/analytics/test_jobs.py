@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from tests.analytics import factories as f
+from tests.factories import make_bot, make_buyer, make_post, make_product, make_purchase, make_transaction
 from tests.worker.harness import World
 from tgadmin.analytics import service
 from tgadmin.analytics.service import HOUR
@@ -22,22 +23,26 @@ from tgadmin.queue.names import JobName
 async def seed(world: World, hour: datetime) -> None:
     """Two purchases (one paid by PIX with more than asked), a new buyer, a post, in `hour`."""
     async with session_scope(world.sessions) as session:
-        product = await f.make_product(session)
-        buyer = await f.make_user(session, hour + timedelta(minutes=1))
-        await f.make_purchase(session, product, buyer, hour + timedelta(minutes=2))
-        paid = await f.make_purchase(
-            session, product, buyer, hour + timedelta(minutes=3), PurchaseStatus.PAID
+        product = await make_product(session)
+        buyer = await make_buyer(session, first_seen_at=hour + timedelta(minutes=1))
+        await make_purchase(session, product=product, buyer=buyer, created_at=hour + timedelta(minutes=2))
+        paid = await make_purchase(
+            session,
+            product=product,
+            buyer=buyer,
+            created_at=hour + timedelta(minutes=3),
+            status=PurchaseStatus.PAID,
         )
-        await f.make_transaction(
+        await make_transaction(
             session,
             paid,
-            hour + timedelta(minutes=3),
+            created_at=hour + timedelta(minutes=3),
             status=TransactionStatus.PAID,
             paid_at=hour + timedelta(minutes=4),
             paid_amount_cents=2000,
         )
-        group = await f.bot_joins(session, await f.make_bot(session), -1009, hour + timedelta(minutes=5))
-        await f.make_post(session, group, hour + timedelta(minutes=6), PostStatus.SENT)
+        group = await f.bot_joins(session, await make_bot(session), -1009, hour + timedelta(minutes=5))
+        await make_post(session, group, hour + timedelta(minutes=6), PostStatus.SENT)
 
 
 async def figures(world: World, hour: datetime) -> dict[tuple[str, str], int]:

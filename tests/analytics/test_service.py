@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.analytics import factories as f
+from tests.factories import make_bot, make_buyer, make_post, make_product, make_purchase, make_transaction
 from tgadmin.analytics import service
 from tgadmin.analytics.service import HOUR, Metric, Point
 from tgadmin.clock import frozen_at
@@ -37,31 +38,39 @@ def at(minutes: float) -> datetime:
 
 async def seed_busy_hour(session: AsyncSession) -> dict[str, Purchase]:
     """One busy hour H (10:00-11:00) plus rows just outside it, which must not count."""
-    content = await f.make_product(session, ProductType.CONTENT)
-    vip = await f.make_product(session, ProductType.SUBSCRIPTION)
-    ana = await f.make_user(session, at(5))
-    await f.make_user(session, at(50))
-    earlier = await f.make_user(session, H - EPS)
-    await f.make_user(session, H + HOUR)
+    content = await make_product(session, kind=ProductType.CONTENT)
+    vip = await make_product(session, kind=ProductType.SUBSCRIPTION)
+    ana = await make_buyer(session, first_seen_at=at(5))
+    await make_buyer(session, first_seen_at=at(50))
+    earlier = await make_buyer(session, first_seen_at=H - EPS)
+    await make_buyer(session, first_seen_at=H + HOUR)
 
-    pending = await f.make_purchase(session, content, ana, at(1))
-    completed = await f.make_purchase(session, content, ana, at(10), PurchaseStatus.COMPLETED)
-    paid = await f.make_purchase(session, vip, ana, H + HOUR - EPS, PurchaseStatus.PAID)
-    before = await f.make_purchase(session, content, earlier, H - EPS, PurchaseStatus.COMPLETED)
-    after = await f.make_purchase(session, content, earlier, H + HOUR, PurchaseStatus.PAID)
+    pending = await make_purchase(session, product=content, buyer=ana, created_at=at(1))
+    completed = await make_purchase(
+        session, product=content, buyer=ana, created_at=at(10), status=PurchaseStatus.COMPLETED
+    )
+    paid = await make_purchase(
+        session, product=vip, buyer=ana, created_at=H + HOUR - EPS, status=PurchaseStatus.PAID
+    )
+    before = await make_purchase(
+        session, product=content, buyer=earlier, created_at=H - EPS, status=PurchaseStatus.COMPLETED
+    )
+    after = await make_purchase(
+        session, product=content, buyer=earlier, created_at=H + HOUR, status=PurchaseStatus.PAID
+    )
 
     paid_tx = TransactionStatus.PAID
-    await f.make_transaction(session, pending, at(1), status=TransactionStatus.FAILED)
+    await make_transaction(session, pending, created_at=at(1), status=TransactionStatus.FAILED)
     # The buyer paid more than asked: revenue is what arrived, not what was asked.
-    await f.make_transaction(
-        session, completed, at(10), status=paid_tx, paid_at=at(12), paid_amount_cents=2500
+    await make_transaction(
+        session, completed, created_at=at(10), status=paid_tx, paid_at=at(12), paid_amount_cents=2500
     )
     # A second payment of the same purchase: more revenue, still one purchase paid.
-    await f.make_transaction(session, completed, at(20), status=paid_tx, paid_at=at(21))
-    await f.make_transaction(
+    await make_transaction(session, completed, created_at=at(20), status=paid_tx, paid_at=at(21))
+    await make_transaction(
         session,
         paid,
-        H + HOUR - EPS,
+        created_at=H + HOUR - EPS,
         method=PaymentMethod.STARS,
         currency=Currency.XTR,
         amount_cents=50,
@@ -69,10 +78,10 @@ async def seed_busy_hour(session: AsyncSession) -> dict[str, Purchase]:
         paid_at=H + HOUR - EPS,
     )
     # Created the hour before, paid in this one (confirmed by polling): revenue of this hour.
-    await f.make_transaction(session, before, H - EPS, status=paid_tx, paid_at=at(2))
-    await f.make_transaction(session, after, H + HOUR, status=paid_tx, paid_at=H + HOUR)
+    await make_transaction(session, before, created_at=H - EPS, status=paid_tx, paid_at=at(2))
+    await make_transaction(session, after, created_at=H + HOUR, status=paid_tx, paid_at=H + HOUR)
 
-    bot = await f.make_bot(session)
+    bot = await make_bot(session)
     new_group = await f.bot_joins(session, bot, -1001, at(3))
     await f.bot_joins(session, bot, -1002, H - timedelta(hours=2))
     await f.bot_kicked(session, bot, -1002, at(30))
@@ -82,9 +91,9 @@ async def seed_busy_hour(session: AsyncSession) -> dict[str, Purchase]:
     await f.bot_joins(session, bot, -1004, H + HOUR)
 
     for minute, status in ((0, PostStatus.SENT), (15, PostStatus.SENT), (25, PostStatus.DELETED)):
-        await f.make_post(session, new_group, at(minute), status)
-    await f.make_post(session, new_group, at(59), PostStatus.FAILED)
-    await f.make_post(session, new_group, H + HOUR, PostStatus.SENT)
+        await make_post(session, new_group, at(minute), status)
+    await make_post(session, new_group, at(59), PostStatus.FAILED)
+    await make_post(session, new_group, H + HOUR, PostStatus.SENT)
     return {"pending": pending, "completed": completed, "paid": paid}
 
 

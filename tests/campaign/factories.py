@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tests.factories import audit_actions, make_operator
 from tgadmin.audit.service import Actor
 from tgadmin.campaign import service
 from tgadmin.campaign.schemas import CampaignContent, CampaignCreate
 from tgadmin.clock import utcnow
-from tgadmin.models import AuditLog, Campaign, CampaignTarget, Operator
+from tgadmin.models import Campaign, CampaignTarget
 from tgadmin.models.enums import OperatorRole
 
 BUTTONS = [
@@ -21,10 +21,9 @@ BUTTONS = [
 ]
 
 
-async def make_operator(session: AsyncSession, email: str = "ops@example.com") -> Actor:
-    operator = Operator(email=email, role=OperatorRole.OPERATOR, is_active=True)
-    session.add(operator)
-    await session.flush()
+async def operator_actor(session: AsyncSession, email: str = "ops@example.com") -> Actor:
+    """An operator, as the audit trail names them."""
+    operator = await make_operator(session, OperatorRole.OPERATOR, email)
     return Actor.operator(operator.id, email)
 
 
@@ -60,10 +59,5 @@ async def targets_of(session: AsyncSession, campaign_id: int) -> dict[int, Campa
     return {t.group_id: t for t in await service.campaign_targets(session, campaign_id)}
 
 
-async def audit_actions(session: AsyncSession, campaign_id: int) -> list[str]:
-    rows = await session.execute(
-        select(AuditLog.action)
-        .where(AuditLog.entity_type == "campaign", AuditLog.entity_id == str(campaign_id))
-        .order_by(AuditLog.id)
-    )
-    return list(rows.scalars())
+async def campaign_audit(session: AsyncSession, campaign_id: int) -> list[str]:
+    return await audit_actions(session, "campaign", campaign_id)

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from tests.campaign.factories import BUTTONS, audit_actions, make_campaign, targets_of
+from tests.campaign.factories import BUTTONS, campaign_audit, make_campaign, targets_of
 from tests.worker.harness import Outcome, World
 from tgadmin.campaign import jobs, service
 from tgadmin.campaign.schemas import CampaignContent
@@ -84,7 +84,7 @@ async def test_a_due_campaign_posts_once_to_each_active_group_with_its_buttons(w
             (ofertas.id, campaign_id),
             (vip.id, campaign_id),
         }
-        assert await audit_actions(session, campaign_id) == [
+        assert await campaign_audit(session, campaign_id) == [
             "campaign.created",
             "campaign.scheduled",
             "campaign.started",
@@ -138,7 +138,7 @@ async def test_two_checks_at_once_start_a_campaign_once(world: World) -> None:
     assert len(await targets(world, campaign_id)) == 3
     assert (await campaign(world, campaign_id)).sent == 3
     async with world.sessions() as session:
-        assert (await audit_actions(session, campaign_id)).count("campaign.started") == 1
+        assert (await campaign_audit(session, campaign_id)).count("campaign.started") == 1
 
 
 async def test_campaigns_not_yet_due_drafts_and_cancelled_ones_are_left_alone(world: World) -> None:

@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tests.campaign.factories import audit_actions, make_campaign, make_operator, targets_of
+from tests.campaign.factories import campaign_audit, make_campaign, operator_actor, targets_of
 from tgadmin.campaign import service
 from tgadmin.campaign.schemas import CampaignContent
 from tgadmin.clock import utcnow
@@ -64,7 +64,7 @@ def test_content_needs_text_or_media_and_buttons_need_a_real_url() -> None:
 
 async def test_an_operator_creates_schedules_and_cancels_a_campaign_audited(session: AsyncSession) -> None:
     groups = await make_groups(session, 2)
-    actor = await make_operator(session)
+    actor = await operator_actor(session)
     campaign = await make_campaign(session, [g.id for g in groups] * 2, schedule=False, actor=actor)
     assert campaign.status is S.DRAFT and campaign.created_by == int(actor.id or 0)
     assert campaign.group_ids == [groups[0].id, groups[1].id]  # duplicates dropped
@@ -77,7 +77,7 @@ async def test_an_operator_creates_schedules_and_cancels_a_campaign_audited(sess
     assert cancelled.status is S.CANCELLED and cancelled.finished_at is not None
     with pytest.raises(InvalidTransition, match="cannot go from cancelled to cancelled"):
         await service.cancel_campaign(session, actor, campaign.id)
-    assert await audit_actions(session, campaign.id) == [
+    assert await campaign_audit(session, campaign.id) == [
         "campaign.created",
         "campaign.scheduled",
         "campaign.cancelled",
@@ -138,7 +138,7 @@ async def test_a_campaign_where_every_group_failed_is_failed(session: AsyncSessi
     campaign = await make_campaign(session, [groups[0].id])
     assert await service.start_campaign(session, campaign.id) == []
     assert (await service.get_campaign(session, campaign.id)).status is S.FAILED
-    assert (await audit_actions(session, campaign.id))[-2:] == ["campaign.started", "campaign.failed"]
+    assert (await campaign_audit(session, campaign.id))[-2:] == ["campaign.started", "campaign.failed"]
 
 
 async def test_cancelling_a_running_campaign_fails_the_groups_not_yet_posted(session: AsyncSession) -> None:

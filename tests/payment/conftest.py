@@ -18,12 +18,12 @@ from redis.asyncio import Redis
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from tests.factories import audit_actions, make_operator, make_purchase
 from tests.fixtures.redis import REDIS_URL
 from tests.fixtures.sandbox import Sandbox
-from tests.payment.factories import make_operator, make_purchase
 from tgadmin.config import Settings, load_settings
 from tgadmin.db import create_engine, session_factory, session_scope
-from tgadmin.models import AuditLog, Operator, PaymentEvent, Purchase, Transaction
+from tgadmin.models import Operator, PaymentEvent, Purchase, Transaction
 from tgadmin.models.enums import OperatorRole
 from tgadmin.payment import service
 from tgadmin.payments.pix.providers import get_provider
@@ -88,12 +88,7 @@ class Shop:
 
     async def audit(self, transaction_id: int) -> list[str]:
         async with self.sessions() as session:
-            rows = await session.scalars(
-                select(AuditLog.action)
-                .where(AuditLog.entity_type == "transaction", AuditLog.entity_id == str(transaction_id))
-                .order_by(AuditLog.id)
-            )
-            return list(rows.all())
+            return await audit_actions(session, "transaction", transaction_id)
 
     async def events(self) -> list[PaymentEvent]:
         async with self.sessions() as session:

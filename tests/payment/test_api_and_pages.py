@@ -18,8 +18,8 @@ from aiogram.exceptions import TelegramBadRequest
 from playwright.async_api import async_playwright, expect
 from sqlalchemy import select
 
+from tests.factories import make_operator, make_purchase
 from tests.payment.conftest import Shop, serve_app, shop_settings
-from tests.payment.factories import make_operator, make_purchase
 from tgadmin.db import session_scope
 from tgadmin.models import AuditLog, Transaction
 from tgadmin.models.enums import OperatorRole, PurchaseStatus, TransactionStatus

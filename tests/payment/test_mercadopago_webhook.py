@@ -16,9 +16,9 @@ from redis.asyncio import Redis
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from tests.factories import make_purchase
 from tests.fixtures.redis import REDIS_URL
 from tests.payment.conftest import dashboard_server
-from tests.payment.factories import make_purchase
 from tests.payments.servers import serve
 from tests.payments.test_mercadopago import SECRET, TOKEN, FakeMercadoPago
 from tgadmin.config import load_settings

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from tests.factories import make_product
 from tests.payment.conftest import Shop
-from tests.payment.factories import make_product
 from tgadmin.clock import utcnow
 from tgadmin.db import session_scope
 from tgadmin.errors import BadRequest, Conflict, Forbidden, InvalidTransition, ServiceUnavailable

@@ -6,7 +6,6 @@ job through the real worker."""
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,21 +16,20 @@ from redis.asyncio import Redis
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from tests.factories import make_buyer, make_product, make_purchase, serial
 from tests.fixtures.redis import REDIS_URL
 from tests.fixtures.sandbox import Sandbox, SandboxBot
 from tests.worker.harness import world, world_overrides  # noqa: F401 - shared fixtures
 from tgadmin.clock import utcnow
 from tgadmin.config import Settings, load_settings
 from tgadmin.db import create_engine, session_factory, session_scope
-from tgadmin.models import AuditLog, Creator, Product, Purchase, TelegramUser
-from tgadmin.models.enums import Currency, ProductType, PurchaseStatus
+from tgadmin.models import AuditLog, Purchase, TelegramUser
+from tgadmin.models.enums import ProductType, PurchaseStatus
 from tgadmin.subscription.jobs import sweep
 from tgadmin.subscription.service import SweepSummary
 from tgadmin.telegram.bots import register_from_token
 from tgadmin.telegram.client import BotClients
 from tgadmin.telegram.gateway import Gateway
-
-_serial = itertools.count(1)
 
 
 @dataclass
@@ -51,20 +49,11 @@ class Subs:
 
     async def buyer(self, language: str | None = "pt-br", *, started: bool = True) -> Buyer:
         """A sandbox user who (by default) has started the bot, and their TelegramUser row."""
-        telegram_id = await self.sandbox.create_user(f"Comprador {next(_serial)}", language_code=language)
+        telegram_id = await self.sandbox.create_user(f"Comprador {serial()}", language_code=language)
         if started:
             await self.sandbox.user_says(telegram_id, "/start")
         async with session_scope(self.sessions) as session:
-            user = TelegramUser(
-                telegram_id=telegram_id,
-                first_name="Comprador",
-                last_name=None,
-                username=None,
-                language_code=language,
-                age_confirmed_at=None,
-            )
-            session.add(user)
-            await session.flush()
+            user = await make_buyer(session, telegram_id, language)
             return Buyer(telegram_id, user.id)
 
     async def deliver(self, chat_id: int, count: int) -> list[int]:
@@ -92,36 +81,21 @@ class Subs:
     ) -> int:
         """A purchase of a (by default) subscription product whose access ends `expires_in` from now."""
         async with session_scope(self.sessions) as session:
-            n = next(_serial)
-            creator = Creator(name=f"Modelo {n}", username=f"modelo_sub_{n}")
-            session.add(creator)
-            await session.flush()
-            product = Product(
-                creator_id=creator.id,
-                title=title,
-                type=product_type,
-                price_cents=7990,
-                currency=Currency.BRL,
-                subscription_days=30 if product_type is ProductType.SUBSCRIPTION else None,
-                access_chat_id=access_chat_id,
+            product = await make_product(
+                session, kind=product_type, title=title, price_cents=7990, access_chat_id=access_chat_id
             )
-            session.add(product)
-            await session.flush()
             now = utcnow()
-            purchase = Purchase(
-                user_id=buyer.id,
-                product_id=product.id,
-                bot_id=self.bot_id if bot else None,
+            purchase = await make_purchase(
+                session,
+                product=product,
+                buyer=await session.get_one(TelegramUser, buyer.id),
                 status=status,
-                amount_cents=7990,
-                currency=Currency.BRL,
+                bot_id=self.bot_id if bot else None,
                 delivered_at=now,
                 access_expires_at=now + expires_in,
                 sent_messages=sent_messages or [],
                 **flags,
             )
-            session.add(purchase)
-            await session.flush()
             return purchase.id
 
     async def sweep(self, now: datetime | None = None, batch_size: int = 50) -> SweepSummary:
