@@ -11,17 +11,20 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Awaitable, Callable
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 from urllib.parse import parse_qsl, urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from tgadmin.errors import BadRequest, TgadminError
 from tgadmin.models.enums import Currency, TransactionStatus
 from tgadmin.payment import actions, service
 from tgadmin.payment.api import sales_page
+from tgadmin.payment.service import Outcome
 from tgadmin.payment.webhooks import PaymentRuntime
 from tgadmin.web.deps import SessionDep, StateDep
 from tgadmin.web.security import AdminDep, OperatorDep, ViewerDep, check_csrf
@@ -148,6 +151,23 @@ async def sales(
     return response
 
 
+async def _act(
+    session: AsyncSession,
+    payments: PaymentRuntime,
+    transaction_id: int,
+    back: str,
+    act: Callable[[], Awaitable[Outcome]],
+) -> Response:
+    """One operator action on a transaction: commit, enqueue delivery, go back saying what happened."""
+    try:
+        outcome = await act()
+        await actions.commit_and_deliver(session, payments, outcome)
+    except TgadminError as error:
+        await session.rollback()
+        return _back(back, f"Transaction #{transaction_id}: {error.message}", ok=False)
+    return _back(back, f"Transaction #{transaction_id}: {actions.message_for(outcome)}", ok=True)
+
+
 @router.post("/sales/transactions/{transaction_id}/confirm")
 async def confirm(
     transaction_id: int,
@@ -162,19 +182,17 @@ async def confirm(
     amount: Annotated[str, Form()] = "",
 ) -> Response:
     check_csrf(state.settings, request.state.session_token, csrf)
-    try:
-        outcome = await service.confirm_static_payment(
+
+    async def confirm_it() -> Outcome:
+        return await service.confirm_static_payment(
             session,
             transaction_id,
             operator,
             end_to_end_id=end_to_end_id[:64] or None,
             amount_cents=parse_brl(amount),
         )
-        await actions.commit_and_deliver(session, payments, outcome)
-    except TgadminError as error:
-        await session.rollback()
-        return _back(back, f"Transaction #{transaction_id}: {error.message}", ok=False)
-    return _back(back, f"Transaction #{transaction_id}: {actions.message_for(outcome)}", ok=True)
+
+    return await _act(session, payments, transaction_id, back, confirm_it)
 
 
 @router.post("/sales/transactions/{transaction_id}/refund")
@@ -189,13 +207,13 @@ async def refund(
     back: Annotated[str, Form()] = "",
 ) -> Response:
     check_csrf(state.settings, request.state.session_token, csrf)
-    try:
-        outcome = await actions.refund(session, payments, transaction_id, operator)
-        await actions.commit_and_deliver(session, payments, outcome)
-    except TgadminError as error:
-        await session.rollback()
-        return _back(back, f"Transaction #{transaction_id}: {error.message}", ok=False)
-    return _back(back, f"Transaction #{transaction_id}: {actions.message_for(outcome)}", ok=True)
+    return await _act(
+        session,
+        payments,
+        transaction_id,
+        back,
+        lambda: actions.refund(session, payments, transaction_id, operator),
+    )
 
 
 @router.post("/sales/transactions/{transaction_id}/sandbox-pay")
