@@ -17,10 +17,10 @@ from tgadmin.group import service as group_service
 from tgadmin.models import Group
 from tgadmin.models.enums import PostKind
 from tgadmin.post import service
-from tgadmin.post.ledger import SendLedger
 from tgadmin.post.repository import ClearFilter
 from tgadmin.queue.names import JobName
 from tgadmin.telegram.errors import ErrorClass, Reason, TelegramCallError
+from tgadmin.telegram.ledger import SendLedger
 from tgadmin.worker.context import JobRun
 from tgadmin.worker.registry import Handler, JobData
 
@@ -97,7 +97,7 @@ def _gave_up(error: TgadminError | TelegramCallError) -> str | None:
 
 
 async def send_message(run: JobRun, data: SendMessageData) -> dict[str, Any]:
-    """Post a text once per job, whatever happens to the worker (see post.ledger). With a
+    """Post a text once per job, whatever happens to the worker (see telegram.ledger). With a
     `campaignId`, the campaign's target for the group gets the outcome in the same unit of work."""
     group: Group | None = None
     try:

@@ -6,19 +6,9 @@ get English. Texts are plain (no parse mode): a product title can hold any chara
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
-from typing import Literal
+from datetime import datetime
 
-Language = Literal["pt", "en"]
-
-# Brazil has kept no daylight saving time since 2019: Brasília time is UTC-3 all year.
-BRASILIA = timezone(timedelta(hours=-3), "BRT")
-
-# Not strftime's %B: that follows the process's locale.
-MONTHS = (
-    "January", "February", "March", "April", "May", "June",
-    "July", "August", "September", "October", "November", "December",
-)  # fmt: skip
+from tgadmin.i18n import Language, format_date, language
 
 # Keyed by how many days ahead the warning is due (7 or 1).
 WARNINGS: dict[tuple[int, Language], str] = {
@@ -38,17 +28,6 @@ WARNINGS: dict[tuple[int, Language], str] = {
         "After that the content we sent and the access to the group are removed. Renew in the bot to keep it."
     ),
 }
-
-
-def language(code: str | None) -> Language:
-    return "en" if (code or "").lower().startswith("en") else "pt"
-
-
-def format_date(moment: datetime, lang: Language) -> str:
-    if lang == "en":
-        utc = moment.astimezone(UTC)
-        return f"{MONTHS[utc.month - 1]} {utc.day}, {utc.year} at {utc:%H:%M} UTC"
-    return moment.astimezone(BRASILIA).strftime("%d/%m/%Y às %H:%M (horário de Brasília)")
 
 
 def warning(days: int, product_title: str, expires_at: datetime, language_code: str | None) -> str:

@@ -2,7 +2,8 @@
 
     absent                  never attempted (or Telegram answered with an error): send
     "pending"               the request may be on its way: do NOT send again
-    "sent:{chat}:{message}" Telegram accepted it: record PostHistory from here, do not send
+    "sent:{chat}:{ids}"     Telegram accepted it (one message, or an album's ids comma-separated):
+                            record what was posted from here, do not send
 
 A job redelivered after a worker crash (kill -9, lost lock) or retried after a later failure
 (the database commit, say) finds "sent:..." and only records what was already posted.
@@ -30,11 +31,16 @@ PENDING = "pending"
 class SendRecord:
     pending: bool = False
     chat_id: int | None = None
-    message_id: int | None = None
+    message_ids: tuple[int, ...] = ()
 
     @property
     def sent(self) -> bool:
-        return self.message_id is not None
+        return bool(self.message_ids)
+
+    @property
+    def message_id(self) -> int | None:
+        """The message posted (the first of an album)."""
+        return self.message_ids[0] if self.message_ids else None
 
 
 def _parse(raw: bytes | str | None) -> SendRecord | None:
@@ -43,8 +49,8 @@ def _parse(raw: bytes | str | None) -> SendRecord | None:
     text = raw.decode() if isinstance(raw, bytes) else raw
     if text == PENDING:
         return SendRecord(pending=True)
-    _, chat, message = text.split(":")
-    return SendRecord(chat_id=int(chat), message_id=int(message))
+    _, chat, messages = text.split(":")
+    return SendRecord(chat_id=int(chat), message_ids=tuple(int(m) for m in messages.split(",")))
 
 
 class SendLedger:
@@ -62,7 +68,10 @@ class SendLedger:
             raise SendInFlight(self.key)
 
     async def succeeded(self, result: Any) -> None:
-        await self.redis.set(self.key, f"sent:{result.chat.id}:{result.message_id}", ex=TTL_SECONDS)
+        # One message, or an album's messages (sendMediaGroup answers with a list).
+        messages = result if isinstance(result, list) else [result]
+        ids = ",".join(str(m.message_id) for m in messages)
+        await self.redis.set(self.key, f"sent:{messages[0].chat.id}:{ids}", ex=TTL_SECONDS)
 
     async def not_done(self) -> None:
         await self.redis.delete(self.key)
