@@ -14,9 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.bot.conftest import BotWorld, Running, eventually, register_bot, start_service
+from tests.factories import make_buyer, make_operator, make_product, make_purchase
 from tests.fixtures.redis import REDIS_URL
 from tests.fixtures.sandbox import Sandbox
-from tests.payment.factories import make_buyer, make_operator, make_product, make_purchase
 from tgadmin.config import load_settings
 from tgadmin.db import create_engine, session_factory, session_scope
 from tgadmin.errors import BadRequest, Conflict, Forbidden
@@ -29,6 +29,7 @@ from tgadmin.payment.service import Result
 from tgadmin.queue.client import Queues
 from tgadmin.queue.names import QueueName
 from tgadmin.redis import free_port
+from tgadmin.worker.runner import WorkerProcess
 
 # --- the service, rule by rule (PostgreSQL and SQLite, rolled back) ----------------------------
 
@@ -228,6 +229,33 @@ async def test_stars_paid_in_telegram_are_recorded_once_delivered_and_refundable
     assert await refunder(buyer_tg, charge_id) is True
     with pytest.raises(BadRequest, match="CHARGE_NOT_FOUND"):
         await refunder(buyer_tg, "stxNOPE")
+
+
+async def test_stars_paid_in_telegram_are_delivered_by_the_worker_through_the_bot_that_took_them(
+    stars_shop: StarsShop,
+) -> None:
+    world = stars_shop.world
+    buyer = await started_buyer(world, "Ana", "pt-br")
+    async with session_scope(world.sessions) as session:
+        purchase = await make_purchase(session, stars_price=150, buyer=await session.merge(buyer))
+        invoice = await stars.create_stars_invoice(session, purchase.id)
+    assert purchase.bot_id is None
+    message = await payment_bot.send_stars_invoice(world.tg.bot, buyer.telegram_id, invoice)
+    worker = WorkerProcess(world.settings, concurrency=2, schedules=False)
+    await worker.start()
+    try:
+        assert (await world.sandbox.pay(buyer.telegram_id, message.message_id))["status"] == "paid"
+
+        async def delivered() -> Purchase | None:
+            found = await world.row(Purchase, Purchase.id == purchase.id)
+            return found if found is not None and found.status == PurchaseStatus.COMPLETED else None
+
+        done = await eventually(delivered, within=30)
+    finally:
+        await worker.stop(grace=5)
+    assert done.bot_id == world.record_id and done.delivered_at is not None
+    shown = [m["text"] for m in await world.sandbox.messages(buyer.telegram_id) if m["text"]]
+    assert shown[-1] == "✅ Pagamento confirmado! Aqui está “Pack Verão”."
 
 
 async def test_a_changed_price_declines_the_payment_with_a_clear_message(stars_shop: StarsShop) -> None:

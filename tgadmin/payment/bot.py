@@ -51,6 +51,7 @@ async def successful_payment(
     message: Message,
     session: AsyncSession,
     after_commit: list[Callable[[], Any]],
+    bot_db_id: int | None = None,
     payment_deliveries: DeliveryHook | None = None,
 ) -> None:
     paid = message.successful_payment
@@ -61,6 +62,7 @@ async def successful_payment(
         currency=paid.currency,
         total_amount=paid.total_amount,
         charge_id=paid.telegram_payment_charge_id,
+        bot_id=bot_db_id,
     )
     log.info("Stars payment %s: %s", paid.telegram_payment_charge_id, outcome.result.value)
     if outcome.deliver and payment_deliveries is not None:

@@ -242,6 +242,16 @@ async def move_purchase(
     return _changed(result)
 
 
+async def set_purchase_bot(session: AsyncSession, purchase_id: int, bot_id: int) -> None:
+    """The bot a purchase is delivered through, when it names none yet."""
+    await session.execute(
+        update(Purchase)
+        .where(Purchase.id == purchase_id, Purchase.bot_id.is_(None))
+        .values(bot_id=bot_id)
+        .execution_options(synchronize_session=False)
+    )
+
+
 async def record_unexpected_payment(
     session: AsyncSession, transaction_id: int, reason: str, **payment: Any
 ) -> bool:

@@ -188,9 +188,16 @@ async def check_pre_checkout(
 
 
 async def record_stars_payment(
-    session: AsyncSession, *, payload: str, currency: str, total_amount: int, charge_id: str
+    session: AsyncSession,
+    *,
+    payload: str,
+    currency: str,
+    total_amount: int,
+    charge_id: str,
+    bot_id: int | None = None,
 ) -> Outcome:
-    """`successful_payment`: recorded once per `telegram_payment_charge_id`, then applied once."""
+    """`successful_payment`: recorded once per `telegram_payment_charge_id`, then applied once. The
+    bot that took the Stars (`bot_id`) delivers the purchase unless the purchase names one already."""
     event = {"payload": payload, "currency": currency, "total_amount": total_amount, "charge_id": charge_id}
     event_id = await repository.insert_event(session, PROVIDER, charge_id, event)
     if event_id is None:
@@ -206,6 +213,8 @@ async def record_stars_payment(
             telegram_payment_charge_id=charge_id,
             currency=currency,
         )
+        if bot_id is not None:
+            await repository.set_purchase_bot(session, tx.purchase_id, bot_id)
         outcome = await apply_payment(session, tx, payment, Actor.system("telegram-stars"))
     await repository.finish_event(session, event_id, outcome.result.value)
     return outcome

@@ -11,6 +11,7 @@ from tgadmin.config import Settings
 from tgadmin.db import create_engine, session_factory
 from tgadmin.queue.client import Queues, connection_url
 from tgadmin.redis import client as redis_client
+from tgadmin.storage import Storage, get_storage
 from tgadmin.telegram.client import BotClients
 from tgadmin.telegram.gateway import Gateway
 
@@ -26,6 +27,7 @@ class WorkerContext:
     clients: BotClients
     gateway: Gateway
     queues: Queues
+    storage: Storage
 
     @classmethod
     def create(cls, settings: Settings) -> WorkerContext:
@@ -41,6 +43,7 @@ class WorkerContext:
             clients,
             Gateway.create(settings, redis, clients),
             Queues(settings),
+            get_storage(settings),
         )
 
     async def close(self) -> None:

@@ -28,14 +28,14 @@ class Handler(Generic[P]):
 
 
 def all_handlers() -> dict[JobName, Handler[Any]]:
-    """Handlers of every job type this version runs (purchase delivery joins as its domain provides
-    a `jobs.py`)."""
+    """Handlers of every job type this version runs (`send-promo` joins with the demo seed)."""
     from tgadmin.analytics import jobs as analytics_jobs
     from tgadmin.audit import jobs as audit_jobs
     from tgadmin.campaign import jobs as campaign_jobs
     from tgadmin.group import jobs as group_jobs
     from tgadmin.payment import jobs as payment_jobs
     from tgadmin.post import jobs as post_jobs
+    from tgadmin.purchase import jobs as purchase_jobs
     from tgadmin.subscription import jobs as subscription_jobs
 
     handlers: dict[JobName, Handler[Any]] = {}
@@ -44,6 +44,7 @@ def all_handlers() -> dict[JobName, Handler[Any]]:
         group_jobs,
         audit_jobs,
         payment_jobs,
+        purchase_jobs,
         analytics_jobs,
         campaign_jobs,
         subscription_jobs,

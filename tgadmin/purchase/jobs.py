@@ -1,0 +1,203 @@
+"""The `deliver-purchase` job {purchaseId}: a paid purchase delivered to the buyer's private chat.
+
+In order: a "payment confirmed" message, the product's files in albums of at most 10 with
+`protect_content` on (files this bot has sent before go by file_id, others are uploaded from
+storage and their file_id kept), then, when the product has an access chat, a single-use invite
+link. Every message id lands in `sent_messages` (the subscription sweep deletes them at expiry);
+then the purchase goes paid → completed with its delivery time and, for a subscription, the end
+of access.
+
+Each send is one step with its own record in the send ledger (telegram.ledger), and progress is
+committed after each step: a job retried, rescheduled by a 429 or redelivered after a crash goes
+on from the first step not yet sent, and never posts an album twice. A delivery job for a purchase
+already completed does nothing; one for a purchase not paid (refunded, failed...) is refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+from aiogram.methods import (
+    CreateChatInviteLink,
+    SendDocument,
+    SendMediaGroup,
+    SendMessage,
+    SendPhoto,
+    SendVideo,
+    TelegramMethod,
+)
+from aiogram.types import (
+    BufferedInputFile,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputMediaDocument,
+    InputMediaPhoto,
+    InputMediaVideo,
+    MediaUnion,
+    Message,
+)
+from pydantic import Field, StrictInt
+
+from tgadmin.audit.service import Actor
+from tgadmin.clock import utcnow
+from tgadmin.errors import Conflict, NotFound
+from tgadmin.purchase import repository, service, texts
+from tgadmin.purchase.repository import Item, Order
+from tgadmin.queue.names import JobName
+from tgadmin.telegram.ledger import SendLedger
+from tgadmin.worker.context import JobRun
+from tgadmin.worker.registry import Handler, JobData
+
+ACTOR = Actor.system("deliver-purchase")
+InputMedia = InputMediaPhoto | InputMediaVideo | InputMediaDocument
+# Makes the step's method only when the step is not done yet (uploads read storage, links are created).
+Build = Callable[[], Awaitable[TelegramMethod[Any]]]
+
+
+class DeliverData(JobData):
+    purchaseId: StrictInt = Field(gt=0)  # noqa: N815 - job fields are camelCase
+
+
+async def deliver(run: JobRun, data: DeliverData) -> dict[str, Any]:
+    order = await repository.order(run.session, data.purchaseId)
+    if order is None:
+        raise NotFound(f"purchase {data.purchaseId} does not exist")
+    if not service.needs_delivery(order.purchase):
+        return {"purchaseId": order.purchase.id, "alreadyDelivered": True}
+    if order.purchase.bot_id is None:
+        raise Conflict(f"purchase {order.purchase.id} names no bot to deliver it through")
+    delivery = _Delivery(run, order, order.purchase.bot_id, list(order.purchase.sent_messages or []))
+    return await delivery.deliver()
+
+
+@dataclass
+class _Delivery:
+    run: JobRun
+    order: Order
+    bot_id: int
+    sent: list[dict[str, Any]]
+    messages: int = 0
+    uploads: int = 0
+
+    @property
+    def chat_id(self) -> int:
+        return self.order.buyer.telegram_id
+
+    async def deliver(self) -> dict[str, Any]:
+        purchase, product, buyer = self.order.purchase, self.order.product, self.order.buyer
+        now = utcnow()
+        items = await repository.media(self.run.session, product.id, self.bot_id)
+        ready = texts.ready(
+            product.title, len(items), service.access_until(product, now), buyer.language_code
+        )
+        await self._step("ready", partial(_text, self.chat_id, ready))
+        for index, album in enumerate(service.albums(items)):
+            sent = await self._step(f"album-{index}", partial(self._album, album))
+            if sent is not None:
+                await self._remember_file_ids(album, sent)
+        if product.access_chat_id is not None:
+            await self._step("access", partial(self._invitation, product.access_chat_id, now))
+        completed = await service.complete(self.run.session, purchase, product, now, ACTOR)
+        return {
+            "purchaseId": purchase.id,
+            "chatId": self.chat_id,
+            "messages": self.messages,
+            "uploads": self.uploads,
+            "completed": completed,
+            **({} if completed else {"note": "the purchase stopped being paid during delivery"}),
+        }
+
+    async def _step(self, name: str, build: Build) -> list[Message] | None:
+        """One send, at most once whatever happens to this job; its ids saved and committed."""
+        ledger = SendLedger(
+            self.run.ctx.redis, self.run.ctx.settings.redis_prefix, f"deliver:{self.order.purchase.id}:{name}"
+        )
+        record = await ledger.read()
+        if record is not None and record.pending:
+            raise Conflict(
+                f"delivery step {name} of purchase {self.order.purchase.id}: outcome unknown (an earlier "
+                "run stopped during the Telegram call); not sent again to avoid a duplicate. Check the "
+                "buyer's chat; the purchase stays paid"
+            )
+        sent: list[Message] | None = None
+        if record is not None and record.sent:
+            ids = list(record.message_ids)
+        else:
+            method: TelegramMethod[Any] = await build()
+            result = await self.run.gateway.call(self.run.session, method, bot_id=self.bot_id, guard=ledger)
+            sent = result if isinstance(result, list) else [result]
+            ids = [m.message_id for m in sent]
+        self.messages += len(ids)
+        self.sent = service.with_sent(self.sent, self.chat_id, ids)
+        await repository.save_sent(self.run.session, self.order.purchase.id, self.sent)
+        await self.run.checkpoint()
+        return sent
+
+    async def _album(self, album: list[Item]) -> TelegramMethod[Any]:
+        media: list[MediaUnion] = [await self._input(item) for item in album]
+        if len(media) > 1:
+            return SendMediaGroup(chat_id=self.chat_id, media=media, protect_content=True)
+        only = media[0]
+        if isinstance(only, InputMediaPhoto):
+            return SendPhoto(chat_id=self.chat_id, photo=only.media, protect_content=True)
+        if isinstance(only, InputMediaVideo):
+            return SendVideo(chat_id=self.chat_id, video=only.media, protect_content=True)
+        return SendDocument(chat_id=self.chat_id, document=only.media, protect_content=True)
+
+    async def _input(self, item: Item) -> InputMedia:
+        source: str | BufferedInputFile
+        if item.file_id is not None:
+            source = item.file_id
+        else:
+            data = await self.run.ctx.storage.get(item.asset.storage_key)
+            source = BufferedInputFile(data, filename=item.asset.storage_key.rsplit("/", 1)[-1])
+            self.uploads += 1
+        kind = service.kind_of(item.asset.content_type)
+        if kind == "photo":
+            return InputMediaPhoto(media=source)
+        if kind == "video":
+            return InputMediaVideo(media=source)
+        return InputMediaDocument(media=source)
+
+    async def _remember_file_ids(self, album: list[Item], sent: list[Message]) -> None:
+        for item, message in zip(album, sent, strict=False):
+            if item.file_id is not None:
+                continue
+            file = message.photo[-1] if message.photo else message.video or message.document
+            if file is not None:
+                await repository.remember_file_id(
+                    self.run.session, item.asset.id, self.bot_id, file.file_id, file.file_unique_id
+                )
+
+    async def _invitation(self, access_chat_id: int, now: datetime) -> TelegramMethod[Any]:
+        """A single-use link to the access chat (created here, so a retried step makes a fresh one)."""
+        purchase = self.order.purchase
+        link = await self.run.gateway.call(
+            self.run.session,
+            CreateChatInviteLink(
+                chat_id=access_chat_id,
+                name=f"purchase {purchase.id}"[:32],
+                member_limit=1,
+                expire_date=service.invite_expiry(service.access_until(self.order.product, now), now),
+            ),
+            bot_id=self.bot_id,
+        )
+        text, label = texts.access(self.order.product.title, self.order.buyer.language_code)
+        button = InlineKeyboardButton(text=label, url=link.invite_link)
+        return SendMessage(
+            chat_id=self.chat_id,
+            text=text,
+            protect_content=True,
+            reply_markup=InlineKeyboardMarkup(inline_keyboard=[[button]]),
+        )
+
+
+async def _text(chat_id: int, text: str) -> TelegramMethod[Any]:
+    return SendMessage(chat_id=chat_id, text=text, protect_content=True)
+
+
+HANDLERS = {JobName.DELIVER_PURCHASE: Handler(DeliverData, deliver)}

@@ -1,0 +1,100 @@
+"""All SQL of purchase delivery."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tgadmin.models import MediaAsset, MediaFileId, Product, ProductMedia, Purchase, TelegramUser
+from tgadmin.models.enums import PurchaseStatus
+
+
+@dataclass(frozen=True)
+class Order:
+    """A purchase with what delivery needs to know about its product and buyer."""
+
+    purchase: Purchase
+    product: Product
+    buyer: TelegramUser
+
+
+@dataclass(frozen=True)
+class Item:
+    """One file of a product, with the file_id this bot already has for it (None: upload it)."""
+
+    asset: MediaAsset
+    file_id: str | None
+
+
+async def order(session: AsyncSession, purchase_id: int) -> Order | None:
+    row = (
+        await session.execute(
+            select(Purchase, Product, TelegramUser)
+            .join(Product, Product.id == Purchase.product_id)
+            .join(TelegramUser, TelegramUser.id == Purchase.user_id)
+            .where(Purchase.id == purchase_id)
+        )
+    ).one_or_none()
+    return None if row is None else Order(*row)
+
+
+async def media(session: AsyncSession, product_id: int, bot_id: int) -> list[Item]:
+    """The product's files in their order, each with this bot's cached file_id when it has one."""
+    rows = await session.execute(
+        select(MediaAsset, MediaFileId.file_id)
+        .join(ProductMedia, ProductMedia.asset_id == MediaAsset.id)
+        .outerjoin(MediaFileId, (MediaFileId.asset_id == MediaAsset.id) & (MediaFileId.bot_id == bot_id))
+        .where(ProductMedia.product_id == product_id)
+        .order_by(ProductMedia.position, MediaAsset.id)
+    )
+    return [Item(asset, file_id) for asset, file_id in rows.all()]
+
+
+async def remember_file_id(
+    session: AsyncSession, asset_id: int, bot_id: int, file_id: str, file_unique_id: str | None
+) -> None:
+    """Cache the file_id Telegram gave this bot for an asset (upload once, reuse afterwards)."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    values: dict[str, Any] = {
+        "asset_id": asset_id,
+        "bot_id": bot_id,
+        "file_id": file_id,
+        "file_unique_id": file_unique_id,
+    }
+    statement = insert(MediaFileId).values(**values)
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[MediaFileId.asset_id, MediaFileId.bot_id],
+            set_={"file_id": file_id, "file_unique_id": file_unique_id},
+        )
+    )
+
+
+async def save_sent(session: AsyncSession, purchase_id: int, sent: list[dict[str, Any]]) -> None:
+    await session.execute(
+        update(Purchase)
+        .where(Purchase.id == purchase_id)
+        .values(sent_messages=sent)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def complete(
+    session: AsyncSession, purchase_id: int, delivered_at: datetime, access_expires_at: datetime | None
+) -> bool:
+    """paid → completed, once: False when the purchase is no longer paid (refunded meanwhile)."""
+    result = await session.execute(
+        update(Purchase)
+        .where(Purchase.id == purchase_id, Purchase.status == PurchaseStatus.PAID)
+        .values(
+            status=PurchaseStatus.COMPLETED, delivered_at=delivered_at, access_expires_at=access_expires_at
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return bool(cast(CursorResult[Any], result).rowcount == 1)

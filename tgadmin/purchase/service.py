@@ -1,0 +1,105 @@
+"""The rules of delivery: what is sent in which albums, how long access lasts, when a purchase may
+be delivered and how it is completed. Takes the session, never commits."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tgadmin.audit.service import Actor, record
+from tgadmin.errors import Conflict
+from tgadmin.models import Product, Purchase
+from tgadmin.models.enums import ProductType, PurchaseStatus
+from tgadmin.purchase import repository
+from tgadmin.purchase.repository import Item
+
+ALBUM_MAX = 10  # sendMediaGroup takes 2-10 items
+# How long a subscription's single-use invitation can be used, at most.
+INVITE_VALID = timedelta(days=7)
+
+Kind = Literal["photo", "video", "document"]
+
+
+def kind_of(content_type: str) -> Kind:
+    """How Telegram is asked to show a file (GIFs and anything unusual go as documents)."""
+    if content_type.startswith("image/") and content_type != "image/gif":
+        return "photo"
+    if content_type.startswith("video/"):
+        return "video"
+    return "document"
+
+
+def albums(items: Sequence[Item]) -> list[list[Item]]:
+    """The files in order, in albums of at most 10. Photos and videos share albums; documents
+    cannot be mixed with them in one album, so a change of family starts a new one."""
+    result: list[list[Item]] = []
+    for item in items:
+        family = kind_of(item.asset.content_type) == "document"
+        current = result[-1] if result else None
+        if (
+            current is None
+            or len(current) == ALBUM_MAX
+            or (kind_of(current[0].asset.content_type) == "document") != family
+        ):
+            result.append([item])
+        else:
+            current.append(item)
+    return result
+
+
+def access_until(product: Product, delivered_at: datetime) -> datetime | None:
+    """A subscription's access runs `subscription_days` from delivery; other products never expire."""
+    if product.type is ProductType.SUBSCRIPTION and product.subscription_days:
+        return delivered_at + timedelta(days=product.subscription_days)
+    return None
+
+
+def invite_expiry(access_expires_at: datetime | None, now: datetime) -> datetime:
+    limit = now + INVITE_VALID
+    return limit if access_expires_at is None else min(access_expires_at, limit)
+
+
+def needs_delivery(purchase: Purchase) -> bool:
+    """True for a paid purchase; False when it was delivered already; a clear refusal otherwise."""
+    if purchase.status is PurchaseStatus.PAID:
+        return True
+    if purchase.status is PurchaseStatus.COMPLETED and purchase.delivered_at is not None:
+        return False
+    raise Conflict(
+        f"purchase {purchase.id} is {purchase.status.value}, not paid: nothing is delivered",
+        details={"purchase_id": purchase.id, "status": purchase.status.value},
+    )
+
+
+def with_sent(sent: list[dict[str, Any]], chat_id: int, message_ids: Sequence[int]) -> list[dict[str, Any]]:
+    """`sent_messages` with these ids added to the chat's entry (each id once, in order)."""
+    entries = [dict(entry) for entry in sent]
+    entry = next((e for e in entries if e.get("chat_id") == chat_id), None)
+    if entry is None:
+        entry = {"chat_id": chat_id, "message_ids": []}
+        entries.append(entry)
+    known = list(entry.get("message_ids") or [])
+    entry["message_ids"] = known + [m for m in message_ids if m not in known]
+    return entries
+
+
+async def complete(
+    session: AsyncSession, purchase: Purchase, product: Product, delivered_at: datetime, actor: Actor
+) -> bool:
+    """paid → completed with its delivery time and (subscriptions) the end of access, audited; False
+    when the purchase stopped being paid meanwhile (an admin refunded it during delivery)."""
+    expires = access_until(product, delivered_at)
+    if not await repository.complete(session, purchase.id, delivered_at, expires):
+        return False
+    after = {
+        "status": PurchaseStatus.COMPLETED.value,
+        "delivered_at": delivered_at.isoformat(),
+        "access_expires_at": None if expires is None else expires.isoformat(),
+    }
+    await record(
+        session, actor, "purchase.delivered", "purchase", purchase.id, before={"status": "paid"}, after=after
+    )
+    return True
