@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -96,6 +97,13 @@ async def test_control_api_contract(sandbox: Sandbox) -> None:
     after = (await api.post("/sandbox/clock", json={"advance_seconds": 3600})).json()["now"]
     assert 3600 <= after - before < 3610
     assert (await api.post("/sandbox/clock", json={"advance_seconds": -1})).status_code == 400
+    frozen = (await api.post("/sandbox/clock", json={"frozen": True})).json()
+    await asyncio.sleep(0.05)
+    assert (await api.get("/sandbox/clock")).json() == frozen and frozen["frozen"] is True
+    moved = (await api.post("/sandbox/clock", json={"advance_seconds": 60})).json()["now"]
+    assert moved == frozen["now"] + 60
+    thawed = (await api.post("/sandbox/clock", json={"frozen": False})).json()
+    assert thawed["frozen"] is False and thawed["now"] >= moved
 
     config = (await api.post("/sandbox/config", json={"per_group_per_min": 5})).json()
     assert config == {

@@ -546,6 +546,7 @@ def _clock_view(world: World) -> dict[str, Any]:
         "now": now,
         "iso": datetime.fromtimestamp(now, UTC).isoformat(),
         "offset_seconds": world.clock.offset,
+        "frozen": world.clock.frozen_at is not None,
     }
 
 
@@ -557,13 +558,16 @@ def get_clock(request: Request) -> dict[str, Any]:
 
 
 class ClockIn(BaseModel):
-    advance_seconds: float = Field(ge=0)
+    advance_seconds: float = Field(default=0, ge=0)
+    frozen: bool | None = None  # true: the clock stands still (until advanced); false: it runs again
 
 
 @router.post("/clock")
 def advance_clock(body: ClockIn, request: Request) -> dict[str, Any]:
     world = _services(request).world
     with world.lock:
+        if body.frozen is not None:
+            world.clock.freeze(body.frozen)
         world.clock.advance(body.advance_seconds)
         return _clock_view(world)
 

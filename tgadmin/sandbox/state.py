@@ -79,16 +79,28 @@ MEMBER_PERMISSIONS = (
 
 
 class Clock:
-    """Wall time plus an offset that only grows: `advance` moves every rule that reads the clock."""
+    """Wall time plus an offset that only grows: `advance` moves every rule that reads the clock.
+    Frozen, it stands still until advanced or thawed (tests that check a limit to the second)."""
 
     def __init__(self) -> None:
         self.offset = 0.0
+        self.frozen_at: float | None = None
 
     def now(self) -> float:
-        return time.time() + self.offset
+        return self.frozen_at if self.frozen_at is not None else time.time() + self.offset
 
     def advance(self, seconds: float) -> None:
+        if self.frozen_at is not None:
+            self.frozen_at += seconds
         self.offset += seconds
+
+    def freeze(self, frozen: bool) -> None:
+        if frozen and self.frozen_at is None:
+            self.frozen_at = self.now()
+        elif not frozen and self.frozen_at is not None:
+            # Thawed, it goes on from where it stood: time never runs backwards.
+            self.offset = max(self.offset, self.frozen_at - time.time())
+            self.frozen_at = None
 
 
 @dataclass
