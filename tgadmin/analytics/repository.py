@@ -6,12 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import delete, func, select, tuple_
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tgadmin import db
 from tgadmin.models import (
     AnalyticsHourly,
     AuditLog,
@@ -115,17 +114,11 @@ async def group_audit(session: AsyncSession, w: Window, actions: Sequence[str]) 
     return list(rows.scalars())
 
 
-def _insert(session: AsyncSession) -> Any:
-    # Both dialects spell the upsert alike; the generic insert has no ON CONFLICT.
-    dialect = session.get_bind().dialect.name
-    return (postgresql if dialect == "postgresql" else sqlite).insert(AnalyticsHourly)
-
-
 async def replace_hour(session: AsyncSession, hour: datetime, values: dict[tuple[str, str], int]) -> None:
     """Make the hour's rows exactly `values`: upsert each (same key, same row, whoever runs it, however
     often), then drop the hour's rows that are no longer produced (a dimension that vanished)."""
     if values:
-        insert = _insert(session).values(
+        insert = db.insert(session, AnalyticsHourly).values(
             [{"metric": m, "dimension": d, "hour": hour, "value": v} for (m, d), v in values.items()]
         )
         await session.execute(

@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tgadmin import db
 from tgadmin.clock import utcnow
 from tgadmin.models import TelegramUser
 
@@ -38,9 +37,8 @@ async def touch_user(session: AsyncSession, seen: SeenUser) -> int:
     }
     if seen.blocked_bot is not None:
         values["blocked_bot"] = seen.blocked_bot
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     statement = (
-        insert(TelegramUser)
+        db.insert(session, TelegramUser)
         .values(
             telegram_id=seen.telegram_id,
             first_seen_at=now,

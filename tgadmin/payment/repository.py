@@ -12,9 +12,9 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, Select, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tgadmin import db
 from tgadmin.clock import utcnow
 from tgadmin.models import PaymentEvent, Product, Purchase, TelegramUser, Transaction
 from tgadmin.models.enums import PaymentMethod, PurchaseStatus, TransactionStatus
@@ -48,10 +48,8 @@ async def insert_event(
         "signature_valid": True,
         "received_at": utcnow(),
     }
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
-        insert(PaymentEvent)
+        db.insert(session, PaymentEvent)
         .values(**values)
         .on_conflict_do_nothing(index_elements=["provider", "external_id"])
         .returning(PaymentEvent.id)

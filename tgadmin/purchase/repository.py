@@ -7,10 +7,9 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tgadmin import db
 from tgadmin.models import MediaAsset, MediaFileId, Product, ProductMedia, Purchase, TelegramUser
 from tgadmin.models.enums import PurchaseStatus
 
@@ -60,14 +59,13 @@ async def remember_file_id(
     session: AsyncSession, asset_id: int, bot_id: int, file_id: str, file_unique_id: str | None
 ) -> None:
     """Cache the file_id Telegram gave this bot for an asset (upload once, reuse afterwards)."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     values: dict[str, Any] = {
         "asset_id": asset_id,
         "bot_id": bot_id,
         "file_id": file_id,
         "file_unique_id": file_unique_id,
     }
-    statement = insert(MediaFileId).values(**values)
+    statement = db.insert(session, MediaFileId).values(**values)
     await session.execute(
         statement.on_conflict_do_update(
             index_elements=[MediaFileId.asset_id, MediaFileId.bot_id],
