@@ -178,7 +178,7 @@ async def shop(
     try:
         async with dashboard_server(settings, port) as url:
             shop = Shop(settings, session_factory(engine), sandbox, psp, queues, url, http)
-            await psp.register_webhook(f"{shop.webhook_url}?secret={WEBHOOK_SECRET}")
+            await psp.register_webhook(f"{shop.webhook_url}/{WEBHOOK_SECRET}")
             yield shop
     finally:
         await http.aclose()

@@ -129,7 +129,7 @@ def use_sandbox_psp_webhook(settings: Settings, env: dict[str, str]) -> Settings
         settings = get_settings()
     assert settings.pix_webhook_secret is not None
     secret = settings.pix_webhook_secret.get_secret_value()
-    url = f"{settings.public_url}/webhooks/pix/sandbox?secret={secret}"
+    url = f"{settings.public_url}/webhooks/pix/sandbox/{secret}"  # the sandbox appends /pix
     asyncio.run(_register_pix_webhook(settings, url))
     print(f"pix       | sandbox PSP notifies {settings.public_url}/webhooks/pix/sandbox", flush=True)
     return settings

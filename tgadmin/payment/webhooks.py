@@ -94,11 +94,26 @@ def _client(request: Request) -> str:
 # API Pix POSTs to the registered URL with `/pix` appended.
 @router.post("/webhooks/pix/{provider}/pix", include_in_schema=False)
 async def pix_webhook(provider: str, request: Request, state: StateDep) -> dict[str, Any]:
+    return await _notified(provider, request, state, dict(request.query_params))
+
+
+# `/pix` is appended to the registered URL literally, so a secret in its query would be spoilt:
+# registered as `/webhooks/pix/{provider}/{secret}`, it travels as a path segment instead.
+@router.post("/webhooks/pix/{provider}/{secret}/pix", include_in_schema=False)
+async def pix_webhook_with_secret(
+    provider: str, secret: str, request: Request, state: StateDep
+) -> dict[str, Any]:
+    return await _notified(provider, request, state, {**request.query_params, "secret": secret})
+
+
+async def _notified(
+    provider: str, request: Request, state: StateDep, query: dict[str, str]
+) -> dict[str, Any]:
     runtime: PaymentRuntime = request.app.state.payments
     psp = runtime.provider(provider)
     body = await request.body()
     try:
-        notes = psp.parse_notification(body, dict(request.headers), dict(request.query_params))
+        notes = psp.parse_notification(body, dict(request.headers), query)
     except Forbidden as error:
         log.warning("refused a %s notification from %s: %s", provider, _client(request), error.message)
         raise

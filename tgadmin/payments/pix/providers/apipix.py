@@ -7,10 +7,11 @@
   cancels (an API Pix charge stays ATIVA after `calendario.expiracao`: only paying is refused, so
   expired charges must be cancelled explicitly). `PUT /v2/pix/{e2eid}/devolucao/{id}` refunds.
 - Webhook: `PUT /v2/webhook/{chave}` registers a URL; the PSP POSTs `{"pix": [...]}` to that URL
-  with `/pix` appended to its path. In production API Pix authenticates the PSP by mTLS, which
+  with `/pix` appended literally. In production API Pix authenticates the PSP by mTLS, which
   a reverse proxy terminates; since that proxy is outside this code, a shared secret
-  (`PIX_WEBHOOK_SECRET`) is also checked: register the URL with `?secret=<value>` (or have the
-  proxy add the header `X-Webhook-Secret`). Without the setting, notifications are accepted
+  (`PIX_WEBHOOK_SECRET`) is also checked: register `/webhooks/pix/{provider}/{secret}` (the
+  route hands that segment over as the `secret` query value), or have the proxy add the header
+  `X-Webhook-Secret`. Without the setting, notifications are accepted
   unverified — harmless for money, because the service re-reads the charge before confirming.
 """
 
@@ -121,7 +122,8 @@ class ApiPixProvider:
         for attempt in (1, 2):
             headers = {"Authorization": f"Bearer {await self._bearer()}"}
             response = await send(self._http.get(), self.name, method, path, json=body, headers=headers)
-            if response.status_code != 401 or attempt == 2:
+            # API Pix answers a refused token 403 AcessoNegado; some gateways say 401.
+            if response.status_code not in (401, 403) or attempt == 2:
                 return response
             self._token = None  # revoked or expired early: fetch a new token once
         raise AssertionError("unreachable")
@@ -152,8 +154,8 @@ class ApiPixProvider:
         if request.description:
             body["solicitacaoPagador"] = request.description[:MAX_SOLICITACAO]
         response = await self._call("PUT", f"/v2/cob/{request.txid}", body)
-        if response.status_code == 409:
-            # A retry after a lost answer: the cob exists; read it back if it is the same charge.
+        if response.status_code in (400, 409) and await self._has_cob(request.txid):
+            # A retry after a lost answer (API Pix: 400 txid in use): read it back if the same charge.
             existing = await self.get_charge(request.txid)
             if existing.amount_cents != request.amount_cents:
                 raise Conflict(f"{self.name}: txid {request.txid} already names a different charge")
@@ -164,6 +166,9 @@ class ApiPixProvider:
     async def get_charge(self, txid: str) -> Charge:
         _check_txid(txid)
         return self._charge(await self._json("GET", f"/v2/cob/{txid}"))
+
+    async def _has_cob(self, txid: str) -> bool:
+        return (await self._call("GET", f"/v2/cob/{txid}")).status_code == 200
 
     async def cancel_charge(self, txid: str) -> Charge:
         _check_txid(txid)
@@ -177,8 +182,10 @@ class ApiPixProvider:
             raise BadRequest(f"refund id {refund_id!r} must be 1-35 letters and digits")
         path = f"/v2/pix/{end_to_end_id}/devolucao/{refund_id}"
         response = await self._call("PUT", path, {"valor": format_amount(amount_cents)})
-        if response.status_code == 409:
-            response = await self._call("GET", path)  # already requested: report its current state
+        if response.status_code in (400, 409):
+            # API Pix: 400 when the id is already used; a retry reports that refund's current state.
+            existing = await self._call("GET", path)
+            response = existing if existing.status_code == 200 else response
         raise_for_status(response, self.name)
         body = json_object(response, self.name)
         return Refund(
@@ -191,7 +198,10 @@ class ApiPixProvider:
 
     async def register_webhook(self, url: str) -> None:
         """Ask the PSP to notify `url` (it POSTs to `url` + `/pix`); idempotent."""
-        await self._json("PUT", f"/v2/webhook/{self.pix_key}", {"webhookUrl": url})
+        # API Pix answers 200 without a body.
+        raise_for_status(
+            await self._call("PUT", f"/v2/webhook/{self.pix_key}", {"webhookUrl": url}), self.name
+        )
 
     def _charge(self, cob: Mapping[str, Any]) -> Charge:
         status = str(cob.get("status", ""))
