@@ -2,7 +2,7 @@
 
 `create_app()` (tgadmin.sandbox.app) builds it; `serve(host, port)` (tgadmin.sandbox.server) runs
 it; `tgadmin sandbox` is the command. Bot API at `/bot{token}/{method}`, control API under
-`/sandbox/`, the chat page at `/`, Banco Central's API Pix from `pix_api` (the payments module).
+`/sandbox/`, the chat page at `/`, Banco Central's API Pix from the `pix` package (the sandbox PSP).
 
 Rate-limit accounting (the gateway mirrors it): every sending call (sendMessage, sendPhoto,
 sendVideo, sendDocument, sendMediaGroup, copyMessage, sendInvoice) that reaches the limiter with a

@@ -10,7 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from tgadmin.sandbox import control, page, pix_api, telegram_api
+from tgadmin.sandbox import control, page, pix, telegram_api
 from tgadmin.sandbox.delivery import WebhookDelivery
 from tgadmin.sandbox.events import EventError
 from tgadmin.sandbox.state import Bot, World
@@ -52,6 +52,6 @@ def create_app(world: World | None = None) -> FastAPI:
     app.add_exception_handler(RequestValidationError, _control_validation)
     app.include_router(telegram_api.router)
     app.include_router(control.router)
-    app.include_router(pix_api.router)
+    app.include_router(pix.router)
     app.include_router(page.router)
     return app
