@@ -13,7 +13,7 @@ from tgadmin.operator import pages as operator_pages
 from tgadmin.payment import api as payment_api
 from tgadmin.payment import pages as payment_pages
 from tgadmin.payment import webhooks as payment_webhooks
-from tgadmin.web import overview
+from tgadmin.web import docs, overview
 from tgadmin.web.deps import AppState
 from tgadmin.web.errors import document_refusals, install_error_handlers
 
@@ -30,13 +30,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await state.stop()
 
+    # The OpenAPI document and Swagger UI are served by web/docs.py, behind login; no ReDoc.
     app = FastAPI(
         title="tgadmin",
         version=__version__,
         description="The dashboard's JSON API. Every refusal is `ErrorRead` JSON.",
         lifespan=lifespan,
-        docs_url="/api/docs",
-        openapi_url="/api/v1/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
     )
     app.state.tgadmin = state
     install_error_handlers(app)
@@ -44,6 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(operator_pages.router)
     app.include_router(overview.router)
+    app.include_router(docs.router)
     app.include_router(payment_webhooks.router)
     app.include_router(payment_api.router)
     app.include_router(payment_pages.router)
