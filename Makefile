@@ -5,13 +5,23 @@ UV_VERSION := 0.13.9
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 RUN := $(UV) run --frozen
 
-.PHONY: install dev test lint fmt typecheck pytest bench services browser
+.PHONY: install dev test lint fmt typecheck pytest bench services browser node
 
 $(UV):
 	python3 -m pip install --quiet --user "uv==$(UV_VERSION)" || python3 -m pip install --quiet "uv==$(UV_VERSION)"
 
-install: $(UV)
+install: $(UV) node_modules/.package-lock.json
 	$(UV) sync --frozen
+
+# The browser assets the dashboard serves itself (Swagger UI for /api/docs), from npm, exactly as
+# package-lock.json says (npm ci; no install scripts, see .npmrc). Re-run when the lock changes.
+node_modules/.package-lock.json: package.json package-lock.json | node
+	npm ci
+	@touch $@
+
+# Node and npm come from Debian's packages when missing (any Node >= 18 will do).
+node:
+	@command -v npm >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null)
 
 dev: install
 	$(RUN) tgadmin dev

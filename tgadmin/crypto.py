@@ -60,7 +60,8 @@ def random_token(nbytes: int = 32) -> str:
 
 
 def constant_time_equal(a: str, b: str) -> bool:
-    return hmac.compare_digest(a.encode(), b.encode())
+    """Compares the UTF-8 bytes: `hmac.compare_digest` refuses non-ASCII text (a TypeError, not False)."""
+    return hmac.compare_digest(a.encode("utf-8", "surrogatepass"), b.encode("utf-8", "surrogatepass"))
 
 
 class EncryptedString(TypeDecorator[str]):

@@ -1,8 +1,15 @@
-"""One error tree: every expected failure is a TgadminError with an HTTP status and a user message."""
+"""One error tree: every expected failure is a TgadminError with an HTTP status and a user message.
+
+Over HTTP every refusal has one shape, `ErrorRead` (`{error, message, details?}`); web/errors.py
+answers everything that is not a TgadminError (FastAPI's validation, Starlette's 404 and 405, a body
+that is not JSON) in it too.
+"""
 
 from __future__ import annotations
 
 from typing import Any
+
+from pydantic import BaseModel, Field
 
 
 class TgadminError(Exception):
@@ -66,3 +73,15 @@ class ServiceUnavailable(TgadminError):
 
     status_code = 503
     code = "service_unavailable"
+
+
+class ErrorRead(BaseModel):
+    """Every refused API call: a machine code and a message for a person."""
+
+    error: str = Field(examples=["not_found"])
+    message: str = Field(examples=["transaction 42 does not exist"])
+    details: dict[str, Any] | None = None
+
+    @classmethod
+    def of(cls, error: TgadminError) -> ErrorRead:
+        return cls(error=error.code, message=error.message, details=error.details or None)

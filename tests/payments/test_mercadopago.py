@@ -212,3 +212,19 @@ def test_unverifiable_without_a_secret() -> None:
         provider.parse_notification(
             BODY, _signed("1234567890", "r", str(int(time.time()))), {"data.id": "1234567890"}
         )
+
+
+def test_signatures_and_timestamps_in_other_scripts_are_refused_not_crashed(
+    mp: tuple[MercadoPagoProvider, FakeMercadoPago],
+) -> None:
+    provider, _ = mp
+    query = {"data.id": "1234567890"}
+    good = _signed("1234567890", "req-1", str(int(time.time())))
+    # Headers arrive as Latin-1 text; "²" and "٣" are digits to str.isdigit, not to int().
+    for header, reason in (
+        (f"ts={int(time.time())},v1=ÿé{'0' * 62}", "wrong signature"),
+        ("ts=²,v1=abc", "without a valid x-signature"),
+        ("ts=١٧٠٠٠٠٠٠٠٠,v1=abc", "without a valid x-signature"),
+    ):
+        with pytest.raises(Forbidden, match=reason):
+            provider.parse_notification(BODY, {**good, "x-signature": header}, query)

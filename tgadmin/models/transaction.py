@@ -8,6 +8,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from tgadmin.models.base import Base, BigIntId, IdMixin, TimestampMixin, str_enum
 from tgadmin.models.enums import Currency, PaymentMethod, TransactionStatus
 
+# Amounts are 32-bit integer columns: the most cents (or Stars) one payment can hold.
+MAX_AMOUNT_CENTS = 2**31 - 1
+
 
 class Transaction(IdMixin, TimestampMixin, Base):
     """One payment attempt for a purchase (a PIX charge, a Stars invoice...)."""

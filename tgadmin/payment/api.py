@@ -13,13 +13,12 @@ from fastapi import APIRouter, Depends, Query, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tgadmin.config import Settings
-from tgadmin.errors import NotFound
+from tgadmin.errors import ErrorRead, NotFound
 from tgadmin.models import Operator
 from tgadmin.models.enums import PaymentMethod, TransactionStatus
 from tgadmin.payment import actions, repository, service
 from tgadmin.payment.schemas import (
     ActionRead,
-    ErrorRead,
     StaticConfirmation,
     TransactionPage,
     TransactionRead,
@@ -27,6 +26,7 @@ from tgadmin.payment.schemas import (
 from tgadmin.payment.service import Result
 from tgadmin.payment.webhooks import PaymentRuntime
 from tgadmin.web.deps import SessionDep
+from tgadmin.web.params import Offset, RowId
 from tgadmin.web.security import AdminDep, CsrfHeader, OperatorDep, ViewerDep
 
 PaymentsDep = Annotated[PaymentRuntime, Depends(actions.runtime)]
@@ -84,7 +84,7 @@ async def list_transactions(
     method: PaymentMethod | None = None,
     needs_refund: Annotated[bool | None, Query(description="only those flagged for refund (or not)")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> TransactionPage:
     """Transactions, newest first."""
     return await sales_page(
@@ -101,7 +101,7 @@ async def list_transactions(
 
 @router.get("/transactions/{transaction_id}", responses=_REFUSALS)
 async def get_transaction(
-    transaction_id: int, session: SessionDep, operator: ViewerDep, payments: PaymentsDep
+    transaction_id: RowId, session: SessionDep, operator: ViewerDep, payments: PaymentsDep
 ) -> TransactionRead:
     return await sale_read(session, transaction_id, operator, payments.settings)
 
@@ -111,7 +111,7 @@ async def get_transaction(
     responses={**_REFUSALS, 200: {"content": {"image/png": {}}, "description": "the charge's QR code"}},
     response_class=Response,
 )
-async def transaction_qr(transaction_id: int, session: SessionDep, operator: ViewerDep) -> Response:
+async def transaction_qr(transaction_id: RowId, session: SessionDep, operator: ViewerDep) -> Response:
     """The PIX charge's QR code, as the buyer saw it."""
     tx = await service.load_transaction(session, transaction_id)
     return Response(service.qr_image_bytes(tx), media_type="image/png")
@@ -119,7 +119,7 @@ async def transaction_qr(transaction_id: int, session: SessionDep, operator: Vie
 
 @router.post("/transactions/{transaction_id}/confirm", responses=_ACTION_REFUSALS)
 async def confirm_transaction(
-    transaction_id: int,
+    transaction_id: RowId,
     session: SessionDep,
     operator: OperatorDep,
     _csrf: CsrfHeader,
@@ -147,7 +147,7 @@ async def confirm_transaction(
     responses={**_ACTION_REFUSALS, 202: {"model": ActionRead, "description": "requested, not confirmed yet"}},
 )
 async def refund_transaction(
-    transaction_id: int,
+    transaction_id: RowId,
     response: Response,
     session: SessionDep,
     operator: AdminDep,
@@ -174,7 +174,7 @@ async def refund_transaction(
     responses=_ACTION_REFUSALS,
 )
 async def sandbox_pay_transaction(
-    transaction_id: int,
+    transaction_id: RowId,
     session: SessionDep,
     operator: OperatorDep,
     _csrf: CsrfHeader,

@@ -27,6 +27,7 @@ from tgadmin.payment.api import sales_page
 from tgadmin.payment.service import Outcome
 from tgadmin.payment.webhooks import PaymentRuntime
 from tgadmin.web.deps import SessionDep, StateDep
+from tgadmin.web.params import PageNumber, RowId
 from tgadmin.web.security import AdminDep, OperatorDep, ViewerDep, check_csrf
 from tgadmin.web.templating import templates
 
@@ -113,9 +114,8 @@ async def sales(
     payments: PaymentsDep,
     status: str = "",
     flagged: str = "",
-    page: str = "1",
+    page: PageNumber = 1,
 ) -> HTMLResponse:
-    number = max(int(page), 1) if page.isdigit() else 1
     chosen = _status(status)
     listing = await sales_page(
         session,
@@ -124,7 +124,7 @@ async def sales(
         status=chosen,
         needs_refund=True if flagged else None,
         limit=PER_PAGE,
-        offset=(number - 1) * PER_PAGE,
+        offset=(page - 1) * PER_PAGE,
     )
     query = {key: value for key, value in (("status", status), ("flagged", flagged)) if value}
     response = templates.TemplateResponse(
@@ -137,10 +137,10 @@ async def sales(
             "statuses": list(TransactionStatus),
             "chosen": chosen.value if chosen else "",
             "flagged": bool(flagged),
-            "page": number,
+            "page": page,
             "pages": max((listing.total + PER_PAGE - 1) // PER_PAGE, 1),
             "query": query,
-            "back": urlencode({**query, **({"page": number} if number > 1 else {})}),
+            "back": urlencode({**query, **({"page": page} if page > 1 else {})}),
             "flash": _flash(request),
             "money": money,
             "provider": actions.configured_provider(payments.settings),
@@ -170,7 +170,7 @@ async def _act(
 
 @router.post("/sales/transactions/{transaction_id}/confirm")
 async def confirm(
-    transaction_id: int,
+    transaction_id: RowId,
     request: Request,
     session: SessionDep,
     state: StateDep,
@@ -197,7 +197,7 @@ async def confirm(
 
 @router.post("/sales/transactions/{transaction_id}/refund")
 async def refund(
-    transaction_id: int,
+    transaction_id: RowId,
     request: Request,
     session: SessionDep,
     state: StateDep,
@@ -218,7 +218,7 @@ async def refund(
 
 @router.post("/sales/transactions/{transaction_id}/sandbox-pay")
 async def sandbox_pay(
-    transaction_id: int,
+    transaction_id: RowId,
     request: Request,
     session: SessionDep,
     state: StateDep,

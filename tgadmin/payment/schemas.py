@@ -4,21 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from tgadmin.models.enums import Currency, PaymentMethod, PurchaseStatus, TransactionStatus
+from tgadmin.models.transaction import MAX_AMOUNT_CENTS
 from tgadmin.payment.actions import Action
 from tgadmin.payment.repository import SaleRow
-
-
-class ErrorRead(BaseModel):
-    """Every refused API call: a machine code and a message for a person."""
-
-    error: str = Field(examples=["not_found"])
-    message: str = Field(examples=["transaction 42 does not exist"])
-    details: dict[str, Any] | None = None
+from tgadmin.payment.service import END_TO_END_ID
 
 
 class BuyerRead(BaseModel):
@@ -106,10 +99,12 @@ class StaticConfirmation(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     end_to_end_id: str | None = Field(
-        default=None, max_length=64, description="the statement's end-to-end id; one is made up if absent"
+        default=None,
+        pattern=END_TO_END_ID.pattern,
+        description="the statement's end-to-end id (letters and digits); one is made up if absent",
     )
     amount_cents: int | None = Field(
-        default=None, gt=0, description="what was received, if not the charged amount"
+        default=None, gt=0, le=MAX_AMOUNT_CENTS, description="what was received, if not the charged amount"
     )
 
 

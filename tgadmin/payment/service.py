@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -29,6 +30,7 @@ from tgadmin.clock import utcnow
 from tgadmin.errors import BadRequest, Conflict, Forbidden, NotFound, ServiceUnavailable
 from tgadmin.models import Operator, Purchase, Transaction
 from tgadmin.models.enums import Currency, OperatorRole, PaymentMethod, PurchaseStatus, TransactionStatus
+from tgadmin.models.transaction import MAX_AMOUNT_CENTS
 from tgadmin.payment import repository
 from tgadmin.payments.pix.providers.base import (
     Charge,
@@ -49,6 +51,8 @@ FIRST_POLL = timedelta(seconds=60)
 MAX_POLL = timedelta(minutes=10)
 QR_DATA_URI = "data:image/png;base64,"
 MAX_DESCRIPTION = 140
+# What an operator may type as a static payment's end-to-end id (the BCB's are 32 alphanumerics).
+END_TO_END_ID = re.compile(r"^[A-Za-z0-9]{1,64}$")
 
 
 class Result(StrEnum):
@@ -454,9 +458,13 @@ async def confirm_static_payment(
             f"transaction {tx.id} is paid through {tx.provider}: the PSP confirms it, not an operator"
         )
     amount = tx.amount_cents if amount_cents is None else amount_cents
-    if amount <= 0:
-        raise BadRequest(f"a payment amount must be positive, not {amount} cents")
+    if not 0 < amount <= MAX_AMOUNT_CENTS:
+        raise BadRequest(
+            f"a payment amount must be positive and at most {MAX_AMOUNT_CENTS}, not {amount} cents"
+        )
     e2e = (end_to_end_id or "").strip() or f"manual{tx.id}"
+    if not END_TO_END_ID.fullmatch(e2e):
+        raise BadRequest(f"{e2e!r} is not an end-to-end id: at most 64 letters and digits")
     payment = Payment(amount_cents=amount, paid_at=paid_at or utcnow(), end_to_end_id=e2e)
     return await apply_payment(session, tx, payment, actor)
 

@@ -4,7 +4,8 @@
   (`OperatorSession`), so sessions are revocable.
 - CSRF: logged-in forms carry HMAC(SESSION_SECRET, session token) in a `csrf` field, and
   state-changing JSON calls the same value in the `X-CSRF-Token` header; the login form, before any
-  session exists, uses a double-submit cookie. All are compared in constant time.
+  session exists, uses a double-submit cookie. All are compared in constant time, as bytes (a token
+  may arrive as any text).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Request, Response
 
 from tgadmin.config import Settings
-from tgadmin.crypto import random_token
+from tgadmin.crypto import constant_time_equal, random_token
 from tgadmin.errors import Forbidden, Unauthorized
 from tgadmin.models import Operator
 from tgadmin.models.enums import OperatorRole
@@ -42,7 +43,7 @@ def csrf_for_session(settings: Settings, session_token: str) -> str:
 
 
 def check_csrf(settings: Settings, session_token: str, submitted: str | None) -> None:
-    if not submitted or not hmac.compare_digest(csrf_for_session(settings, session_token), submitted):
+    if not submitted or not constant_time_equal(csrf_for_session(settings, session_token), submitted):
         raise Forbidden("the form expired or did not come from this dashboard; reload the page and try again")
 
 
@@ -58,7 +59,7 @@ def remember_login_csrf(request: Request, response: Response, token: str) -> Non
 
 def check_login_csrf(request: Request, submitted: str | None) -> None:
     cookie = request.cookies.get(LOGIN_CSRF_COOKIE)
-    if not cookie or not submitted or not hmac.compare_digest(cookie, submitted):
+    if not cookie or not submitted or not constant_time_equal(cookie, submitted):
         raise Forbidden("the login form expired; reload the page and try again")
 
 

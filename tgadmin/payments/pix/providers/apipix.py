@@ -17,7 +17,6 @@
 
 from __future__ import annotations
 
-import hmac
 import json
 import re
 import time
@@ -28,6 +27,7 @@ from typing import Any
 
 import httpx
 
+from tgadmin.crypto import constant_time_equal
 from tgadmin.errors import BadRequest, Conflict, Forbidden, ServiceUnavailable
 from tgadmin.payments.pix.brcode import build_brcode, format_amount, normalize_key
 from tgadmin.payments.pix.providers.base import Charge, ChargeRequest, ChargeState, Notification, Refund
@@ -256,7 +256,7 @@ class ApiPixProvider:
             return
         lowered = {key.lower(): value for key, value in headers.items()}
         given = query.get(SECRET_QUERY) or lowered.get(SECRET_HEADER) or ""
-        if not hmac.compare_digest(given.encode(), self._webhook_secret.encode()):
+        if not constant_time_equal(given, self._webhook_secret):
             raise Forbidden(f"{self.name} notification without the right webhook secret")
 
     def _notification(self, item: Any) -> Notification:

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from tgadmin.clock import utcnow
+from tgadmin.crypto import constant_time_equal
 from tgadmin.errors import BadRequest, Forbidden
 from tgadmin.payments.pix.providers.base import Charge, ChargeRequest, ChargeState, Notification, Refund
 from tgadmin.payments.pix.providers.http import (
@@ -200,7 +201,7 @@ class MercadoPagoProvider:
             raise Forbidden("MERCADOPAGO_WEBHOOK_SECRET is not set: notifications cannot be verified")
         parts = dict(part.strip().split("=", 1) for part in header.split(",") if "=" in part)
         ts, given = parts.get("ts", ""), parts.get("v1", "")
-        if not ts.isdigit() or not given:
+        if not (ts.isascii() and ts.isdigit()) or not given:
             raise Forbidden("mercadopago notification without a valid x-signature header")
         if data_id and data_id.isalnum():
             data_id = data_id.lower()
@@ -210,7 +211,7 @@ class MercadoPagoProvider:
             if value
         )
         expected = hmac.new(self._webhook_secret.encode(), manifest.encode(), hashlib.sha256).hexdigest()
-        if not hmac.compare_digest(expected, given.lower()):
+        if not constant_time_equal(expected, given.lower()):
             raise Forbidden("mercadopago notification with a wrong signature")
         seconds = int(ts) / 1000 if len(ts) > 11 else int(ts)  # Mercado Pago sends seconds or milliseconds
         if abs(utcnow().timestamp() - seconds) > SIGNATURE_TOLERANCE.total_seconds():

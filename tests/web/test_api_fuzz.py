@@ -1,0 +1,175 @@
+"""Schemathesis over the whole JSON API, as its OpenAPI document describes it (fetched from the running
+dashboard): anonymous, a viewer, an operator and an admin, valid and invalid input. No answer may be
+a 500, nor outside the document: status code, content type and body as documented.
+
+The dashboard runs on uvicorn on loopback (PostgreSQL and SQLite, static PIX so that nothing leaves
+the machine), with a few transactions to act on; Hypothesis is derandomized, so a run is repeatable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+import requests
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from schemathesis import APIOperation, Case, GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from tests.factories import make_operator, make_purchase
+from tests.payment.conftest import serve_app
+from tgadmin.config import load_settings
+from tgadmin.db import session_scope
+from tgadmin.models.enums import OperatorRole
+from tgadmin.operator import service as operators
+from tgadmin.payment import service as payments
+from tgadmin.payments.pix.providers.static import StaticPixProvider
+from tgadmin.redis import free_port
+from tgadmin.web.app import create_app
+from tgadmin.web.security import CSRF_HEADER, SESSION_COOKIE, csrf_for_session
+
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+# Examples per operation, identity and mode: about 1,000 calls per database in all.
+MAX_EXAMPLES = 20
+MODES = (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
+
+
+@dataclass
+class Identity:
+    """Who calls: nobody, or a logged-in role; `csrf` is sent with every call when set."""
+
+    name: str
+    cookies: dict[str, str] = field(default_factory=dict)
+    csrf: str | None = None
+
+    def session(self) -> requests.Session:
+        http = requests.Session()
+        http.trust_env = False
+        for name, value in self.cookies.items():
+            http.cookies.set(name, value)
+        return http
+
+
+@dataclass
+class Api:
+    url: str
+    document: dict[str, Any]
+    identities: list[Identity]
+    transaction_ids: list[int]
+
+
+@pytest.fixture
+async def api(fresh_db_url: str) -> AsyncIterator[Api]:
+    port = free_port()
+    cfg = load_settings(
+        database_url=fresh_db_url,
+        public_url=f"http://127.0.0.1:{port}",
+        pix_provider="static",
+        pix_key="loja@example.com",
+        pix_merchant_name="Loja Teste",
+        pix_merchant_city="Recife",
+    )
+    app = create_app(cfg)
+    static = StaticPixProvider(pix_key="loja@example.com", merchant_name="Loja Teste", merchant_city="Recife")
+    identities = [Identity("anonymous")]
+    async with session_scope(app.state.tgadmin.sessions) as session:
+        # The viewer's CSRF header is left to Schemathesis (any text); the others send the right one.
+        for role, csrf in (
+            (OperatorRole.VIEWER, False),
+            (OperatorRole.OPERATOR, True),
+            (OperatorRole.ADMIN, True),
+        ):
+            operator = await make_operator(session, role)
+            token = (
+                await operators.consume_magic_link(
+                    session, (await operators.issue_magic_link(session, operator)).token
+                )
+            ).token
+            identities.append(
+                Identity(role.value, {SESSION_COOKIE: token}, csrf_for_session(cfg, token) if csrf else None)
+            )
+        ids = []
+        for _ in range(3):
+            purchase = await make_purchase(session)
+            ids.append(
+                (await payments.create_pix_charge(session, static, purchase.id, expires_minutes=30)).id
+            )
+    async with serve_app(app, port) as url:
+        async with httpx.AsyncClient(base_url=url, trust_env=False) as viewer:
+            viewer.cookies.set(SESSION_COOKIE, identities[1].cookies[SESSION_COOKIE])
+            document = (await viewer.get("/api/v1/openapi.json")).raise_for_status().json()
+        yield Api(url, document, identities, ids)
+
+
+def fuzz(
+    api: Api, operation: APIOperation, identity: Identity, mode: GenerationMode, seen: Counter[int]
+) -> None:
+    """Hypothesis over one operation: generated cases, some aimed at the transactions that exist;
+    counts the answers' status codes in `seen`."""
+    strategy = operation.as_strategy(generation_mode=mode)
+    if "{transaction_id}" in operation.path and mode is GenerationMode.POSITIVE:
+        existing = st.sampled_from(api.transaction_ids).flatmap(
+            lambda tx_id: operation.as_strategy(
+                generation_mode=mode, path_parameters={"transaction_id": tx_id}
+            )
+        )
+        strategy = st.one_of(strategy, existing)
+    headers = {CSRF_HEADER: identity.csrf} if identity.csrf else None
+    http = identity.session()
+
+    @given(case=strategy)
+    @settings(
+        max_examples=MAX_EXAMPLES,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        phases=[Phase.explicit, Phase.generate, Phase.shrink],
+        suppress_health_check=list(HealthCheck),
+    )
+    def calls(case: Case) -> None:
+        response = case.call_and_validate(
+            base_url=api.url, session=http, headers=headers, checks=CHECKS, timeout=30
+        )
+        seen[response.status_code] += 1
+
+    try:
+        calls()
+    except Exception as failure:
+        failure.add_note(f"calling as {identity.name}, {mode.value} mode")
+        raise
+    finally:
+        http.close()
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+async def test_no_input_gets_a_server_error_or_an_answer_outside_the_openapi_document(api: Api) -> None:
+    schema = schemathesis.openapi.from_dict(api.document)
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert {op.path for op in operations} >= {
+        "/api/v1/transactions",
+        "/api/v1/transactions/{transaction_id}",
+        "/api/v1/transactions/{transaction_id}/refund",
+    }
+    started, seen = time.monotonic(), Counter[int]()
+    for identity in api.identities:
+        for operation in operations:
+            for mode in MODES:
+                # Blocking HTTP calls to the dashboard, which runs in this event loop.
+                await asyncio.to_thread(fuzz, api, operation, identity, mode, seen)
+    print(f"schemathesis: {sum(seen.values())} calls in {time.monotonic() - started:.0f}s: {dict(seen)}")
+    # The calls got past login, roles, CSRF and validation to the actions themselves, and back.
+    assert {200, 401, 403, 404, 409, 422} <= set(seen), seen
