@@ -169,8 +169,14 @@ class MercadoPagoProvider:
     # --- notifications ------------------------------------------------------------------------
 
     def parse_notification(
-        self, body: bytes, headers: Mapping[str, str], query: Mapping[str, str]
+        self,
+        body: bytes,
+        headers: Mapping[str, str],
+        query: Mapping[str, str],
+        *,
+        path_secret: str | None = None,
     ) -> list[Notification]:
+        """Mercado Pago signs its notifications (`x-signature`); a path secret plays no part."""
         lowered = {key.lower(): value for key, value in headers.items()}
         try:
             payload = json.loads(body) if body else {}
@@ -200,7 +206,7 @@ class MercadoPagoProvider:
             raise Forbidden("MERCADOPAGO_WEBHOOK_SECRET is not set: notifications cannot be verified")
         parts = dict(part.strip().split("=", 1) for part in header.split(",") if "=" in part)
         ts, given = parts.get("ts", ""), parts.get("v1", "")
-        if not ts.isdigit() or not given:
+        if not (ts.isascii() and ts.isdigit()) or len(ts) > 16 or not given:
             raise Forbidden("mercadopago notification without a valid x-signature header")
         if data_id and data_id.isalnum():
             data_id = data_id.lower()
@@ -209,8 +215,10 @@ class MercadoPagoProvider:
             for label, value in (("id", data_id), ("request-id", request_id), ("ts", ts))
             if value
         )
-        expected = hmac.new(self._webhook_secret.encode(), manifest.encode(), hashlib.sha256).hexdigest()
-        if not hmac.compare_digest(expected, given.lower()):
+        key = self._webhook_secret.encode()
+        expected = hmac.new(key, manifest.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
+        # Bytes on both sides: a non-ASCII header compares (and fails) instead of raising.
+        if not hmac.compare_digest(expected.encode(), given.lower().encode("utf-8", "surrogatepass")):
             raise Forbidden("mercadopago notification with a wrong signature")
         seconds = int(ts) / 1000 if len(ts) > 11 else int(ts)  # Mercado Pago sends seconds or milliseconds
         if abs(utcnow().timestamp() - seconds) > SIGNATURE_TOLERANCE.total_seconds():
