@@ -29,6 +29,7 @@ from tgadmin.clock import utcnow
 from tgadmin.config import load_settings
 from tgadmin.crypto import generate_key, random_token
 from tgadmin.db import create_engine, session_factory, session_scope
+from tgadmin.errors import BadRequest
 from tgadmin.models import PaymentEvent, Purchase, Transaction
 from tgadmin.models.enums import OperatorRole, PurchaseStatus, TransactionStatus
 from tgadmin.payment import jobs, service
@@ -43,13 +44,15 @@ SECRET = "strict-shop-webhook-secret"
 
 
 class ExplodingPsp(ApiPixProvider):
-    """The strict PSP's client, but reading the charges in `broken` fails in a way nobody foresaw."""
+    """The strict PSP's client, but reading the charges in `broken` raises what is mapped there: an
+    error nobody foresaw, or the refusal another provider gives for a status it does not know
+    (Mercado Pago's `in_mediation`)."""
 
-    broken: set[str]
+    broken: dict[str, Exception]
 
     async def get_charge(self, txid: str) -> Charge:
         if txid in self.broken:
-            raise RuntimeError("a bug in a PSP answer handler")
+            raise self.broken[txid]
         return await super().get_charge(txid)
 
 
@@ -120,7 +123,7 @@ async def strict_shop(
         base_url=psp_url, client_id=CLIENT_ID, client_secret=CLIENT_SECRET, pix_key="loja@example.com",
         merchant_name="Loja Strict", merchant_city="Recife", webhook_secret=SECRET,
     )  # fmt: skip
-    provider.broken = set()
+    provider.broken = {}
     engine = create_engine(fresh_db_url)
     http = httpx.AsyncClient(timeout=30, trust_env=False)
     app = create_app(settings)
@@ -208,11 +211,14 @@ async def test_a_refund_left_in_processing_is_settled_by_a_later_poll(strict_sho
 
 async def test_one_odd_psp_answer_does_not_stall_polling(strict_shop: StrictShop) -> None:
     shop = strict_shop
-    future, garbled, exploding, paid, stranded = [await shop.charge() for _ in range(5)]
-    txid = {tx.id: tx.provider_txid or "" for tx in (future, garbled, exploding, paid, stranded)}
+    future, garbled, refused, exploding, paid, stranded = [await shop.charge() for _ in range(6)]
+    txid = {tx.id: tx.provider_txid or "" for tx in (future, garbled, refused, exploding, paid, stranded)}
     shop.psp.cobs[txid[future.id]]["status"] = "EM_ANALISE_ANTIFRAUDE"  # a status from the future
     shop.psp.cobs[txid[garbled.id]]["valor"] = {"original": "NaN"}  # an answer that does not parse
-    shop.provider.broken = {txid[exploding.id]}  # an error nobody foresaw
+    shop.provider.broken = {
+        txid[refused.id]: BadRequest("mercadopago: unknown payment status 'in_mediation'"),
+        txid[exploding.id]: RuntimeError("a bug in a PSP answer handler"),
+    }
     shop.psp.pay(txid[paid.id])
     shop.psp.pay(txid[stranded.id])
     async with session_scope(shop.sessions) as session:
@@ -220,7 +226,7 @@ async def test_one_odd_psp_answer_does_not_stall_polling(strict_shop: StrictShop
     now = utcnow() + timedelta(minutes=2)
     await shop.set(stranded.id, paid_at=now - timedelta(minutes=10))  # its delivery job was lost
     # The odd ones are asked first.
-    for order, tx in enumerate((future, garbled, exploding, paid)):
+    for order, tx in enumerate((future, garbled, refused, exploding, paid)):
         await shop.set(tx.id, next_poll_at=now - timedelta(seconds=40 - order))
 
     async with shop.sessions() as session:
@@ -228,17 +234,33 @@ async def test_one_odd_psp_answer_does_not_stall_polling(strict_shop: StrictShop
 
     assert dict(tally) == {
         "not_paid": 1,  # the unknown status: logged, nothing applied
-        "psp_unavailable": 1,  # the garbled answer
+        "psp_unavailable": 2,  # the garbled answer, the refused one
         "failed": 1,  # the exception: rolled back, logged
         "confirmed": 1,
         "redelivered": 1,
     }
     assert (await shop.tx(paid.id)).status == TransactionStatus.PAID
     assert sorted(shop.delivered) == sorted([stranded.purchase_id, paid.purchase_id])
-    for tx in (future, garbled, exploding):
+    for tx in (future, garbled, refused, exploding):
         row = await shop.tx(tx.id)
         assert row.status == TransactionStatus.PENDING, tx.id
         assert row.poll_count == 1 and row.next_poll_at is not None and row.next_poll_at > now  # backs off
+
+
+async def test_a_charge_in_a_state_we_do_not_know_is_not_expired_blindly(strict_shop: StrictShop) -> None:
+    shop = strict_shop
+    tx = await shop.charge()
+    shop.psp.cobs[tx.provider_txid or ""]["status"] = "EM_ANALISE_ANTIFRAUDE"
+    later = utcnow() + timedelta(minutes=31)
+    async with session_scope(shop.sessions) as session:
+        outcome = await service.expire_charge(session, shop.provider, tx.id, now=later)
+    assert outcome.result == Result.PSP_UNAVAILABLE  # asked again by the next sweep
+    assert (await shop.tx(tx.id)).status == TransactionStatus.PENDING
+    shop.psp.cobs[tx.provider_txid or ""]["status"] = "ATIVA"
+    async with session_scope(shop.sessions) as session:
+        outcome = await service.expire_charge(session, shop.provider, tx.id, now=later)
+    assert outcome.result == Result.EXPIRED
+    assert shop.psp.cobs[tx.provider_txid or ""]["status"] == "REMOVIDA_PELO_USUARIO_RECEBEDOR"
 
 
 def _body(txid: str, valor: str, e2e: str = "E12345678202611301000abcdefghijk") -> bytes:
