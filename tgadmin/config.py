@@ -202,6 +202,15 @@ class Settings(BaseSettings):
                 raise ConfigError(f"{name.upper()}: is required but not set")
 
 
+def require_webhook_secrets(settings: Settings) -> None:
+    """Start-up check of the process that receives PSP webhooks: anonymous notifications are
+    refused, so the configured provider's webhook secret must be set."""
+    if settings.pix_provider in (PixProviderName.APIPIX, PixProviderName.SANDBOX):
+        settings.require("pix_webhook_secret")
+    elif settings.pix_provider == PixProviderName.MERCADOPAGO:
+        settings.require("mercadopago_webhook_secret")
+
+
 def _format_validation_error(error: ValidationError) -> str:
     first = error.errors()[0]
     loc = ".".join(str(part) for part in first["loc"])

@@ -68,6 +68,11 @@ class InvalidTransition(Conflict):
     code = "invalid_transition"
 
 
+class PayloadTooLarge(TgadminError):
+    status_code = 413
+    code = "payload_too_large"
+
+
 class ServiceUnavailable(TgadminError):
     """A dependency (database, Redis, S3, SMTP, Telegram, PSP) did not answer or refused us."""
 

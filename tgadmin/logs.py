@@ -13,6 +13,8 @@ _PATTERNS = [
     (re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"), r"\1***"),
     (re.compile(r"(://[^:/@\s]+:)[^@\s]+@"), r"\1***@"),
     (re.compile(r"(?i)((?:token|secret|password|signature)=)[^&\s]+"), r"\1***"),
+    # The PIX webhook secret is a path segment: /webhooks/pix/{provider}/{secret}[/pix].
+    (re.compile(r"(/webhooks/pix/[^/\s?]+/)(?!pix(?:[/?\s\"']|$))[^/\s?\"']+"), r"\1***"),
 ]
 
 

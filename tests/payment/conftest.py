@@ -27,6 +27,7 @@ from tgadmin.models import Operator, PaymentEvent, Purchase, Transaction
 from tgadmin.models.enums import OperatorRole
 from tgadmin.payment import service
 from tgadmin.payments.pix.providers import get_provider
+from tgadmin.payments.pix.providers.apipix import webhook_url
 from tgadmin.payments.pix.providers.sandbox import SandboxProvider
 from tgadmin.queue.client import Queues
 from tgadmin.queue.names import QueueName
@@ -102,8 +103,9 @@ class Shop:
     async def post(
         self, body: bytes | str, *, secret: str | None = WEBHOOK_SECRET, path: str = ""
     ) -> httpx.Response:
-        params = {"secret": secret} if secret is not None else {}
-        return await self.http.post(f"{self.webhook_url}{path}", content=body, params=params)
+        """POST a notification as the PSP does: to the registered URL (secret in the path) + `path`."""
+        url = webhook_url(self.base_url, "sandbox", secret) if secret is not None else self.webhook_url
+        return await self.http.post(f"{url}{path}", content=body)
 
     async def wait_for(
         self, transaction_id: int, attribute: str, value: Any, within: float = 15.0
@@ -178,7 +180,7 @@ async def shop(
     try:
         async with dashboard_server(settings, port) as url:
             shop = Shop(settings, session_factory(engine), sandbox, psp, queues, url, http)
-            await psp.register_webhook(f"{shop.webhook_url}/{WEBHOOK_SECRET}")
+            await psp.register_webhook(psp.webhook_url(url))
             yield shop
     finally:
         await http.aclose()

@@ -126,8 +126,7 @@ async def test_unknown_provider_bad_body_and_unknown_charge(shop: Shop) -> None:
     assert shape.status_code == 400
     stranger = await shop.post(pix_body("A" * 32, "E99999999202611231200ccccccccccc"))
     assert stranger.status_code == 200 and stranger.json()["results"] == ["unknown_charge"]
-    (event,) = await shop.events()
-    assert event.result == "unknown_charge"
+    assert await shop.events() == []  # a charge we never created: answered, not stored
 
 
 async def test_two_notifications_at_once_confirm_once(shop: Shop) -> None:

@@ -176,7 +176,7 @@ def make_provider(
 
 @pytest.fixture
 async def provider(psp: Psp) -> AsyncIterator[ApiPixProvider]:
-    client = make_provider(psp)
+    client = make_provider(psp, webhook_secret="hook")
     yield client
     await client.aclose()
 
@@ -216,7 +216,9 @@ async def test_charge_lifecycle_over_mtls_follows_the_spec(psp: Psp, provider: A
     retried = await provider.refund(E2E, "R1", 1990)  # 409: already requested -> read its state
     assert retried.confirmed is True
     assert psp.fake.requests[-1][:2] == ("GET", f"/v2/pix/{E2E}/devolucao/R1")
-    assert psp.fake.tokens_issued == 1  # the token is cached
+    # One token per scope, each asked for once and cached: the retried PUT reused pix.write's.
+    scopes = [form["scope"] for _, path, _, form in psp.fake.requests if path == "/oauth/token"]
+    assert scopes == ["cob.write", "cob.read", "pix.write", "pix.read"]
 
 
 async def test_cancel_patches_the_status(psp: Psp, provider: ApiPixProvider) -> None:
@@ -282,19 +284,23 @@ async def test_slow_psp_times_out_and_a_closed_port_is_unavailable(psp: Psp) -> 
 async def test_a_revoked_token_is_replaced_once(psp: Psp, provider: ApiPixProvider) -> None:
     txid = new_txid()
     await provider.create_charge(ChargeRequest(txid, 100, 60, "x"))
-    psp.fake.valid_tokens.clear()  # the PSP revoked it before its expiry
+    await provider.get_charge(txid)
+    assert psp.fake.tokens_issued == 2  # cob.write, cob.read
+    psp.fake.valid_tokens.clear()  # the PSP revoked them before their expiry
     assert (await provider.get_charge(txid)).txid == txid
-    assert psp.fake.tokens_issued == 2
+    assert psp.fake.tokens_issued == 3
 
 
 async def test_an_expiring_token_is_renewed_before_use(psp: Psp, provider: ApiPixProvider) -> None:
     psp.fake.token_seconds = 31  # cached for expires_in - 30 s
     txid = new_txid()
     await provider.create_charge(ChargeRequest(txid, 100, 60, "x"))
+    await provider.get_charge(txid)
     await asyncio.sleep(1.1)
     await provider.get_charge(txid)
-    assert psp.fake.tokens_issued == 2
-    assert [r[1] for r in psp.fake.requests].count("/oauth/token") == 2
+    assert psp.fake.tokens_issued == 3  # cob.write, then cob.read twice
+    assert [r[1] for r in psp.fake.requests].count("/oauth/token") == 3
+    assert psp.fake.requests[-1][2]["authorization"] == "Bearer token-3"
 
 
 async def test_wrong_credentials_are_reported(psp: Psp) -> None:
@@ -328,13 +334,15 @@ def test_notifications_parse_payments_and_refund_updates(provider: ApiPixProvide
             },
         ]
     }
-    payment, refund = provider.parse_notification(json.dumps(body).encode(), {}, {})
-    assert (payment.external_id, payment.amount_cents, payment.txid) == (E2E, 1990, "t" * 26)
+    secret = {"X-Webhook-Secret": "hook"}
+    payment, refund = provider.parse_notification(json.dumps(body).encode(), secret, {})
+    # Amounts in a notification are never money: the charge is re-read from the PSP.
+    assert (payment.external_id, payment.amount_cents, payment.txid) == (E2E, None, "t" * 26)
     assert refund.external_id == f"{E2E}:R1:DEVOLVIDO"
     with pytest.raises(BadRequest, match="not JSON"):
-        provider.parse_notification(b"{", {}, {})
+        provider.parse_notification(b"{", secret, {})
     with pytest.raises(BadRequest, match="lacks endToEndId"):
-        provider.parse_notification(b'{"pix": [{"txid": "x"}]}', {}, {})
+        provider.parse_notification(b'{"pix": [{"txid": "x"}]}', secret, {})
 
 
 def test_get_provider_names_the_missing_setting() -> None:

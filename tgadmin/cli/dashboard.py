@@ -11,10 +11,14 @@ def run(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
     port: int | None = typer.Option(None, help="Port (default: DASHBOARD_PORT, 3001)."),
 ) -> None:
-    from tgadmin.logs import setup_logging
-    from tgadmin.web.server import serve  # heavy imports only when the command runs
+    from tgadmin.config import require_webhook_secrets
 
     cfg = settings()
     cfg.require("session_secret", "magic_link_secret", "data_encryption_key")
+    require_webhook_secrets(cfg)  # anonymous PSP notifications are refused: no secret, no start
+
+    from tgadmin.logs import setup_logging
+    from tgadmin.web.server import serve  # heavy imports only when the command runs
+
     setup_logging(cfg.log_level, process="dashboard")
     run_async(serve(cfg, host, port or cfg.dashboard_port))

@@ -19,6 +19,7 @@ from tgadmin.crypto import generate_key, random_token
 from tgadmin.db import create_engine, session_factory, session_scope
 from tgadmin.dev.supervisor import Supervisor
 from tgadmin.errors import ServiceUnavailable
+from tgadmin.payments.pix.providers.apipix import webhook_url
 from tgadmin.redis import EmbeddedRedis
 
 log = logging.getLogger("tgadmin.dev")
@@ -118,20 +119,27 @@ class _Stop(Exception):
     pass
 
 
+def ensure_pix_webhook_secret(settings: Settings, env: dict[str, str]) -> Settings:
+    """The dashboard refuses to start without PIX_WEBHOOK_SECRET when the sandbox PSP is the
+    provider: unless it is set, each `tgadmin dev` run makes one of its own."""
+    if settings.pix_provider != PixProviderName.SANDBOX or settings.pix_webhook_secret is not None:
+        return settings
+    env["PIX_WEBHOOK_SECRET"] = os.environ["PIX_WEBHOOK_SECRET"] = random_token()
+    get_settings.cache_clear()
+    return get_settings()
+
+
 def use_sandbox_psp_webhook(settings: Settings, env: dict[str, str]) -> Settings:
     """When the sandbox also plays the PSP, have it notify our webhook (with a secret of this run
     unless PIX_WEBHOOK_SECRET is set), so a payment is confirmed at once, not by the next poll."""
     if settings.pix_provider != PixProviderName.SANDBOX:
         return settings
-    if settings.pix_webhook_secret is None:
-        env["PIX_WEBHOOK_SECRET"] = os.environ["PIX_WEBHOOK_SECRET"] = random_token()
-        get_settings.cache_clear()
-        settings = get_settings()
+    settings = ensure_pix_webhook_secret(settings, env)
     assert settings.pix_webhook_secret is not None
     secret = settings.pix_webhook_secret.get_secret_value()
-    url = f"{settings.public_url}/webhooks/pix/sandbox/{secret}"  # the sandbox appends /pix
+    url = webhook_url(settings.public_url, PixProviderName.SANDBOX.value, secret)
     asyncio.run(_register_pix_webhook(settings, url))
-    print(f"pix       | sandbox PSP notifies {settings.public_url}/webhooks/pix/sandbox", flush=True)
+    print(f"pix       | sandbox PSP notifies {settings.public_url}/webhooks/pix/sandbox/***", flush=True)
     return settings
 
 
@@ -174,6 +182,7 @@ def run_dev() -> None:
             settings = get_settings()
             bot = connect_sandbox_bot(settings, sandbox_url)
             settings = use_sandbox_psp_webhook(settings, env)
+        settings = ensure_pix_webhook_secret(settings, env)
         supervisor.start("dashboard", "dashboard", "--port", str(settings.dashboard_port))
         supervisor.start("bot", "bot", "--polling")
         supervisor.start("worker", "worker")

@@ -11,6 +11,7 @@ that commit. The worker registers them by their `HANDLERS`.
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
@@ -27,6 +28,8 @@ from tgadmin.payments.pix.providers.base import PixProvider
 from tgadmin.queue.names import JobName
 from tgadmin.worker.context import JobRun
 from tgadmin.worker.registry import Handler, JobData
+
+log = logging.getLogger(__name__)
 
 Commit = Callable[[], Awaitable[None]]
 # A paid purchase still undelivered after this long gets its delivery job enqueued again.
@@ -68,25 +71,57 @@ async def poll_pending(
     now: datetime | None = None,
     limit: int = 200,
 ) -> Counter[str]:
-    """Ask the PSP about pending charges whose poll is due; re-enqueue lost deliveries."""
+    """Ask the PSP about pending charges and refunds whose poll is due; re-enqueue lost deliveries.
+
+    One charge whose answer fails (a PSP bug, a status nobody knows) is logged and backs off; every
+    other charge is still asked, and the redelivery step always runs."""
     now = now or utcnow()
     tally: Counter[str] = Counter()
     handed: set[int] = set()
     if provider.name != service.STATIC_PROVIDER:  # a static code has no PSP to ask
         due = await repository.due_for_poll(session, provider.name, now, limit)
+        refunds = await repository.due_refund_checks(session, provider.name, now, limit)
         await commit()
         for transaction_id, seen in due:
-            outcome = await service.poll_charge(session, provider, transaction_id, seen, now=now)
-            await commit()
+            outcome = await _isolated(
+                session, commit, transaction_id, seen, now, service.poll_charge, provider
+            )
             await deliver(outcome.deliver)
             handed.update(outcome.deliver)
             tally[outcome.result.value] += 1
+        for transaction_id, seen in refunds:
+            outcome = await _isolated(
+                session, commit, transaction_id, seen, now, service.poll_refund, provider
+            )
+            tally[f"refund_{outcome.result.value}"] += 1
     paid_before = now - REDELIVER_AFTER
     stranded = [p for p in await repository.undelivered_paid(session, paid_before, limit) if p not in handed]
     await commit()
     await deliver(stranded)
     tally["redelivered"] = len(stranded)
     return tally
+
+
+async def _isolated(
+    session: AsyncSession,
+    commit: Commit,
+    transaction_id: int,
+    seen: int,
+    now: datetime,
+    step: Callable[..., Awaitable[service.Outcome]],
+    provider: PixProvider,
+) -> service.Outcome:
+    """One poll as its own unit of work; an unexpected error is logged, rolled back, and backs off."""
+    try:
+        outcome = await step(session, provider, transaction_id, seen, now=now)
+        await commit()
+        return outcome
+    except Exception:
+        log.exception("polling transaction %s failed; it is asked again later", transaction_id)
+        await session.rollback()
+    await repository.back_off_poll(session, transaction_id, seen, now + service.poll_delay(seen + 1))
+    await commit()
+    return service.Outcome(service.Result.FAILED, transaction_id)
 
 
 async def _with_provider(

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Select, func, or_, select, update
+from sqlalchemy import CursorResult, Select, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tgadmin import db
@@ -64,6 +64,12 @@ async def finish_event(session: AsyncSession, event_id: int, result: str) -> Non
         .where(PaymentEvent.id == event_id)
         .values(processed_at=utcnow(), result=result)
         .execution_options(synchronize_session=False)
+    )
+
+
+async def delete_event(session: AsyncSession, event_id: int) -> None:
+    await session.execute(
+        delete(PaymentEvent).where(PaymentEvent.id == event_id).execution_options(synchronize_session=False)
     )
 
 
@@ -277,11 +283,17 @@ async def flag_refund(session: AsyncSession, transaction_id: int, reason: str) -
     )
 
 
-async def set_refund(session: AsyncSession, transaction_id: int, refund_id: str) -> None:
+async def set_refund(
+    session: AsyncSession, transaction_id: int, refund_id: str, next_check_at: datetime | None = None
+) -> None:
+    """Record the refund requested at the PSP; `next_check_at`: when polling asks about it (pending)."""
+    values: dict[str, Any] = {"refund_id": refund_id}
+    if next_check_at is not None:
+        values.update(next_poll_at=next_check_at, poll_count=0)
     await session.execute(
         update(Transaction)
         .where(Transaction.id == transaction_id)
-        .values(refund_id=refund_id)
+        .values(**values)
         .execution_options(synchronize_session=False)
     )
 
@@ -383,3 +395,54 @@ async def undelivered_paid(session: AsyncSession, paid_before: datetime, limit: 
         .limit(limit)
     )
     return list(rows.all())
+
+
+def _refund_pending() -> Any:
+    """A refund requested at the PSP and not settled: on a paid transaction, or a flagged payment."""
+    return Transaction.refund_id.is_not(None) & (
+        (Transaction.status == TransactionStatus.PAID)
+        | (Transaction.needs_refund.is_(True) & Transaction.paid_at.is_not(None))
+    )
+
+
+async def due_refund_checks(
+    session: AsyncSession, provider: str, now: datetime, limit: int
+) -> list[tuple[int, int]]:
+    """(id, poll_count) of refunds still in processing at this provider whose next check is due."""
+    rows = await session.execute(
+        select(Transaction.id, Transaction.poll_count)
+        .where(
+            _refund_pending(),
+            Transaction.method == PaymentMethod.PIX,
+            Transaction.provider == provider,
+            or_(Transaction.next_poll_at.is_(None), Transaction.next_poll_at <= now),
+        )
+        .order_by(Transaction.next_poll_at)
+        .limit(limit)
+    )
+    return [(int(row[0]), int(row[1])) for row in rows.all()]
+
+
+async def claim_refund_check(
+    session: AsyncSession, transaction_id: int, seen_count: int, next_check_at: datetime
+) -> bool:
+    """Take one check of a pending refund (optimistic, as `claim_for_poll`); the backoff moves on."""
+    result = await session.execute(
+        update(Transaction)
+        .where(Transaction.id == transaction_id, _refund_pending(), Transaction.poll_count == seen_count)
+        .values(poll_count=seen_count + 1, next_poll_at=next_check_at)
+        .execution_options(synchronize_session=False)
+    )
+    return _changed(result)
+
+
+async def back_off_poll(
+    session: AsyncSession, transaction_id: int, seen_count: int, next_poll_at: datetime
+) -> None:
+    """After a poll that failed unexpectedly (its unit of work rolled back): the next is later."""
+    await session.execute(
+        update(Transaction)
+        .where(Transaction.id == transaction_id, Transaction.poll_count == seen_count)
+        .values(poll_count=seen_count + 1, next_poll_at=next_poll_at)
+        .execution_options(synchronize_session=False)
+    )

@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tgadmin.audit.service import Actor, record
 from tgadmin.clock import utcnow
-from tgadmin.errors import BadRequest, Conflict, Forbidden, NotFound, ServiceUnavailable
+from tgadmin.errors import BadRequest, Conflict, Forbidden, NotFound, ServiceUnavailable, TgadminError
 from tgadmin.models import Operator, Purchase, Transaction
 from tgadmin.models.enums import Currency, OperatorRole, PaymentMethod, PurchaseStatus, TransactionStatus
 from tgadmin.models.transaction import MAX_AMOUNT_CENTS
@@ -69,6 +69,7 @@ class Result(StrEnum):
     CANCELLED = "cancelled"  # the PSP removed the charge
     SKIPPED = "skipped"  # another worker has it, or it changed meanwhile
     PSP_UNAVAILABLE = "psp_unavailable"
+    FAILED = "failed"  # an unexpected error while handling it: logged, rolled back, retried later
     REFUNDED = "refunded"
     REFUND_PENDING = "refund_pending"  # the PSP accepted the refund but has not confirmed it yet
     ALREADY_REFUNDED = "already_refunded"
@@ -231,16 +232,25 @@ async def handle_notification(session: AsyncSession, provider: PixProvider, note
     """A verified PSP notification: stored once in the inbox, then the charge is re-read and applied.
 
     The same notification again (PSP retry, duplicate delivery) is recognised by the inbox's unique
-    (provider, external id) and changes nothing."""
+    (provider, external id) and changes nothing. A notification about a charge we never created is
+    answered but not stored (anyone holding the secret could otherwise fill the inbox). When the
+    charge has a refund still in processing, the refund is asked about too: API Pix notifies a
+    refund that reached its final status with the payment's own entry."""
+    # The insert comes first: on SQLite a unit of work that read before writing fails when another
+    # wrote meanwhile; the insert takes the write lock (and, on both, decides duplicates).
     event_id = await repository.insert_event(session, provider.name, note.external_id, note.payload)
     if event_id is None:
         return Outcome(Result.DUPLICATE)
     tx = await repository.transaction_by_txid(session, provider.name, note.txid) if note.txid else None
     if tx is None:
-        log.warning("%s notification %s names no charge of ours", provider.name, note.external_id)
-        outcome = Outcome(Result.UNKNOWN_CHARGE)
+        await repository.delete_event(session, event_id)  # in this unit of work: never committed
+        log.warning("%s notification %s names no charge of ours; not stored", provider.name, note.external_id)
+        return Outcome(Result.UNKNOWN_CHARGE)
+    actor = Actor.system(f"webhook:{provider.name}")
+    if refund_pending(tx):
+        outcome = await check_refund(session, provider, tx, actor)
     else:
-        outcome = await confirm_from_provider(session, provider, tx, Actor.system(f"webhook:{provider.name}"))
+        outcome = await confirm_from_provider(session, provider, tx, actor)
     await repository.finish_event(session, event_id, outcome.result.value)
     return outcome
 
@@ -386,6 +396,9 @@ async def expire_charge(
         return Outcome(Result.PSP_UNAVAILABLE, tx.id)
     if charge is not None and charge.state == ChargeState.PAID:
         return await _apply_charge(session, tx, charge, actor)
+    if charge is not None and charge.state == ChargeState.UNKNOWN:
+        log.warning("expiring transaction %s: the PSP reports a state we do not know; will retry", tx.id)
+        return Outcome(Result.PSP_UNAVAILABLE, tx.id)
     return await _give_up(
         session, tx, TransactionStatus.EXPIRED, f"expired unpaid; cancelled at {tx.provider}", actor
     )
@@ -423,12 +436,55 @@ async def poll_charge(
     tx = await load_transaction(session, transaction_id)
     try:
         charge = await provider.get_charge(provider_txid(tx))
-    except (ServiceUnavailable, NotFound) as error:
+    except TgadminError as error:
+        # Down, or an answer that does not parse (a status it invented): this charge backs off.
         log.warning("polling transaction %s: %s", tx.id, error.message)
         return Outcome(Result.PSP_UNAVAILABLE, tx.id)
     if charge.state == ChargeState.CANCELLED:
         return await _give_up(session, tx, TransactionStatus.FAILED, f"cancelled at {tx.provider}", actor)
     return await _apply_charge(session, tx, charge, actor)
+
+
+def refund_pending(tx: Transaction) -> bool:
+    """A refund was requested at the PSP and is not known to be settled yet."""
+    return tx.refund_id is not None and (
+        tx.status == TransactionStatus.PAID or (tx.needs_refund and tx.paid_at is not None)
+    )
+
+
+async def poll_refund(
+    session: AsyncSession,
+    provider: PixProvider,
+    transaction_id: int,
+    seen_poll_count: int,
+    *,
+    now: datetime | None = None,
+) -> Outcome:
+    """Ask the PSP about one refund still in processing (its callback may be lost); backs off each time."""
+    now = now or utcnow()
+    next_at = now + poll_delay(seen_poll_count + 1)
+    if not await repository.claim_refund_check(session, transaction_id, seen_poll_count, next_at):
+        return Outcome(Result.SKIPPED, transaction_id)
+    tx = await load_transaction(session, transaction_id)
+    try:
+        return await check_refund(session, provider, tx)
+    except TgadminError as error:
+        log.warning("asking about the refund of transaction %s: %s", tx.id, error.message)
+        return Outcome(Result.PSP_UNAVAILABLE, tx.id)
+
+
+async def check_refund(
+    session: AsyncSession, provider: PixProvider, tx: Transaction, actor: Actor = SYSTEM
+) -> Outcome:
+    """Ask the PSP about a refund still in processing (the same refund id again: it reads the refund
+    back) and settle it once the PSP confirms it."""
+    if not tx.end_to_end_id or not tx.refund_id:
+        raise Conflict(f"transaction {tx.id} has no refund to ask about")
+    amount = tx.paid_amount_cents if tx.paid_amount_cents is not None else tx.amount_cents
+    answer = await provider.refund(tx.end_to_end_id, tx.refund_id, amount, txid=tx.provider_txid)
+    if not answer.confirmed:
+        return Outcome(Result.REFUND_PENDING, tx.id)
+    return await settle_refund(session, tx, actor, snapshot(tx))
 
 
 # --- operators: static PIX and refunds --------------------------------------------------------
@@ -502,7 +558,9 @@ async def refund_pix(
     refund_id = refund_id_for(tx)
     answer = await provider.refund(tx.end_to_end_id, refund_id, amount, txid=tx.provider_txid)
     before = snapshot(tx)
-    await repository.set_refund(session, tx.id, refund_id)
+    # Still in processing: polling asks again (the PSP's callback may confirm it first).
+    check_at = None if answer.confirmed else utcnow() + FIRST_POLL
+    await repository.set_refund(session, tx.id, refund_id, check_at)
     if not answer.confirmed:
         await _audit(session, actor, "payment.refund_requested", before, tx.id)
         return Outcome(Result.REFUND_PENDING, tx.id)

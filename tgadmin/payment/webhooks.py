@@ -1,10 +1,18 @@
-"""PSP webhooks: `POST /webhooks/pix/{provider}` (thin: verify, then the payment service decides).
+"""PSP webhooks: `POST /webhooks/pix/{provider}[/{secret}][/pix]` (thin: verify, then the payment
+service decides).
+
+URLs: API Pix providers (`apipix`, `sandbox`) are registered at `{PUBLIC_URL}/webhooks/pix/{provider}/
+{secret}` (`apipix.webhook_url`); the PSP appends `/pix` literally. A reverse proxy may instead
+send the secret in the header `X-Webhook-Secret` to `/webhooks/pix/{provider}[/pix]`. Mercado Pago
+posts to `/webhooks/pix/mercadopago`, signed with `x-signature`. A secret in a query string is not
+accepted (the appended `/pix` would become part of it).
 
 Answers: 200 for everything handled, including duplicates, reordered and late notifications (the PSP
 must stop retrying: nothing is applied twice); 403 for a notification that fails verification
 (logged without its secrets, and not stored: a forged copy must not shadow the genuine one in the
-inbox); 404 for a provider we do not run; 400 for a body that is not the PSP's format; 503 when the
-PSP could not be asked about the charge (nothing was applied, the PSP's retry will be).
+inbox); 404 for a provider we do not run; 400 for a body that is not the PSP's format; 413 for a
+body over 64 KiB (refused by its Content-Length, or as soon as the streamed read passes the cap);
+503 when the PSP could not be asked about the charge (nothing was applied, the PSP's retry will be).
 Each notification is its own unit of work, committed before its delivery is enqueued.
 """
 
@@ -18,7 +26,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request
 
 from tgadmin.config import Settings
-from tgadmin.errors import ConfigError, Forbidden, NotFound
+from tgadmin.errors import BadRequest, ConfigError, Forbidden, NotFound, PayloadTooLarge
 from tgadmin.payment import service
 from tgadmin.payment.delivery import DeliveryHook, QueueDeliveries
 from tgadmin.payments.pix.providers import get_provider
@@ -27,6 +35,8 @@ from tgadmin.queue.client import Queues
 from tgadmin.web.deps import StateDep
 
 log = logging.getLogger(__name__)
+
+MAX_BODY = 64 * 1024
 
 
 class PaymentRuntime:
@@ -90,30 +100,46 @@ def _client(request: Request) -> str:
     return request.client.host if request.client else "?"
 
 
+async def read_capped(request: Request, limit: int = MAX_BODY) -> bytes:
+    """The body, refused (413) by its declared length or as soon as more than `limit` bytes arrive."""
+    declared = request.headers.get("content-length", "")
+    if declared and (not declared.isascii() or not declared.isdigit()):
+        raise BadRequest("Content-Length is not a number")
+    if declared and int(declared[:20]) > limit:
+        raise PayloadTooLarge(f"a notification body is at most {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"a notification body is at most {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 @router.post("/webhooks/pix/{provider}", include_in_schema=False)
 # API Pix POSTs to the registered URL with `/pix` appended.
 @router.post("/webhooks/pix/{provider}/pix", include_in_schema=False)
 async def pix_webhook(provider: str, request: Request, state: StateDep) -> dict[str, Any]:
-    return await _notified(provider, request, state, dict(request.query_params))
+    return await _receive(provider, None, request, state)
 
 
-# `/pix` is appended to the registered URL literally, so a secret in its query would be spoilt:
-# registered as `/webhooks/pix/{provider}/{secret}`, it travels as a path segment instead.
+@router.post("/webhooks/pix/{provider}/{secret}", include_in_schema=False)
 @router.post("/webhooks/pix/{provider}/{secret}/pix", include_in_schema=False)
 async def pix_webhook_with_secret(
     provider: str, secret: str, request: Request, state: StateDep
 ) -> dict[str, Any]:
-    return await _notified(provider, request, state, {**request.query_params, "secret": secret})
+    return await _receive(provider, secret, request, state)
 
 
-async def _notified(
-    provider: str, request: Request, state: StateDep, query: dict[str, str]
-) -> dict[str, Any]:
+async def _receive(provider: str, secret: str | None, request: Request, state: StateDep) -> dict[str, Any]:
     runtime: PaymentRuntime = request.app.state.payments
     psp = runtime.provider(provider)
-    body = await request.body()
+    body = await read_capped(request)
     try:
-        notes = psp.parse_notification(body, dict(request.headers), query)
+        notes = psp.parse_notification(
+            body, dict(request.headers), dict(request.query_params), path_secret=secret
+        )
     except Forbidden as error:
         log.warning("refused a %s notification from %s: %s", provider, _client(request), error.message)
         raise

@@ -13,6 +13,9 @@ Contract notes for the service:
   that txid is read back; Mercado Pago: the txid is the idempotency key).
 - `refund` is safe to retry with the same `refund_id` (the PSP answers with the existing refund);
   calling it again is also how to learn whether a refund still `EM_PROCESSAMENTO` got confirmed.
+- `ChargeState.UNKNOWN`: the PSP answered a status the client does not know; apply nothing.
+- Notifications are hints: `Notification.amount_cents` is None (amounts in a webhook body are
+  never money); the service re-reads the charge.
 - Errors: `BadRequest` (the PSP refused the request; its `detail` is in the message), `NotFound`
   (no such charge), `ServiceUnavailable` (timeout, 5xx, refused credentials), `Forbidden` (forged
   or unverifiable notification).
@@ -38,6 +41,9 @@ class ChargeState(StrEnum):
     PAID = "paid"  # API Pix: CONCLUIDA with a pix[] entry
     CANCELLED = "cancelled"  # removed by us or the PSP (REMOVIDA_PELO_USUARIO_RECEBEDOR / _PELO_PSP)
     REFUNDED = "refunded"
+    # A status the PSP added after this client was written (API Pix lets enumerations grow):
+    # nothing is applied on it; the charge is asked about again later.
+    UNKNOWN = "unknown"
 
 
 @dataclass(frozen=True)
@@ -115,7 +121,14 @@ class PixProvider(Protocol):
         ...
 
     def parse_notification(
-        self, body: bytes, headers: Mapping[str, str], query: Mapping[str, str]
+        self,
+        body: bytes,
+        headers: Mapping[str, str],
+        query: Mapping[str, str],
+        *,
+        path_secret: str | None = None,
     ) -> list[Notification]:
-        """Verify (signature, secret) and parse a webhook; raise `errors.Forbidden` when forged."""
+        """Verify (signature, secret) and parse a webhook; raise `errors.Forbidden` when forged.
+
+        `path_secret` is the secret segment of the URL the notification came to, if it had one."""
         ...

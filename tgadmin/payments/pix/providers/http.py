@@ -119,12 +119,26 @@ def json_object(response: httpx.Response, psp: str) -> dict[str, Any]:
     return body
 
 
+# No PIX is this large (API Pix: at most 10 integer digits); anything beyond is not an amount.
+MAX_AMOUNT = Decimal("1e10")
+MAX_AMOUNT_CHARS = 40
+
+
 def cents(value: Any) -> int:
-    """`"10.50"` or `10.5` -> 1050, exactly (through Decimal, never float arithmetic)."""
-    try:
-        amount = Decimal(str(value))
-    except InvalidOperation:
-        raise BadRequest(f"not an amount: {value!r}") from None
+    """`"10.50"` or `10.5` -> 1050, exactly (through Decimal, never float arithmetic).
+
+    NaN, infinities, exponents beyond any real amount, booleans and other types are refused."""
+    amount: Decimal | None = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        amount = Decimal(value) if abs(value) < MAX_AMOUNT else None
+    elif isinstance(value, str | float | Decimal) and len(str(value)) <= MAX_AMOUNT_CHARS:
+        try:
+            amount = Decimal(str(value))
+        except InvalidOperation:
+            amount = None
+    if amount is None or not amount.is_finite() or abs(amount) >= MAX_AMOUNT:
+        shown = repr(value)[:MAX_AMOUNT_CHARS] if isinstance(value, str) else type(value).__name__
+        raise BadRequest(f"not an amount: {shown}")
     return int((amount * 100).to_integral_value())
 
 

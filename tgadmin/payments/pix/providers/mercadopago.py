@@ -170,8 +170,14 @@ class MercadoPagoProvider:
     # --- notifications ------------------------------------------------------------------------
 
     def parse_notification(
-        self, body: bytes, headers: Mapping[str, str], query: Mapping[str, str]
+        self,
+        body: bytes,
+        headers: Mapping[str, str],
+        query: Mapping[str, str],
+        *,
+        path_secret: str | None = None,
     ) -> list[Notification]:
+        """Mercado Pago signs its notifications (`x-signature`); a path secret plays no part."""
         lowered = {key.lower(): value for key, value in headers.items()}
         try:
             payload = json.loads(body) if body else {}
@@ -201,7 +207,7 @@ class MercadoPagoProvider:
             raise Forbidden("MERCADOPAGO_WEBHOOK_SECRET is not set: notifications cannot be verified")
         parts = dict(part.strip().split("=", 1) for part in header.split(",") if "=" in part)
         ts, given = parts.get("ts", ""), parts.get("v1", "")
-        if not (ts.isascii() and ts.isdigit()) or not given:
+        if not (ts.isascii() and ts.isdigit()) or len(ts) > 16 or not given:
             raise Forbidden("mercadopago notification without a valid x-signature header")
         if data_id and data_id.isalnum():
             data_id = data_id.lower()

@@ -100,7 +100,12 @@ class StaticPixProvider:
         )
 
     def parse_notification(
-        self, body: bytes, headers: Mapping[str, str], query: Mapping[str, Any]
+        self,
+        body: bytes,
+        headers: Mapping[str, str],
+        query: Mapping[str, Any],
+        *,
+        path_secret: str | None = None,
     ) -> list[Notification]:
         raise Forbidden(
             "static PIX receives no notifications: an operator confirms payments in the dashboard"
