@@ -9,7 +9,7 @@ import asyncio
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -27,7 +27,6 @@ from tgadmin.operator import service as operators
 from tgadmin.payment import bot as payment_bot
 from tgadmin.payment import service, stars
 from tgadmin.payment.webhooks import PaymentRuntime
-from tgadmin.payments.pix.providers.base import Refund
 from tgadmin.payments.pix.providers.sandbox import SandboxProvider
 from tgadmin.payments.pix.providers.static import StaticPixProvider
 from tgadmin.redis import free_port
@@ -336,46 +335,33 @@ async def test_static_payment_confirmed_and_refunded_from_the_sales_page(
     assert await refunds_at_psp(shop, await shop.charge()) == []  # static: nothing asked of any PSP
 
 
-class SlowRefunds(SandboxProvider):
-    """The sandbox PSP, whose first answer to a refund says it is still processing (EM_PROCESSAMENTO)."""
-
-    answers = 0
-
-    async def refund(
-        self, end_to_end_id: str, refund_id: str, amount_cents: int, *, txid: str | None = None
-    ) -> Refund:
-        answer = await super().refund(end_to_end_id, refund_id, amount_cents, txid=txid)
-        self.answers += 1
-        return replace(answer, confirmed=False) if self.answers == 1 else answer
-
-
 async def test_admin_refund_through_the_api_is_refunded_only_once_the_psp_confirms(shop: Shop) -> None:
+    """The PSP keeps the refund EM_PROCESSAMENTO: the API answers "pending" and the purchase keeps
+    its access; asking again meanwhile changes nothing; the PSP's callback at DEVOLVIDO settles it."""
     tx = await paid_charge(shop)
     admin = await log_in(shop, OperatorRole.ADMIN)
-    slow = SlowRefunds(
-        base_url=shop.psp.base_url,
-        client_id="tgadmin",
-        client_secret="sandbox",
-        pix_key=shop.psp.pix_key,
-        merchant_name="X",
-        merchant_city="Y",
-    )
+    await shop.sandbox.freeze()
+    held = await shop.sandbox.control.post("/sandbox/pix/settings", json={"refund_processing_seconds": 60})
+    held.raise_for_status()
     try:
-        async with other_dashboard(shop, provider=slow) as url:
-            admin.http.base_url = httpx.URL(url)
-            pending = await admin.act(tx.id, "refund")
-            assert pending.status_code == 202 and pending.json()["result"] == "refund_pending"
-            row = await shop.tx(tx.id)
-            assert row.status == TransactionStatus.PAID and row.refund_id == service.refund_id_for(tx)
-            assert (await shop.purchase_of(tx)).status == PurchaseStatus.PAID
-            assert pending.json()["transaction"]["actions"] == ["refund"]  # asking again confirms it
+        pending = await admin.act(tx.id, "refund")
+        assert pending.status_code == 202 and pending.json()["result"] == "refund_pending"
+        row = await shop.tx(tx.id)
+        assert row.status == TransactionStatus.PAID and row.refund_id == service.refund_id_for(tx)
+        assert (await shop.purchase_of(tx)).status == PurchaseStatus.PAID
+        assert pending.json()["transaction"]["actions"] == ["refund"]  # asking again confirms it
 
-            done = await admin.act(tx.id, "refund")
-            assert done.status_code == 200 and done.json()["result"] == "refunded"
-            assert done.json()["transaction"]["status"] == "refunded"
-            again = await admin.act(tx.id, "refund")
-            assert again.status_code == 409 and "already refunded" in again.json()["message"]
+        still = await admin.act(tx.id, "refund")
+        assert still.status_code == 202 and still.json()["result"] == "refund_pending"
+        assert (await shop.tx(tx.id)).status == TransactionStatus.PAID
+
+        await shop.sandbox.advance(61)
+        await shop.wait_for(tx.id, "status", TransactionStatus.REFUNDED)
+        again = await admin.act(tx.id, "refund")
+        assert again.status_code == 409 and "already refunded" in again.json()["message"]
     finally:
+        await shop.sandbox.control.post("/sandbox/pix/settings", json={"refund_processing_seconds": 0})
+        await shop.sandbox.freeze(False)
         await admin.http.aclose()
     assert (await shop.purchase_of(tx)).status == PurchaseStatus.REFUNDED
     assert [(r["valor"], r["status"]) for r in await refunds_at_psp(shop, tx)] == [("19.90", "DEVOLVIDO")]

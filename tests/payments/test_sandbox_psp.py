@@ -168,7 +168,7 @@ async def test_api_pix_requires_a_token_and_valid_fields(sandbox: Sandbox) -> No
     async with httpx.AsyncClient(base_url=sandbox.url) as client:
         txid = new_txid()
         denied = await client.get(f"/v2/cob/{txid}")
-        assert denied.status_code == 401
+        assert denied.status_code == 403 and denied.json()["type"].endswith("/AcessoNegado")
         assert denied.headers["content-type"] == "application/problem+json"
         token = (
             await client.post(
