@@ -17,6 +17,7 @@ from tgadmin.operator import pages as operator_pages
 from tgadmin.payment import api as payment_api
 from tgadmin.payment import pages as payment_pages
 from tgadmin.payment import webhooks as payment_webhooks
+from tgadmin.purchase import api as purchase_api
 from tgadmin.web import overview
 from tgadmin.web.deps import AppState
 from tgadmin.web.templating import templates
@@ -103,6 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(payment_webhooks.router)
     app.include_router(payment_api.router)
     app.include_router(payment_pages.router)
+    app.include_router(purchase_api.router)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
