@@ -94,13 +94,14 @@ class World:
 
 
 def world_settings(db_url: str, prefix: str, sandbox_url: str, **overrides: Any) -> Settings:
-    return load_settings(
-        database_url=db_url,
-        redis_url=REDIS_URL,
-        redis_prefix=prefix,
-        telegram_api_base_url=sandbox_url,
-        **overrides,
-    )
+    base: dict[str, Any] = {
+        "database_url": db_url,
+        "redis_url": REDIS_URL,
+        "redis_prefix": prefix,
+        "telegram_api_base_url": sandbox_url,
+    }
+    # An override wins (e.g. Telegram reached through a proxy that loses answers).
+    return load_settings(**{**base, **overrides})
 
 
 @pytest.fixture

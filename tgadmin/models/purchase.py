@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tgadmin.models.base import Base, BigIntId, IdMixin, PortableJSON, TimestampMixin, str_enum
@@ -34,5 +34,13 @@ class Purchase(IdMixin, TimestampMixin, Base):
     access_expires_at: Mapped[datetime | None]
     # [{"chat_id": int, "message_ids": [int, ...]}]: what delivery posted, so expiry can delete it.
     sent_messages: Mapped[list[dict[str, Any]]] = mapped_column(PortableJSON, default=list)
+    # {step: [message ids]}: the delivery steps Telegram accepted, written with `sent_messages`, so
+    # a retried delivery never sends a step again even when the send ledger in Redis is gone.
+    delivered_steps: Mapped[dict[str, Any]] = mapped_column(PortableJSON, default=dict)
+    # The delivery step whose request left without an answer (timeout, crash): the delivery stops
+    # there until an operator says whether it arrived.
+    delivery_step_unknown: Mapped[str | None] = mapped_column(String(64))
+    # When the buyer lost access (expiry, refund): delivered messages deleted, access chat left.
+    access_revoked_at: Mapped[datetime | None]
     expiration_notified_7_days: Mapped[bool] = mapped_column(Boolean, default=False)
     expiration_notified_1_day: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -82,10 +82,12 @@ def runtime(request: Request) -> PaymentRuntime:
 
 
 async def commit_and_deliver(session: AsyncSession, payments: PaymentRuntime, outcome: Outcome) -> None:
-    """End the request's unit of work here, then hand paid purchases to delivery: the delivery job
-    must find the purchase paid, and a delivery must not be queued for a payment rolled back."""
+    """End the request's unit of work here, then hand paid purchases to delivery and refunded ones to
+    the end of their access: the jobs must find the purchase as committed, and none may be queued for
+    a change rolled back."""
     await session.commit()
     await payments.deliver(outcome.deliver)
+    await payments.revoke(outcome.revoke)
 
 
 # --- what may be done ---------------------------------------------------------------------------

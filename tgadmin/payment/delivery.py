@@ -24,6 +24,22 @@ def delivery_job_id(purchase_id: int) -> str:
     return f"deliver-purchase-{purchase_id}"
 
 
+def revocation_job_id(purchase_id: int) -> str:
+    return f"revoke-access-{purchase_id}"
+
+
+async def revoke_access(queues: Queues, purchase_ids: Iterable[int]) -> None:
+    """After a refund's commit: one `revoke-access` job per refunded purchase (same id: one job)."""
+    for purchase_id in purchase_ids:
+        try:
+            await queues.enqueue(
+                JobName.REVOKE_ACCESS, {"purchaseId": purchase_id}, job_id=revocation_job_id(purchase_id)
+            )
+        except (RedisError, OSError) as error:
+            # The refund is committed; the subscription sweep ends the access of refunded purchases.
+            log.error("could not enqueue the end of access of purchase %s: %s", purchase_id, error)
+
+
 class DeliveryHook(Protocol):
     async def __call__(self, purchase_ids: Iterable[int]) -> None: ...
 

@@ -81,6 +81,8 @@ class Outcome:
     transaction_id: int | None = None
     # Purchases to hand to delivery once the caller has committed.
     deliver: tuple[int, ...] = ()
+    # Refunded purchases whose access ends once the caller has committed (`delivery.revoke_access`).
+    revoke: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -582,6 +584,7 @@ async def settle_refund(
 ) -> Outcome:
     """The money went back: transaction (and its purchase, if this payment was the purchase's) refunded."""
     now = utcnow()
+    revoke: tuple[int, ...] = ()
     if tx.needs_refund:
         # A payment we never honoured: the purchase was not bought with it, so it stays as it is.
         changed = await repository.settle_flagged_refund(session, tx.id, now)
@@ -591,9 +594,9 @@ async def settle_refund(
         changed = await repository.move_transaction(
             session, tx.id, TransactionStatus.REFUNDED, refunded_at=now
         )
-        if changed:
-            await repository.move_purchase(session, tx.purchase_id, PurchaseStatus.REFUNDED)
+        if changed and await repository.move_purchase(session, tx.purchase_id, PurchaseStatus.REFUNDED):
+            revoke = (tx.purchase_id,)
     if not changed:
         return Outcome(Result.ALREADY_REFUNDED, tx.id)
     await _audit(session, actor, "payment.refunded", before, tx.id)
-    return Outcome(Result.REFUNDED, tx.id)
+    return Outcome(Result.REFUNDED, tx.id, revoke=revoke)

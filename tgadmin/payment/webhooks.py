@@ -28,7 +28,7 @@ from fastapi import APIRouter, FastAPI, Request
 from tgadmin.config import Settings
 from tgadmin.errors import BadRequest, ConfigError, Forbidden, NotFound, PayloadTooLarge
 from tgadmin.payment import service
-from tgadmin.payment.delivery import DeliveryHook, QueueDeliveries
+from tgadmin.payment.delivery import DeliveryHook, QueueDeliveries, revoke_access
 from tgadmin.payments.pix.providers import get_provider
 from tgadmin.payments.pix.providers.base import PixProvider
 from tgadmin.queue.client import Queues
@@ -53,6 +53,7 @@ class PaymentRuntime:
         self._provider = provider
         self._deliveries = deliveries
         self._queues: Queues | None = None
+        self._revocations: Queues | None = None
 
     def provider(self, name: str) -> PixProvider:
         """The configured provider if `name` is it; a notification for any other is not ours."""
@@ -75,11 +76,26 @@ class PaymentRuntime:
             self._deliveries = QueueDeliveries(self._queues)
         await self._deliveries(ids)
 
+    async def revoke(self, purchase_ids: Iterable[int]) -> None:
+        """Refunded purchases lose their access (a job each; the subscription sweep catches misses)."""
+        ids = list(purchase_ids)
+        if not ids:
+            return
+        if self._revocations is None:
+            try:
+                self._revocations = Queues(self.settings)
+            except ConfigError as error:
+                log.error("refunded purchases %s keep access until the sweep: %s", ids, error.message)
+                return
+        await revoke_access(self._revocations, ids)
+
     async def aclose(self) -> None:
         if self._provider is not None:
             await self._provider.aclose()
         if self._queues is not None:
             await self._queues.close()
+        if self._revocations is not None:
+            await self._revocations.close()
 
 
 @asynccontextmanager

@@ -7,10 +7,16 @@ link. Every message id lands in `sent_messages` (the subscription sweep deletes 
 then the purchase goes paid → completed with its delivery time and, for a subscription, the end
 of access.
 
-Each send is one step with its own record in the send ledger (telegram.ledger), and progress is
-committed after each step: a job retried, rescheduled by a 429 or redelivered after a crash goes
-on from the first step not yet sent, and never posts an album twice. A delivery job for a purchase
-already completed does nothing; one for a purchase not paid (refunded, failed...) is refused.
+Each send is one step. The database records the steps Telegram accepted (`delivered_steps`, written
+with `sent_messages` and committed after each step): a job retried, rescheduled by a 429 or
+redelivered after a crash goes on from the first step not yet done, and never posts a step the
+database knows arrived, even with the send ledger in Redis gone. The ledger (telegram.ledger)
+covers the request itself: its "pending" mark is written right before the HTTP request. A step left
+"pending" (the request left, no answer came: a timeout, a lost connection, a worker killed) has an
+unknown outcome: it is recorded on the purchase (`delivery_step_unknown`, audited), the job fails
+naming the step, and nothing is sent until an operator decides (purchase.api: "arrived" or
+"send again"). A delivery job for a purchase already completed does nothing; one for a purchase not
+paid (refunded, failed...) is refused.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import Any, NoReturn
 
 from aiogram.methods import (
     CreateChatInviteLink,
@@ -48,6 +54,7 @@ from tgadmin.errors import Conflict, NotFound
 from tgadmin.purchase import repository, service, texts
 from tgadmin.purchase.repository import Item, Order
 from tgadmin.queue.names import JobName
+from tgadmin.telegram.errors import ErrorClass, TelegramCallError
 from tgadmin.telegram.ledger import SendLedger
 from tgadmin.worker.context import JobRun
 from tgadmin.worker.registry import Handler, JobData
@@ -68,9 +75,11 @@ async def deliver(run: JobRun, data: DeliverData) -> dict[str, Any]:
         raise NotFound(f"purchase {data.purchaseId} does not exist")
     if not service.needs_delivery(order.purchase):
         return {"purchaseId": order.purchase.id, "alreadyDelivered": True}
-    if order.purchase.bot_id is None:
-        raise Conflict(f"purchase {order.purchase.id} names no bot to deliver it through")
-    delivery = _Delivery(run, order, order.purchase.bot_id, list(order.purchase.sent_messages or []))
+    purchase = order.purchase
+    if purchase.bot_id is None:
+        raise Conflict(f"purchase {purchase.id} names no bot to deliver it through")
+    steps = {str(k): list(v) for k, v in (purchase.delivered_steps or {}).items()}
+    delivery = _Delivery(run, order, purchase.bot_id, list(purchase.sent_messages or []), steps)
     return await delivery.deliver()
 
 
@@ -80,6 +89,7 @@ class _Delivery:
     order: Order
     bot_id: int
     sent: list[dict[str, Any]]
+    steps: dict[str, list[int]]
     messages: int = 0
     uploads: int = 0
 
@@ -112,30 +122,51 @@ class _Delivery:
         }
 
     async def _step(self, name: str, build: Build) -> list[Message] | None:
-        """One send, at most once whatever happens to this job; its ids saved and committed."""
+        """One send, at most once whatever happens to this job or to Redis; its ids saved and committed.
+
+        The database knows the steps done (`delivered_steps`): those are never sent again. The send
+        ledger in Redis covers the moments around the request: "sent" (Telegram answered, the commit
+        did not happen) is recorded here; "pending" (the request left, no answer came) makes the step
+        unknown: recorded in the database, and the job stops until an operator decides."""
+        purchase_id = self.order.purchase.id
+        if name in self.steps:
+            self.messages += len(self.steps[name])
+            return None
+        if self.order.purchase.delivery_step_unknown == name:
+            raise service.unknown_step_error(purchase_id, name, self.run.job_id)
         ledger = SendLedger(
-            self.run.ctx.redis, self.run.ctx.settings.redis_prefix, f"deliver:{self.order.purchase.id}:{name}"
+            self.run.ctx.redis, self.run.ctx.settings.redis_prefix, service.step_key(purchase_id, name)
         )
         record = await ledger.read()
         if record is not None and record.pending:
-            raise Conflict(
-                f"delivery step {name} of purchase {self.order.purchase.id}: outcome unknown (an earlier "
-                "run stopped during the Telegram call); not sent again to avoid a duplicate. Check the "
-                "buyer's chat; the purchase stays paid"
-            )
+            await self._unknown(name, "an earlier run stopped during the Telegram call")
         sent: list[Message] | None = None
         if record is not None and record.sent:
             ids = list(record.message_ids)
         else:
             method: TelegramMethod[Any] = await build()
-            result = await self.run.gateway.call(self.run.session, method, bot_id=self.bot_id, guard=ledger)
+            try:
+                result = await self.run.gateway.call(
+                    self.run.session, method, bot_id=self.bot_id, guard=ledger
+                )
+            except TelegramCallError as error:
+                if error.kind is ErrorClass.RECOVERABLE and await _in_doubt(ledger):
+                    await self._unknown(name, error.classified.description)
+                raise
             sent = result if isinstance(result, list) else [result]
             ids = [m.message_id for m in sent]
         self.messages += len(ids)
+        self.steps[name] = ids
         self.sent = service.with_sent(self.sent, self.chat_id, ids)
-        await repository.save_sent(self.run.session, self.order.purchase.id, self.sent)
+        await repository.save_step(self.run.session, purchase_id, self.sent, self.steps)
         await self.run.checkpoint()
         return sent
+
+    async def _unknown(self, name: str, why: str) -> NoReturn:
+        purchase_id = self.order.purchase.id
+        await service.mark_unknown(self.run.session, purchase_id, name, why, ACTOR)
+        await self.run.checkpoint()
+        raise service.unknown_step_error(purchase_id, name, self.run.job_id)
 
     async def _album(self, album: list[Item]) -> TelegramMethod[Any]:
         media: list[MediaUnion] = [await self._input(item) for item in album]
@@ -194,6 +225,12 @@ class _Delivery:
             protect_content=True,
             reply_markup=InlineKeyboardMarkup(inline_keyboard=[[button]]),
         )
+
+
+async def _in_doubt(ledger: SendLedger) -> bool:
+    """The request left and no answer came: the gateway kept the step's "pending" mark."""
+    record = await ledger.read()
+    return record is not None and record.pending
 
 
 async def _text(chat_id: int, text: str) -> TelegramMethod[Any]:

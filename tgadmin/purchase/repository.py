@@ -74,13 +74,53 @@ async def remember_file_id(
     )
 
 
-async def save_sent(session: AsyncSession, purchase_id: int, sent: list[dict[str, Any]]) -> None:
+async def save_step(
+    session: AsyncSession, purchase_id: int, sent: list[dict[str, Any]], steps: dict[str, list[int]]
+) -> None:
+    """A step Telegram accepted: its messages and the step itself, in one UPDATE."""
     await session.execute(
         update(Purchase)
         .where(Purchase.id == purchase_id)
-        .values(sent_messages=sent)
+        .values(sent_messages=sent, delivered_steps=steps)
         .execution_options(synchronize_session=False)
     )
+
+
+async def mark_unknown(session: AsyncSession, purchase_id: int, step: str) -> None:
+    await session.execute(
+        update(Purchase)
+        .where(Purchase.id == purchase_id)
+        .values(delivery_step_unknown=step)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def resolve_unknown(
+    session: AsyncSession, purchase_id: int, step: str, steps: dict[str, list[int]] | None
+) -> bool:
+    """Clear the step in doubt (recording it done when `steps` is given), once: False when it is no
+    longer the step in doubt (another operator decided first)."""
+    values: dict[str, Any] = {"delivery_step_unknown": None}
+    if steps is not None:
+        values["delivered_steps"] = steps
+    result = await session.execute(
+        update(Purchase)
+        .where(Purchase.id == purchase_id, Purchase.delivery_step_unknown == step)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(cast(CursorResult[Any], result).rowcount == 1)
+
+
+async def awaiting_decision(session: AsyncSession, limit: int) -> list[Purchase]:
+    """Purchases whose delivery stopped on a step of unknown outcome, oldest first."""
+    rows = await session.scalars(
+        select(Purchase)
+        .where(Purchase.delivery_step_unknown.is_not(None))
+        .order_by(Purchase.updated_at, Purchase.id)
+        .limit(limit)
+    )
+    return list(rows.all())
 
 
 async def complete(

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tgadmin.audit.service import Actor, record
-from tgadmin.errors import Conflict
+from tgadmin.errors import Conflict, NotFound
 from tgadmin.models import Product, Purchase
 from tgadmin.models.enums import ProductType, PurchaseStatus
 from tgadmin.purchase import repository
@@ -103,3 +104,70 @@ async def complete(
         session, actor, "purchase.delivered", "purchase", purchase.id, before={"status": "paid"}, after=after
     )
     return True
+
+
+# --- a delivery step whose outcome is unknown -----------------------------------------------------
+
+
+class StepDecision(StrEnum):
+    """The operator's answer about a step in doubt, after looking at the buyer's chat."""
+
+    ARRIVED = "arrived"  # it is in the chat: recorded as done, delivery goes on after it
+    SEND_AGAIN = "send_again"  # it is not: delivery sends it again
+
+
+def step_key(purchase_id: int, step: str) -> str:
+    """The step's key in the send ledger (telegram.ledger)."""
+    return f"deliver:{purchase_id}:{step}"
+
+
+def unknown_step_error(purchase_id: int, step: str, job_id: str) -> Conflict:
+    return Conflict(
+        f"delivery step {step} of purchase {purchase_id}: outcome unknown (the request to Telegram "
+        "left and no answer came); not sent again to avoid a duplicate, and the purchase stays paid. "
+        f"Check the buyer's chat, then decide: POST /api/v1/queues/bot-tasks/jobs/{job_id}/delivery-step "
+        'with {"decision": "arrived"} or {"decision": "send_again"}',
+        details={"purchase_id": purchase_id, "step": step},
+    )
+
+
+async def mark_unknown(session: AsyncSession, purchase_id: int, step: str, why: str, actor: Actor) -> None:
+    """Record, durably and audited, that this step's outcome is unknown: delivery stops there."""
+    await repository.mark_unknown(session, purchase_id, step)
+    await record(
+        session,
+        actor,
+        "purchase.delivery_step_unknown",
+        "purchase",
+        purchase_id,
+        after={"step": step, "why": why},
+    )
+
+
+async def resolve_unknown_step(
+    session: AsyncSession, purchase_id: int, decision: StepDecision, actor: Actor
+) -> str:
+    """An operator's decision about the purchase's step in doubt; returns the step. Audited."""
+    found = await repository.order(session, purchase_id)
+    if found is None:
+        raise NotFound(f"purchase {purchase_id} does not exist")
+    purchase = found.purchase
+    step = purchase.delivery_step_unknown
+    if step is None:
+        raise Conflict(f"purchase {purchase_id} has no delivery step of unknown outcome")
+    steps: dict[str, list[int]] | None = None
+    if decision is StepDecision.ARRIVED:
+        # Bots cannot read the chat, so the step's message ids stay unknown: expiry cannot delete it.
+        steps = {**(purchase.delivered_steps or {}), step: []}
+    if not await repository.resolve_unknown(session, purchase_id, step, steps):
+        raise Conflict(f"delivery step {step} of purchase {purchase_id} was decided meanwhile")
+    await record(
+        session,
+        actor,
+        "purchase.delivery_step_resolved",
+        "purchase",
+        purchase_id,
+        before={"unknown_step": step},
+        after={"step": step, "decision": decision.value},
+    )
+    return step

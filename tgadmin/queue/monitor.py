@@ -80,6 +80,9 @@ class QueueMonitor:
             raise NotFound(f"no job {job_id} in queue {queue}")
         return job
 
+    async def state(self, queue: QueueName, job_id: str) -> str:
+        return str(await self.queues.queue(queue).getJobState(job_id))
+
     async def retry(self, queue: QueueName, job_id: str) -> None:
         """Run a failed job again with a fresh set of attempts."""
         job = await self._job(queue, job_id)

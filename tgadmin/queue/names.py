@@ -25,6 +25,7 @@ class JobName(StrEnum):
     SEND_PROMO = "send-promo"
     # subscriptions
     SUBSCRIPTION_SWEEP = "subscription-sweep"
+    REVOKE_ACCESS = "revoke-access"
     # system
     AUDIT_LOG = "audit-log"
     ANALYTICS_AGGREGATE = "analytics-aggregate"
@@ -41,6 +42,7 @@ class JobName(StrEnum):
 QUEUE_OF: dict[JobName, QueueName] = {
     **{job: QueueName.BOT_TASKS for job in list(JobName)[:10]},
     JobName.SUBSCRIPTION_SWEEP: QueueName.SUBSCRIPTIONS,
+    JobName.REVOKE_ACCESS: QueueName.SUBSCRIPTIONS,
     JobName.AUDIT_LOG: QueueName.SYSTEM,
     JobName.ANALYTICS_AGGREGATE: QueueName.SYSTEM,
     JobName.CAMPAIGN_CHECK: QueueName.SYSTEM,

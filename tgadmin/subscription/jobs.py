@@ -27,12 +27,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tgadmin.clock import utcnow
 from tgadmin.errors import NotFound, TgadminError
 from tgadmin.models import Group
+from tgadmin.models.enums import PurchaseStatus
 from tgadmin.queue.names import JobName
-from tgadmin.subscription import repository, service
+from tgadmin.subscription import repository, service, texts
 from tgadmin.subscription.repository import Due, Subscription
 from tgadmin.subscription.service import Removal, SweepSummary, WarningKind
 from tgadmin.telegram.errors import ErrorClass, Reason, Reschedule, TelegramCallError
 from tgadmin.telegram.gateway import Gateway
+from tgadmin.telegram.ledger import SendLedger
 from tgadmin.worker.context import JobRun
 from tgadmin.worker.registry import Handler, JobData
 
@@ -188,6 +190,87 @@ class _Sweep:
         await service.record_warning(self.session, sub, kind, failure=reason)
         await self.commit()
 
+    # --- refunds ----------------------------------------------------------------------------------
+
+    async def refunds(self) -> None:
+        after = 0
+        while True:
+            page = await repository.revocations_due(self.session, after=after, limit=self.batch_size)
+            await self.commit()
+            for purchase_id in page:
+                await self.revoke(purchase_id)
+            if len(page) < self.batch_size:
+                return
+            after = page[-1]
+
+    async def revoke(self, purchase_id: int) -> None:
+        """End a refunded purchase's access; on a recoverable failure roll back and leave it for later."""
+        try:
+            await self._revoke(purchase_id)
+        except (Reschedule, NotFound):
+            await self.session.rollback()
+            raise
+        except (TelegramCallError, TgadminError) as error:
+            await self.session.rollback()
+            self.summary.failures += 1
+            log.warning(
+                "purchase %s: access not ended after refund: %s; tried again later", purchase_id, error
+            )
+
+    async def _revoke(self, purchase_id: int) -> None:
+        sub = await repository.load(self.session, purchase_id)
+        if (
+            sub is None
+            or sub.purchase.status is not PurchaseStatus.REFUNDED
+            or sub.purchase.access_revoked_at
+        ):
+            await self.commit()
+            return
+        bot_id = await self.bot_for(sub)
+        chat_id = sub.product.access_chat_id
+        group = None if chat_id is None else await repository.access_group(self.session, bot_id, chat_id)
+        await self.commit()
+        # Refunded before anything was delivered: there is no access to take, nor anything to say.
+        delivered = bool(service.sent_messages(sub.purchase)) or sub.purchase.delivered_at is not None
+        removal = await Revocation(self.session, self.gateway, bot_id).run(sub, group)
+        told = await self._tell_refunded(sub, bot_id, removal) if delivered else "nothing was delivered"
+        if await service.revoke_refunded(self.session, sub, removal, told):
+            self.summary.revoked += 1
+            self.summary.messages_deleted += removal.deleted_count
+            self.summary.messages_undeletable += removal.undeletable_count
+            if chat_id is not None and removal.access_error is None:
+                self.summary.removed_from_chat += 1
+        else:
+            self.summary.claimed_elsewhere += 1
+        await self.commit()
+
+    async def _tell_refunded(self, sub: Subscription, bot_id: int, removal: Removal) -> str:
+        """The buyer learns why their access ended; once (the send ledger keeps a second run quiet)."""
+        if sub.buyer.blocked_bot:
+            return "not told: the buyer blocked the bot"
+        settings = self.gateway.settings
+        ledger = SendLedger(self.gateway.redis, settings.redis_prefix, f"revoke:{sub.purchase.id}")
+        record = await ledger.read()
+        if record is not None and record.sent:
+            return f"told (message {record.message_id})"
+        if record is not None and record.pending:
+            return "outcome unknown: an earlier run stopped while telling the buyer; not sent again"
+        left = sub.product.access_chat_id is not None and removal.access_error is None
+        text = texts.refunded(sub.product.title, left, sub.buyer.language_code)
+        try:
+            sent = await self.gateway.call(
+                self.session,
+                SendMessage(chat_id=sub.buyer.telegram_id, text=text),
+                bot_id=bot_id,
+                guard=ledger,
+            )
+        except TelegramCallError as error:
+            record = await ledger.read()
+            if _unit_failure(error) and not (record is not None and record.pending):
+                raise
+            return f"not told: {error.classified.description}"
+        return f"told (message {sent.message_id})"
+
     # --- expiry -----------------------------------------------------------------------------------
 
     async def expiries(self) -> None:
@@ -225,12 +308,7 @@ class _Sweep:
         chat_id = sub.product.access_chat_id
         group = None if chat_id is None else await repository.access_group(self.session, bot_id, chat_id)
         await self.commit()  # end the read: the writes after the Telegram calls start afresh
-        removal = Removal(access_chat_id=chat_id)
-        for message_chat, ids in service.sent_messages(sub.purchase):
-            for start in range(0, len(ids), BATCH):
-                await self._delete_batch(bot_id, message_chat, ids[start : start + BATCH], removal)
-        if chat_id is not None:
-            removal.access_error = await self._remove_from_chat(bot_id, chat_id, sub, group)
+        removal = await Revocation(self.session, self.gateway, bot_id).run(sub, group)
         if await service.expire(self.session, sub, removal):
             self.summary.expired += 1
             self.summary.messages_deleted += removal.deleted_count
@@ -248,6 +326,29 @@ class _Sweep:
         else:
             self.summary.claimed_elsewhere += 1
         await self.commit()
+
+
+@dataclass
+class Revocation:
+    """What expiry and a refund both do on Telegram's side to end a buyer's access: delete what delivery
+    sent where Telegram still allows it (the rest is undeletable, never retried), then remove the buyer
+    from the product's access chat (ban, then unban only if banned). Idempotent: deleting again finds
+    nothing, banning and unbanning again changes nothing. A recoverable failure is raised (the caller
+    rolls back and tries the purchase later); anything else is recorded in the `Removal`."""
+
+    session: AsyncSession
+    gateway: Gateway
+    bot_id: int
+
+    async def run(self, sub: Subscription, group: Group | None) -> Removal:
+        chat_id = sub.product.access_chat_id
+        removal = Removal(access_chat_id=chat_id)
+        for message_chat, ids in service.sent_messages(sub.purchase):
+            for start in range(0, len(ids), BATCH):
+                await self._delete_batch(self.bot_id, message_chat, ids[start : start + BATCH], removal)
+        if chat_id is not None:
+            removal.access_error = await self._remove_from_chat(self.bot_id, chat_id, sub, group)
+        return removal
 
     async def _delete_batch(self, bot_id: int, chat_id: int, ids: list[int], removal: Removal) -> None:
         """One deleteMessages call; if Telegram refuses the batch (one message it cannot delete makes it
@@ -332,13 +433,15 @@ async def sweep(
     now: datetime | None = None,
     batch_size: int = 50,
 ) -> SweepSummary:
-    """One sweep: 7-day warnings, 1-day warnings, expiries. `commit` ends each unit of work."""
+    """One sweep: 7-day warnings, 1-day warnings, refunded purchases still giving access, expiries.
+    `commit` ends each unit of work."""
     now = now or utcnow()
     summary = SweepSummary(now)
     run = _Sweep(session, gateway, commit, now, batch_size, summary)
     try:
         await run.warnings(WarningKind.SEVEN_DAYS)
         await run.warnings(WarningKind.ONE_DAY)
+        await run.refunds()
         await run.expiries()
     except Reschedule as later:
         summary.stopped = later.why
@@ -352,6 +455,27 @@ async def subscription_sweep(run: JobRun, data: SweepData) -> dict[str, Any]:
     return summary.as_dict()
 
 
+class RevokeData(JobData):
+    purchaseId: StrictInt = Field(gt=0)  # noqa: N815 - job fields are camelCase
+
+
+async def revoke_access(run: JobRun, data: RevokeData) -> dict[str, Any]:
+    """`revoke-access` {purchaseId}: a refund's end of access, enqueued after the refund's commit (the
+    sweep does the same for any refunded purchase this job missed)."""
+    summary = SweepSummary(utcnow())
+    unit = _Sweep(run.session, run.gateway, run.checkpoint, summary.now, 1, summary)
+    await unit.revoke(data.purchaseId)
+    return {
+        "purchaseId": data.purchaseId,
+        "revoked": summary.revoked == 1,
+        "failures": summary.failures,
+        "messagesDeleted": summary.messages_deleted,
+        "messagesUndeletable": summary.messages_undeletable,
+        "removedFromChat": summary.removed_from_chat,
+    }
+
+
 HANDLERS: dict[JobName, Handler[Any]] = {
     JobName.SUBSCRIPTION_SWEEP: Handler(SweepData, subscription_sweep),
+    JobName.REVOKE_ACCESS: Handler(RevokeData, revoke_access),
 }

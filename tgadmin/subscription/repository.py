@@ -141,3 +141,33 @@ async def default_bot_id(session: AsyncSession) -> int | None:
 async def access_group(session: AsyncSession, bot_id: int, chat_id: int) -> Group | None:
     """The access chat's Group row, when the bot service has recorded it."""
     return await group_repository.by_telegram_id(session, bot_id, chat_id)
+
+
+async def revocations_due(session: AsyncSession, *, after: int, limit: int) -> list[int]:
+    """Refunded purchases whose buyer has not lost access yet, by id (through the status index)."""
+    rows = await session.scalars(
+        select(Purchase.id)
+        .where(
+            Purchase.status == PurchaseStatus.REFUNDED,
+            Purchase.access_revoked_at.is_(None),
+            Purchase.id > after,
+        )
+        .order_by(Purchase.id)
+        .limit(limit)
+    )
+    return [int(purchase_id) for purchase_id in rows.all()]
+
+
+async def mark_revoked(session: AsyncSession, purchase_id: int, when: datetime) -> bool:
+    """A refunded purchase's access ended (`sent_messages` cleared), once: True when this call did it."""
+    result = await session.execute(
+        update(Purchase)
+        .where(
+            Purchase.id == purchase_id,
+            Purchase.status == PurchaseStatus.REFUNDED,
+            Purchase.access_revoked_at.is_(None),
+        )
+        .values(access_revoked_at=when, sent_messages=[])
+        .execution_options(synchronize_session=False)
+    )
+    return _changed(result)

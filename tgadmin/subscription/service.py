@@ -18,6 +18,10 @@ Rules that hold everywhere here (the Telegram side is done by `jobs.py` through 
   delivery never completed, yet its access time ran out) passes through `completed` first. The
   Telegram side is idempotent (deleting again finds nothing; banning and unbanning again changes
   nothing), so two sweeps at once expire a purchase once and audit it once.
+- A refund (PIX or Stars) ends access the same way (`jobs.Revocation`, shared with expiry): the
+  `revoke-access` job enqueued after the refund's commit, or the sweep for any refunded purchase not
+  yet revoked, deletes what it can, removes the buyer from the access chat, tells the buyer why,
+  and records `access_revoked_at` (once, audited). A content pack's refund deletes its messages too.
 - Functions flush, never commit: the sweep (`jobs.py`) commits each purchase's unit of work.
 """
 
@@ -31,6 +35,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tgadmin.audit.service import Actor, record
+from tgadmin.clock import utcnow
 from tgadmin.models import Purchase
 from tgadmin.models.enums import PurchaseStatus
 from tgadmin.subscription import repository, texts
@@ -77,6 +82,7 @@ class SweepSummary:
     messages_deleted: int = 0
     messages_undeletable: int = 0
     removed_from_chat: int = 0
+    revoked: int = 0  # refunded purchases whose access ended
     stopped: str | None = None  # the sweep ended early (Telegram asked us to wait)
 
     def warned(self, kind: WarningKind) -> None:
@@ -90,6 +96,8 @@ class SweepSummary:
             f"subscription sweep at {self.now.isoformat()}: warned 7d {self.warned_7d}, "
             f"warned 1d {self.warned_1d}, expired {self.expired}, failures {self.failures}"
         )
+        if self.revoked:
+            text += f"; access ended after refund {self.revoked}"
         if self.blocked:
             text += f" (buyers who blocked the bot: {self.blocked})"
         if self.stopped:
@@ -107,6 +115,7 @@ class SweepSummary:
             "messagesDeleted": self.messages_deleted,
             "messagesUndeletable": self.messages_undeletable,
             "removedFromChat": self.removed_from_chat,
+            "revokedAfterRefund": self.revoked,
             "stopped": self.stopped,
         }
 
@@ -200,7 +209,10 @@ async def expire(session: AsyncSession, sub: Subscription, removal: Removal) -> 
     if before is PurchaseStatus.PAID:
         # The table reaches `expired` only from `completed`; the access time ran out all the same.
         await repository.move(session, purchase.id, PurchaseStatus.COMPLETED)
-    if not await repository.move(session, purchase.id, PurchaseStatus.EXPIRED, sent_messages=[]):
+    moved = await repository.move(
+        session, purchase.id, PurchaseStatus.EXPIRED, sent_messages=[], access_revoked_at=utcnow()
+    )
+    if not moved:
         return False
     await record(
         session,
@@ -210,6 +222,23 @@ async def expire(session: AsyncSession, sub: Subscription, removal: Removal) -> 
         purchase.id,
         before={"status": before.value, "expires_at": _iso(purchase.access_expires_at)},
         after={"status": PurchaseStatus.EXPIRED.value, **removal.describe()},
+    )
+    return True
+
+
+async def revoke_refunded(session: AsyncSession, sub: Subscription, removal: Removal, told: str) -> bool:
+    """Record that a refunded purchase's access ended (what was deleted, what could not be, the
+    access chat, whether the buyer was told); True when this call did it (once, audited)."""
+    if not await repository.mark_revoked(session, sub.purchase.id, utcnow()):
+        return False
+    await record(
+        session,
+        SYSTEM,
+        "purchase.access_revoked",
+        "purchase",
+        sub.purchase.id,
+        before={"status": sub.purchase.status.value},
+        after={"reason": "refund", "buyer": told, **removal.describe()},
     )
     return True
 

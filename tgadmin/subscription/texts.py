@@ -34,3 +34,27 @@ def warning(days: int, product_title: str, expires_at: datetime, language_code: 
     """The warning sent `days` (7 or 1) ahead of `expires_at`, in the buyer's language."""
     lang = language(language_code)
     return WARNINGS[(days, lang)].format(product=product_title, date=format_date(expires_at, lang))
+
+
+# What a buyer reads when a refund ends their access (a subscription or a content pack).
+REFUNDED: dict[Language, str] = {
+    "pt": (
+        "↩️ O pagamento de “{product}” foi reembolsado, por isso o seu acesso terminou: apagamos o "
+        "conteúdo enviado (o que o Telegram ainda permite apagar){chat}."
+    ),
+    "en": (
+        "↩️ Your payment for “{product}” was refunded, so your access has ended: we deleted the content "
+        "we sent (what Telegram still allows us to delete){chat}."
+    ),
+}
+LEFT_CHAT: dict[Language, str] = {
+    "pt": " e você saiu do grupo de acesso",
+    "en": " and you were removed from the access group",
+}
+
+
+def refunded(product_title: str, removed_from_chat: bool, language_code: str | None) -> str:
+    """The notice that a refund ended the buyer's access, in their language."""
+    lang = language(language_code)
+    chat = LEFT_CHAT[lang] if removed_from_chat else ""
+    return REFUNDED[lang].format(product=product_title, chat=chat)

@@ -98,9 +98,11 @@ class Gateway:
                 target, max_wait=self.max_inline_wait, bypass_cooldown=bypass_rate_limit
             )
             client = await self.clients.get(bot_id)
+            await self.limiter.commit(target)
+            # Only now, with nothing left between it and the request: a limiter that sleeps, or a
+            # job cancelled while it sleeps, must not leave a send marked as possibly made.
             if guard is not None:
                 await guard.before()
-            await self.limiter.commit(target)
             try:
                 result = await client(method)
             except (TelegramAPIError, TimeoutError, OSError) as error:

@@ -8,12 +8,13 @@
 A job redelivered after a worker crash (kill -9, lost lock) or retried after a later failure
 (the database commit, say) finds "sent:..." and only records what was already posted.
 
-The window that remains, honestly: the worker dies after writing "pending" and before writing
-the outcome, i.e. while the HTTP request to Telegram is in flight (milliseconds per message).
-Then nobody can know whether Telegram posted it: bots cannot read chat history. We choose
-at-most-once: the job fails with "outcome unknown", visible in the queue monitor, where an
-operator can look at the chat and retry it. The same holds for a request that timed out.
-Records expire after 7 days (longer than any retry or redelivery).
+"pending" is written by the gateway right before the HTTP request, after the limiter granted the
+slot (a limiter wait or a cancel there leaves no mark). The window that remains, honestly: the
+worker dies, or the request times out, while it is in flight. Then nobody can know whether Telegram
+posted it: bots cannot read chat history. We choose at-most-once: the job fails with "outcome
+unknown", and an operator looks at the chat and decides. Records expire after 7 days and vanish
+with a Redis that restarts without persistence, so a caller whose sends must never repeat keeps
+what arrived in its database too (deliver-purchase does: `Purchase.delivered_steps`).
 """
 
 from __future__ import annotations
@@ -74,6 +75,10 @@ class SendLedger:
         await self.redis.set(self.key, f"sent:{messages[0].chat.id}:{ids}", ex=TTL_SECONDS)
 
     async def not_done(self) -> None:
+        await self.redis.delete(self.key)
+
+    async def forget(self) -> None:
+        """Drop the record (an operator decided what became of a send in doubt)."""
         await self.redis.delete(self.key)
 
 

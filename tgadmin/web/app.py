@@ -13,6 +13,7 @@ from tgadmin.operator import pages as operator_pages
 from tgadmin.payment import api as payment_api
 from tgadmin.payment import pages as payment_pages
 from tgadmin.payment import webhooks as payment_webhooks
+from tgadmin.purchase import api as purchase_api
 from tgadmin.web import docs, overview
 from tgadmin.web.deps import AppState
 from tgadmin.web.errors import document_refusals, install_error_handlers
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(payment_webhooks.router)
     app.include_router(payment_api.router)
     app.include_router(payment_pages.router)
+    app.include_router(purchase_api.router)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
