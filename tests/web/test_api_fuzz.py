@@ -21,6 +21,7 @@ import requests
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
+from redis.asyncio import Redis
 from schemathesis import APIOperation, Case, GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -72,10 +73,13 @@ class Api:
 
 
 @pytest.fixture
-async def api(fresh_db_url: str) -> AsyncIterator[Api]:
+async def api(fresh_db_url: str, redis_url: str, redis_prefix: str, redis: Redis) -> AsyncIterator[Api]:
+    """The dashboard as deployed: its database and Redis (queues under the test's own prefix)."""
     port = free_port()
     cfg = load_settings(
         database_url=fresh_db_url,
+        redis_url=redis_url,
+        redis_prefix=redis_prefix,
         public_url=f"http://127.0.0.1:{port}",
         pix_provider="static",
         pix_key="loja@example.com",

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 
 from tgadmin.audit.service import Actor
-from tgadmin.errors import Conflict, ErrorRead, NotFound, ServiceUnavailable
+from tgadmin.errors import ConfigError, Conflict, ErrorRead, NotFound, ServiceUnavailable
 from tgadmin.purchase import repository, service
 from tgadmin.purchase.schemas import StepDecisionIn, StepDecisionRead, UnknownStepRead
 from tgadmin.queue.client import Queues
@@ -38,7 +38,10 @@ _REFUSALS: dict[int | str, dict[str, Any]] = {
 
 
 async def monitor(state: StateDep) -> AsyncIterator[QueueMonitor]:
-    queues = Queues(state.settings)
+    try:
+        queues = Queues(state.settings)
+    except ConfigError as error:
+        raise ServiceUnavailable(f"the queues cannot be reached: {error.message}") from error
     try:
         yield QueueMonitor(queues)
     finally:
