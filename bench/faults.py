@@ -251,9 +251,7 @@ async def _subscribers(db_url: str, sandbox: Sandbox, token: str, buyers: int) -
     try:
         async with session_scope(session_factory(engine)) as session:
             bot = await register_from_token(session, token, get_settings())
-            product = await make_product(
-                session, kind=ProductType.SUBSCRIPTION, title="VIP", subscription_days=30
-            )
+            product = await make_product(session, kind=ProductType.SUBSCRIPTION, title="VIP")
             for n in range(buyers):
                 telegram_id = sandbox.post("/sandbox/users", first_name=f"Assinante {n}")["id"]
                 sandbox.post(f"/sandbox/users/{telegram_id}/messages", text="/start")
@@ -264,6 +262,7 @@ async def _subscribers(db_url: str, sandbox: Sandbox, token: str, buyers: int) -
                     buyer=buyer,
                     status=PurchaseStatus.COMPLETED,
                     bot_id=bot.id,
+                    delivered_at=utcnow(),
                     access_expires_at=utcnow() + timedelta(days=5),
                 )
                 ids.append(int(telegram_id))
@@ -389,7 +388,7 @@ def postgres_delivery(postgres: PrivatePostgres) -> Outcome:
                 expected[f"{buyer}:text"] = 1
                 expected[f"{buyer}:document"] = DOCUMENTS
                 for message in _bot_messages(sandbox, buyer, bot_tg):
-                    if message.get("document"):
+                    if (message.get("media") or {}).get("kind") == "document":
                         shown[f"{buyer}:document"] += 1
                     elif message.get("text"):
                         shown[f"{buyer}:text"] += 1
