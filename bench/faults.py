@@ -212,7 +212,9 @@ def redis_broadcast(redis: PrivateRedis) -> Outcome:
         wait_for(reached(log, "sendMessage", BROADCAST_RESTART_AFTER), 300, "the restart point", 0.2)
         back_at = restart("redis", redis.stop, redis.start)
         wait_for(harness.drained, 300, "the queue to drain after the restart", poll=2)
-        wait_for(reached(log, "sendMessage", BROADCAST_MESSAGES), 60, "every send", poll=1)
+        with contextlib.suppress(RuntimeError):  # a lost message is counted below, not a crash
+            wait_for(reached(log, "sendMessage", BROADCAST_MESSAGES), 30, "every send", poll=1)
+        failed = failed_reasons()
         resumed = resumed_after(log, {"sendMessage"}, back_at)
         from tgadmin.worker.processes import stop_workers
 
@@ -228,7 +230,28 @@ def redis_broadcast(redis: PrivateRedis) -> Outcome:
         f"redis_broadcast: posted {sum(shown.values())}, lost {lost}, duplicated {duplicated},"
         f" resumed {resumed} s"
     )
-    return Outcome(lost, duplicated, resumed, {"messages": BROADCAST_MESSAGES, "posted": sum(shown.values())})
+    for reason, times in Counter(failed).most_common(5):
+        say(f"  failed job: {times} x {reason[:200]}")
+    extra = {"messages": BROADCAST_MESSAGES, "posted": sum(shown.values()), "failed_jobs": len(failed)}
+    return Outcome(lost, duplicated, resumed, extra)
+
+
+def failed_reasons() -> list[str]:
+    from tgadmin.config import get_settings
+    from tgadmin.queue.client import Queues
+    from tgadmin.queue.monitor import QueueMonitor
+    from tgadmin.queue.names import QueueName
+
+    async def read() -> list[str]:
+        get_settings.cache_clear()
+        queues = Queues(get_settings())
+        try:
+            failed = await QueueMonitor(queues).failed(QueueName.BOT_TASKS, limit=100)
+            return [job.failed_reason or "" for job in failed]
+        finally:
+            await queues.close()
+
+    return asyncio.run(read())
 
 
 # --- PostgreSQL restarted mid-sweep ------------------------------------------------------------------

@@ -26,7 +26,7 @@ from tgadmin.telegram.bots import register_from_token
 from tgadmin.telegram.client import BotClients
 from tgadmin.telegram.errors import Reschedule
 from tgadmin.telegram.gateway import Gateway
-from tgadmin.telegram.limiter import Target
+from tgadmin.telegram.limiter import Limiter, Target
 
 RETRY_AFTER = 3  # longer than BOT_PAUSE_MAX_SECONDS: Telegram's answer for one chat, not the bot
 
@@ -140,3 +140,49 @@ async def test_a_429_naming_no_chat_pauses_the_whole_bot(peer: Peer) -> None:
         assert 0 < await rescheduled(peer, method) <= RETRY_AFTER
     reached = await peer.reaching(since)
     assert [(c["method"], c.get("error_code")) for c in reached] == [("getMe", 429)]
+
+
+class Recorder:
+    """A CallGuard that remembers what it was told."""
+
+    def __init__(self) -> None:
+        self.told: list[str] = []
+
+    async def before(self) -> None:
+        self.told.append("before")
+
+    async def succeeded(self, result: Any) -> None:
+        self.told.append("succeeded")
+
+    async def not_done(self) -> None:
+        self.told.append("not_done")
+
+
+class RedisGoneAtCommit(Limiter):
+    """The limiter whose last step (the commit log, in Redis) fails: Redis restarting."""
+
+    async def commit(self, target: Target) -> None:
+        raise ConnectionError("Connection refused")
+
+
+async def test_a_limiter_failure_before_the_request_leaves_no_pending_send_behind(peer: Peer) -> None:
+    group = await peer.group("Ofertas")
+    gateway = peer.gateway
+    broken = Gateway(
+        gateway.settings,
+        gateway.redis,
+        gateway.clients,
+        RedisGoneAtCommit(gateway.redis, gateway.settings),
+        gateway.max_inline_wait,
+    )
+    guard = Recorder()
+    since = await peer.last_seq()
+    async with peer.sessions() as session:
+        with pytest.raises(ConnectionError):
+            await broken.call(
+                session, SendMessage(chat_id=group, text="promo"), bot_id=peer.bot_id, guard=guard
+            )
+    # Nothing was sent, and the guard was never told a request might be on its way: a retry of
+    # the job sends (instead of failing with "outcome unknown" and losing the message).
+    assert await peer.reaching(since) == []
+    assert guard.told == []

@@ -100,9 +100,11 @@ class Gateway:
                 target, max_wait=self.max_inline_wait, bypass_cooldown=bypass_rate_limit
             )
             client = await self.clients.get(bot_id)
+            await self.limiter.commit(target)
+            # Only now, with nothing left between it and the request: a failure before this line
+            # (Redis or the database restarting) must not leave the guard saying "maybe sent".
             if guard is not None:
                 await guard.before()
-            await self.limiter.commit(target)
             try:
                 result = await client(method)
             except (TelegramAPIError, TimeoutError, OSError) as error:
