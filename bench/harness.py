@@ -154,7 +154,7 @@ def platform(db_url: str, **settings: str) -> Iterator[tuple[Processes, str]]:
     procs = Processes(env)
     procs.start("sandbox", "sandbox", "--port", str(port))
     try:
-        wait_http(f"{sandbox}/sandbox/clock")
+        wait_http(f"{sandbox}/sandbox/clock", timeout=90)  # a loaded 2-core machine starts slowly
         yield procs, sandbox
     finally:
         procs.stop_all()

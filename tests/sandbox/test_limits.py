@@ -126,3 +126,37 @@ async def test_non_sending_methods_are_not_limited(sandbox: Sandbox) -> None:
     shop = await sandbox.create_bot()
     for _ in range(5):
         await shop.bot.get_me()
+
+
+async def test_a_forced_flood_answers_429_to_any_method_the_asked_number_of_times(sandbox: Sandbox) -> None:
+    shop = await sandbox.create_bot()
+    group = await sandbox.create_chat("supergroup", "Ofertas")
+    other = await sandbox.create_chat("supergroup", "Outra")
+    for chat in (group, other):
+        await sandbox.add_member(chat, bot_id=shop.id, status="administrator")
+    posted = await shop.bot.send_message(group, "apagar")
+    owed = await sandbox.flood("deleteMessages", retry_after=7, count=2, chat_id=group)
+    assert owed == [
+        {"method": "deletemessages", "retry_after": 7, "count": 2, "bot_id": None, "chat_id": group}
+    ]
+    await sandbox.flood("getMe", retry_after=3)
+    for _ in range(2):
+        with pytest.raises(TelegramRetryAfter) as refused:
+            await shop.bot.delete_messages(group, [posted.message_id])
+        assert refused.value.retry_after == 7
+    # Another chat is not flooded, and the owed answers are spent: the third call goes through.
+    assert await shop.bot.delete_messages(other, [posted.message_id]) is True
+    with pytest.raises(TelegramRetryAfter):
+        await shop.bot.get_me()
+    assert (await shop.bot.get_me()).id == shop.id
+    assert await shop.bot.delete_messages(group, [posted.message_id]) is True
+    assert [m["deleted"] for m in await sandbox.messages(group) if m.get("text") == "apagar"] == [True]
+    assert (await sandbox.control.get("/sandbox/floods")).json() == []
+    refused_calls = [c for c in await sandbox.calls() if not c["ok"]]
+    assert [(c["method"], c["error_code"], c["parameters"]) for c in refused_calls] == [
+        ("deleteMessages", 429, {"retry_after": 7}),
+        ("deleteMessages", 429, {"retry_after": 7}),
+        ("getMe", 429, {"retry_after": 3}),
+    ]
+    unknown = await sandbox.control.post("/sandbox/floods", json={"method": "sendPigeon", "retry_after": 1})
+    assert unknown.status_code == 400

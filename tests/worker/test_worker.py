@@ -183,3 +183,32 @@ async def test_tgadmin_worker_process_finishes_in_flight_jobs_on_sigterm(
         if proc.returncode is None:
             proc.kill()
             await proc.wait()
+
+
+async def test_a_job_whose_database_is_unreachable_waits_for_it_without_spending_attempts(
+    redis_prefix: str, redis: object
+) -> None:
+    from tgadmin.redis import free_port
+
+    # A closed local port: PostgreSQL restarting, as far as the job can tell.
+    dead = f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/gone"
+    settings = world_settings(dead, redis_prefix, f"http://127.0.0.1:{free_port()}")
+    worker = WorkerProcess(settings, concurrency=1, schedules=False)
+    await worker.start()
+    queues = Queues(settings)
+    try:
+        data = {"action": "group.cooldown", "entityType": "group", "entityId": "7"}
+        job_id = await queues.enqueue(JobName.AUDIT_LOG, data, backoff_ms=50)
+        queue = queues.queue(QueueName.SYSTEM)
+        # Three quick retries would have failed it well within this time.
+        for _ in range(40):
+            if await queue.getJobState(job_id) == "delayed":
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(1.5)
+        job = await queue.getJob(job_id)
+        assert job is not None and await queue.getJobState(job_id) == "delayed"
+        assert int(job.attemptsMade) == 0
+    finally:
+        await worker.stop(grace=5)
+        await queues.close()

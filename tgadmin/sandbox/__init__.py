@@ -16,4 +16,9 @@ A call refused with 429 (`Too Many Requests: retry after N`, `parameters.retry_a
 count. Windows slide over the sandbox clock (see `limits`): in any window no more than the rate is
 accepted, and up to the rate always is. `POST /sandbox/config` changes the rates or turns
 enforcement off (`enforce_limits: false`); changing it clears the windows.
+
+Telegram may answer 429 to any method (deleteMessages, getChat ...), not only to the sends it
+counts. `POST /sandbox/floods {method, retry_after, count, bot_id?, chat_id?}` makes the next
+`count` calls of `method` (of that bot, naming that chat, when given) answer exactly that, whatever
+the limits say; `GET /sandbox/floods` lists the answers still owed. Reset forgets them.
 """

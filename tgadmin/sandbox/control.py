@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 from tgadmin.sandbox import events
 from tgadmin.sandbox.brcode_scan import find_pix_codes
 from tgadmin.sandbox.events import EventError
+from tgadmin.sandbox.methods.common import METHODS
 from tgadmin.sandbox.methods.payments import pay
 from tgadmin.sandbox.render import user_json
 from tgadmin.sandbox.state import (
@@ -25,6 +26,7 @@ from tgadmin.sandbox.state import (
     Bot,
     Chat,
     ChatType,
+    ForcedFlood,
     Member,
     MemberStatus,
     Message,
@@ -594,6 +596,37 @@ def set_config(body: ConfigIn, request: Request) -> dict[str, Any]:
             setattr(world.config, name, value)
         world.limiter.clear()
         return world.config.as_dict()
+
+
+class FloodIn(BaseModel):
+    method: str = Field(min_length=1)
+    retry_after: int = Field(gt=0)
+    count: int = Field(default=1, gt=0)
+    bot_id: int | None = None
+    chat_id: int | None = None
+
+
+@router.post("/floods")
+def force_flood(body: FloodIn, request: Request) -> list[dict[str, Any]]:
+    """The next `count` calls of `method` (of one bot, naming one chat, if given) answer 429 with
+    `retry_after`, whatever the limits say: any method, as Telegram can. Returns the floods left."""
+    world = _services(request).world
+    with world.lock:
+        if body.method.lower() not in METHODS:
+            raise ControlError(400, f"unknown method {body.method}")
+        world.floods = [f for f in world.floods if f.count > 0]
+        world.floods.append(
+            ForcedFlood(body.method.lower(), body.retry_after, body.count, body.bot_id, body.chat_id)
+        )
+        return [f.as_dict() for f in world.floods]
+
+
+@router.get("/floods")
+def floods(request: Request) -> list[dict[str, Any]]:
+    """The forced 429s not yet answered."""
+    world = _services(request).world
+    with world.lock:
+        return [f.as_dict() for f in world.floods if f.count > 0]
 
 
 @router.post("/reset")

@@ -119,6 +119,35 @@ class RateConfig:
         }
 
 
+@dataclass
+class ForcedFlood:
+    """The next `count` calls of `method` (made by `bot_id`, naming `chat_id`, when given) answer 429
+    with `retry_after`, as Telegram does for any method when it sees a flood of its own reckoning."""
+
+    method: str  # lower-cased, as methods are looked up
+    retry_after: int
+    count: int
+    bot_id: int | None = None
+    chat_id: int | None = None
+
+    def matches(self, method: str, bot_id: int, chat_id: int | None) -> bool:
+        return (
+            self.count > 0
+            and self.method == method
+            and self.bot_id in (None, bot_id)
+            and (self.chat_id is None or self.chat_id == chat_id)
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "method": self.method,
+            "retry_after": self.retry_after,
+            "count": self.count,
+            "bot_id": self.bot_id,
+            "chat_id": self.chat_id,
+        }
+
+
 class Notifier:
     """Wakes coroutines (of any event loop) waiting for a bot's next update."""
 
@@ -347,7 +376,8 @@ class World:
         self._fill()
 
     def reset(self) -> None:
-        """Forget everything (bots, users, chats, calls, clock offset, limits); long polls end empty."""
+        """Forget everything (bots, users, chats, calls, clock offset, limits, forced 429s); long polls
+        end empty."""
         with self.lock:
             for bot in self.bots.values():
                 bot.notifier.notify()
@@ -357,6 +387,7 @@ class World:
         self.clock = Clock()
         self.config = RateConfig()
         self.limiter = SlidingWindowLimiter()
+        self.floods: list[ForcedFlood] = []
         self.bots: dict[int, Bot] = {}
         self.tokens: dict[str, Bot] = {}
         self.users: dict[int, User] = {}

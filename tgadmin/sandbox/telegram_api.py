@@ -58,6 +58,15 @@ def _check_limits(world: World, bot: Bot, args: Args) -> None:
         raise errors.too_many_requests(retry_after)
 
 
+def _check_forced_flood(world: World, bot: Bot, method_name: str, args: Args) -> None:
+    """A 429 the harness asked for (`POST /sandbox/floods`): spends one of the flood's answers."""
+    chat_id = to_integer_safe(args.get("chat_id")) if args.get("chat_id") else None
+    for flood in world.floods:
+        if flood.matches(method_name.lower(), bot.id, chat_id):
+            flood.count -= 1
+            raise errors.too_many_requests(flood.retry_after)
+
+
 def _authorise(world: World, token: str, method_name: str) -> tuple[Bot, Method]:
     if not TOKEN.fullmatch(token):
         raise errors.not_found()
@@ -75,6 +84,7 @@ async def _run(services: Services, token: str, method_name: str, args: Args) -> 
     bot: Bot | None = None
     with world.lock:
         bot, entry = _authorise(world, token, method_name)
+        _check_forced_flood(world, bot, method_name, args)
         if entry.sending:
             _check_limits(world, bot, args)
         call = Call(world, bot, args, services)

@@ -3,8 +3,10 @@
 `Gateway.call` (a) waits for a slot from the shared limiter (per bot, per chat, the group's
 cooldown, any 429 pause), (b) makes the call, (c) classifies a failure and acts on it:
 
-  429             pause the chat (and the bot, for short waits) for `retry_after` in Redis, so every
-                  worker on every machine honours it; raise `Reschedule` (no attempt spent)
+  429             on any method: pause the chat the call named (and the bot, for short waits; the
+                  bot alone when no chat was named) for `retry_after` in Redis, so every worker on
+                  every machine honours it, on every call naming that chat or bot; raise
+                  `Reschedule` (no attempt spent)
   migrated        move the group to its supergroup id (`group.service.mark_migrated`) and call again
   deactivation    group: `is_active=False` with the reason; private chat: the user blocked the bot
   not enough      counted on the group (`rights_errors`), never deactivates; repeated ones alert
@@ -99,8 +101,9 @@ class Gateway:
             )
             client = await self.clients.get(bot_id)
             await self.limiter.commit(target)
-            # Only now, with nothing left between it and the request: a limiter that sleeps, or a
-            # job cancelled while it sleeps, must not leave a send marked as possibly made.
+            # Only now, with nothing left between it and the request: a limiter that sleeps, a job
+            # cancelled meanwhile, or Redis or the database restarting must not leave the guard
+            # saying "maybe sent".
             if guard is not None:
                 await guard.before()
             try:
@@ -125,9 +128,13 @@ class Gateway:
 
     def _target(self, method: TelegramMethod[Any], bot_id: int, group: Group | None) -> Target:
         # Telegram's per-chat limits count messages posted; deletes and reads only share the bot's.
-        chat = _chat_of(method) if is_sending(method) else None
-        cooldown = group.cooldown_seconds if group is not None and group.telegram_id == chat else 0
-        return Target(bot_id, chat, cooldown)
+        # Every call naming a chat still waits out that chat's 429 pause: a delete sent into it
+        # would earn another 429 (Telegram answers 429 to any method).
+        chat, sending = _chat_of(method), is_sending(method)
+        cooldown = (
+            group.cooldown_seconds if sending and group is not None and group.telegram_id == chat else 0
+        )
+        return Target(bot_id, chat, cooldown, counted=sending)
 
     async def _act(
         self,

@@ -12,7 +12,8 @@ Keys (all under `settings.redis_prefix`):
   {prefix}:tg:gcra:chat:{bot_id}:{chat_id}  a group's 20/min, or a private chat's 1/s
   {prefix}:tg:gcra:cooldown:{bot_id}:{chat_id}  the group's own cooldown, when longer than 20/min
   {prefix}:tg:pause:bot:{bot_id}            set on a 429, for retry_after; every caller honours it
-  {prefix}:tg:pause:chat:{bot_id}:{chat_id}
+  {prefix}:tg:pause:chat:{bot_id}:{chat_id}   honoured by every call naming the chat (sends,
+                                            deletes, reads), though only sends take its slots
 
 Burst is 1 by default: Telegram counts calls in sliding windows, and only an evenly spaced
 stream never puts more than `rate` calls in any window. A small safety margin widens the spacing
@@ -139,6 +140,14 @@ class Target:
     bot_id: int
     chat_id: int | None = None
     cooldown_seconds: int = 0
+    # Telegram counts only the messages posted against a chat's own limits; any call naming the
+    # chat (a delete, a read) still honours the chat's 429 pause.
+    counted: bool = True
+
+    @property
+    def limited_chat(self) -> int | None:
+        """The chat whose own limits this call takes a slot of (None: only the bot's)."""
+        return self.chat_id if self.counted else None
 
     @property
     def is_private(self) -> bool:
@@ -167,7 +176,7 @@ class Limiter:
 
     def rules(self, target: Target, *, bypass_cooldown: bool = False) -> list[Rule]:
         rules = [Rule(f"{self.prefix}:tg:gcra:bot:{target.bot_id}", self.bot_ms)]
-        if target.chat_id is None:
+        if target.limited_chat is None:
             return rules
         key = f"{self.prefix}:tg:gcra:chat:{target.bot_id}:{target.chat_id}"
         if target.is_private:
@@ -215,7 +224,7 @@ class Limiter:
         guard = 1 + WINDOW_GUARD
         base = f"{self.prefix}:tg:log"
         windows = [Window(f"{base}:bot:{target.bot_id}", 1000.0 * guard, self.bot_limit)]
-        if target.chat_id is not None:
+        if target.limited_chat is not None:
             key = f"{base}:chat:{target.bot_id}:{target.chat_id}"
             if target.is_private:
                 windows.append(Window(key, 1000.0 * guard, self.private_limit))

@@ -6,6 +6,7 @@ its pydantic model (invalid data fails once, no retries), and maps outcomes onto
   TelegramCallError   -> recoverable: retried with backoff; otherwise failed at once (the
                          gateway's records - deactivation, rights count - are committed first)
   TgadminError        -> failed at once with its message (ServiceUnavailable is retried)
+  database unreachable -> moved to delayed for 5 s without spending an attempt (a restart)
   anything else       -> retried with backoff (3 attempts, capped at 30 s, per-job overridable)
 """
 
@@ -21,6 +22,7 @@ from typing import Any
 
 from bullmq import DelayedError, Job, UnrecoverableError, Worker
 from pydantic import ValidationError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from tgadmin.config import Settings
 from tgadmin.errors import ServiceUnavailable, TgadminError
@@ -44,6 +46,15 @@ REPEATABLE: tuple[tuple[str, QueueName, JobName, dict[str, Any]], ...] = (
     ("subscription-sweep", QueueName.SUBSCRIPTIONS, JobName.SUBSCRIPTION_SWEEP, {"every": 60_000}),
 )
 SHUTDOWN_GRACE_SECONDS = 25.0
+# A job that lost its database connection tries again this soon, without spending an attempt.
+INFRASTRUCTURE_RETRY_SECONDS = 5.0
+
+
+def infrastructure_down(error: BaseException) -> bool:
+    """The database connection was lost or refused (a restart, a failover), not a bug in the job."""
+    if isinstance(error, DBAPIError):
+        return error.connection_invalidated or isinstance(error, OperationalError | InterfaceError)
+    return isinstance(error, ConnectionError)
 
 
 def _backoff(attempts_made: int, _type: str, _err: Any, job: Job) -> int:
@@ -204,8 +215,17 @@ class WorkerProcess:
             except TgadminError as error:
                 await session.rollback()
                 raise UnrecoverableError(error.message) from None
-            except BaseException:
-                await session.rollback()
-                raise
+            except BaseException as error:
+                with contextlib.suppress(Exception):
+                    await session.rollback()  # on a dead connection the rollback fails too
+                if not infrastructure_down(error):
+                    raise
+                # The database (or Redis) went away under the job: not the job's fault, and a
+                # restart takes longer than three quick retries. Wait for it, spending no attempt.
+                await job.moveToDelayed(int((time.time() + INFRASTRUCTURE_RETRY_SECONDS) * 1000), token)
+                log.warning(
+                    "job %s %s: %s; again in %.0fs", job.id, name, error, INFRASTRUCTURE_RETRY_SECONDS
+                )
+                raise DelayedError(f"infrastructure unavailable: {type(error).__name__}") from None
             await session.commit()
             return result
