@@ -1,4 +1,5 @@
-"""Operators and their logins: magic links (single use, expiring, stored hashed) and revocable sessions."""
+"""Operators and their logins: magic links (single use, expiring, a newer one ends the older ones,
+stored hashed) and revocable sessions."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tgadmin.audit.service import Actor, record
 from tgadmin.clock import utcnow
 from tgadmin.crypto import random_token, token_hash
-from tgadmin.errors import BadRequest, Conflict, Unauthorized
+from tgadmin.errors import BadRequest, Conflict, NotFound, Unauthorized
 from tgadmin.models import MagicLinkToken, Operator, OperatorSession
 from tgadmin.models.enums import OperatorRole
 from tgadmin.operator import repository
@@ -45,6 +46,10 @@ async def create_operator(session: AsyncSession, email: str, role: OperatorRole,
     return operator
 
 
+def login_url(public_url: str, token: str) -> str:
+    return f"{public_url}/auth/magic?token={token}"
+
+
 @dataclass(frozen=True)
 class IssuedLink:
     operator: Operator
@@ -52,16 +57,31 @@ class IssuedLink:
 
 
 async def issue_magic_link(session: AsyncSession, operator: Operator, ip: str | None = None) -> IssuedLink:
+    """A fresh single-use link; the operator's earlier unused links stop working."""
     if not operator.is_active:
-        raise Unauthorized("this operator is deactivated")
+        raise Unauthorized(f"operator {operator.email} is deactivated")
     token = random_token()
+    now = utcnow()
+    await repository.expire_unused_links(session, operator.id, now)
     session.add(
         MagicLinkToken(
-            operator_id=operator.id, token_hash=token_hash(token), expires_at=utcnow() + MAGIC_LINK_TTL, ip=ip
+            operator_id=operator.id, token_hash=token_hash(token), expires_at=now + MAGIC_LINK_TTL, ip=ip
         )
     )
     await session.flush()
     return IssuedLink(operator, token)
+
+
+async def issue_magic_link_for(session: AsyncSession, email: str, actor: Actor) -> IssuedLink:
+    """A login link for an existing, active operator, handed out by someone other than the operator
+    (the CLI); recorded in the audit log."""
+    address = normalize_email(email)
+    operator = await repository.by_email(session, address)
+    if operator is None:
+        raise NotFound(f"no operator has the e-mail {address}; `tgadmin operators create` makes one")
+    link = await issue_magic_link(session, operator)
+    await record(session, actor, "operator.login_link", "operator", operator.id)
+    return link
 
 
 @dataclass(frozen=True)
