@@ -1,8 +1,10 @@
 """Operators and their logins: magic links (single use, expiring, a newer one ends the older ones,
-stored hashed) and revocable sessions."""
+stored as a keyed hash) and revocable sessions."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -11,8 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tgadmin.audit.service import Actor, record
 from tgadmin.clock import utcnow
+from tgadmin.config import get_settings
 from tgadmin.crypto import random_token, token_hash
-from tgadmin.errors import BadRequest, Conflict, NotFound, Unauthorized
+from tgadmin.errors import BadRequest, ConfigError, Conflict, NotFound, Unauthorized
 from tgadmin.models import MagicLinkToken, Operator, OperatorSession
 from tgadmin.models.enums import OperatorRole
 from tgadmin.operator import repository
@@ -46,6 +49,18 @@ async def create_operator(session: AsyncSession, email: str, role: OperatorRole,
     return operator
 
 
+def magic_link_hash(token: str) -> str:
+    """What is stored of a login link: HMAC(MAGIC_LINK_SECRET, token). A plain hash would let anyone
+    who can write to the database (a restored dump, an injected INSERT) mint a link for any operator;
+    without the secret, a stored row can neither be forged nor matched to a link."""
+    secret = get_settings().magic_link_secret
+    if secret is None or not secret.get_secret_value():
+        raise ConfigError("MAGIC_LINK_SECRET: is required for login links but not set")
+    return hmac.new(
+        secret.get_secret_value().encode(), b"magic-link:" + token.encode(), hashlib.sha256
+    ).hexdigest()
+
+
 def login_url(public_url: str, token: str) -> str:
     return f"{public_url}/auth/magic?token={token}"
 
@@ -53,7 +68,7 @@ def login_url(public_url: str, token: str) -> str:
 @dataclass(frozen=True)
 class IssuedLink:
     operator: Operator
-    token: str  # shown once (e-mailed or printed); only its hash is stored
+    token: str  # shown once (e-mailed or printed); only its keyed hash is stored
 
 
 async def issue_magic_link(session: AsyncSession, operator: Operator, ip: str | None = None) -> IssuedLink:
@@ -65,7 +80,7 @@ async def issue_magic_link(session: AsyncSession, operator: Operator, ip: str | 
     await repository.expire_unused_links(session, operator.id, now)
     session.add(
         MagicLinkToken(
-            operator_id=operator.id, token_hash=token_hash(token), expires_at=now + MAGIC_LINK_TTL, ip=ip
+            operator_id=operator.id, token_hash=magic_link_hash(token), expires_at=now + MAGIC_LINK_TTL, ip=ip
         )
     )
     await session.flush()
@@ -95,7 +110,7 @@ async def consume_magic_link(
 ) -> NewSession:
     """Trade a magic-link token for a session; a used, expired or unknown token is refused."""
     now = utcnow()
-    operator_id = await repository.use_magic_link(session, token_hash(token), now)
+    operator_id = await repository.use_magic_link(session, magic_link_hash(token), now)
     operator = None if operator_id is None else await repository.by_id(session, operator_id)
     if operator is None or not operator.is_active:
         raise Unauthorized("this login link is invalid, expired or already used; ask for a new one")
