@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -13,12 +15,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tgadmin.audit.service import Actor, record
 from tgadmin.clock import utcnow
-from tgadmin.config import get_settings
+from tgadmin.config import Settings, get_settings
 from tgadmin.crypto import random_token, token_hash
 from tgadmin.errors import BadRequest, ConfigError, Conflict, NotFound, Unauthorized
 from tgadmin.models import MagicLinkToken, Operator, OperatorSession
 from tgadmin.models.enums import OperatorRole
 from tgadmin.operator import repository
+from tgadmin.ratelimit import FixedWindows, Limit
+
+log = logging.getLogger(__name__)
 
 MAGIC_LINK_TTL = timedelta(minutes=15)
 SESSION_TTL = timedelta(days=14)
@@ -97,6 +102,50 @@ async def issue_magic_link_for(session: AsyncSession, email: str, actor: Actor) 
     link = await issue_magic_link(session, operator)
     await record(session, actor, "operator.login_link", "operator", operator.id)
     return link
+
+
+def _address_key(address: str | None) -> str:
+    """The client address a limit counts against; IPv6 by /64, as one host is usually given a whole one."""
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return (address or "unknown")[:64]
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
+
+
+async def request_magic_link(
+    session: AsyncSession, windows: FixedWindows, settings: Settings, email: str, address: str | None
+) -> IssuedLink | None:
+    """A login link asked for on /login: issued only for an active operator, and only within the
+    limits per e-mail and per client address (every request counts, known e-mail or not).
+    `email` is already normalized; None means nothing is to be sent."""
+    email_key = hashlib.sha256(email.encode()).hexdigest()[:32]
+    refused = await windows.hit(
+        [
+            Limit(f"login:email:{email_key}", settings.login_limit_per_email),
+            Limit(f"login:addr:{_address_key(address)}", settings.login_limit_per_address),
+        ],
+        settings.login_limit_window_seconds,
+    )
+    if refused is not None:
+        per = "e-mail" if refused.key.startswith("login:email:") else "address"
+        log.warning(
+            "login link not sent to %s (asked from %s): more than %d per %s in %d s",
+            email,
+            address,
+            refused.limit,
+            per,
+            settings.login_limit_window_seconds,
+        )
+        return None
+    operator = await repository.by_email(session, email)
+    if operator is None or not operator.is_active:
+        return None
+    return await issue_magic_link(session, operator, ip=address)
 
 
 @dataclass(frozen=True)
