@@ -3,9 +3,15 @@ form, revocable sessions."""
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import AsyncIterator
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import httpx
 import pytest
@@ -204,3 +210,84 @@ async def test_a_failing_mail_server_does_not_tell_which_addresses_are_operators
     assert known.status_code == unknown.status_code == 200
     assert known.text == unknown.text.replace("nobody@example.com", "ops@example.com")
     assert "login link for ops@example.com not delivered: smtp: could not send" in caplog.text
+
+
+@pytest.fixture
+def dashboard_process(
+    sqlite_template: Path, tmp_path: Path, redis: Redis, redis_url: str, redis_prefix: str
+) -> Iterator[tuple[str, Path, str]]:
+    """`tgadmin dashboard` as a process with SMTP unset (the log is the mail): its URL, log file, database."""
+    database_url = f"sqlite+aiosqlite:///{tmp_path / 'dashboard.db'}"
+    shutil.copy(sqlite_template, tmp_path / "dashboard.db")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SMTP_", "REDIS_", "DATABASE_"))}
+    env.update(
+        DATABASE_URL=database_url,
+        REDIS_URL=redis_url,
+        REDIS_PREFIX=redis_prefix,
+        PUBLIC_URL=url,
+        LOG_LEVEL="INFO",
+    )
+    log_file = tmp_path / "dashboard.log"
+    with log_file.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tgadmin", "dashboard", "--port", str(port)],
+            cwd=tmp_path,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        assert process.poll() is None, log_file.read_text()
+        yield url, log_file, database_url
+    finally:
+        process.terminate()
+        process.wait(30)
+
+
+def _wait_for(log_file: Path, text: str) -> str:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if text in (content := log_file.read_text()):
+            return content
+        time.sleep(0.1)
+    raise AssertionError(f"{text!r} not in the log:\n{log_file.read_text()}")
+
+
+async def test_without_smtp_the_link_in_the_dashboard_log_works_and_no_other_line_shows_a_token(
+    dashboard_process: tuple[str, Path, str],
+) -> None:
+    url, log_file, database_url = dashboard_process
+    engine = create_engine(database_url)
+    try:
+        async with session_scope(session_factory(engine)) as session:
+            await service.create_operator(
+                session, "back@example.com", OperatorRole.ADMIN, Actor.system("test")
+            )
+    finally:
+        await engine.dispose()
+    async with httpx.AsyncClient(base_url=url) as client:
+        assert "a login link is on its way" in (await _ask(client, "back@example.com")).text
+        line = next(
+            line
+            for line in _wait_for(log_file, "login link for back@example.com").splitlines()
+            if "back@" in line
+        )
+        match = re.search(rf"{re.escape(url)}/auth/magic\?token=([A-Za-z0-9_-]{{43}})$", line)
+        assert match, line
+        token = match.group(1)
+        confirm = await client.get("/auth/magic", params={"token": token})
+        done = await client.post("/auth/magic", data={"token": token, "csrf": _field(confirm.text, "csrf")})
+        assert done.status_code == 303
+        assert "back@example.com" in (await client.get("/")).text
+    log = _wait_for(log_file, 'POST /auth/magic HTTP/1.1" 303')
+    assert log.count(token) == 1  # the delivery line only
+    assert "GET /auth/magic?token=*** HTTP/1.1" in log
