@@ -15,6 +15,9 @@ from tgadmin.db import create_engine, session_factory, session_scope
 from tgadmin.errors import Unauthorized
 from tgadmin.operator import repository, service
 
+# Each command is a process start (about 2 s, far more on a loaded machine).
+pytestmark = pytest.mark.timeout(300)
+
 
 @pytest.fixture
 def db_file_url(sqlite_template: Path, tmp_path: Path) -> str:
