@@ -60,6 +60,11 @@ class Settings(BaseSettings):
     smtp_from: str = "tgadmin <no-reply@localhost>"
     smtp_starttls: bool = True
 
+    # Login links asked for on /login, per window: per e-mail, per client address (IPv6: per /64).
+    login_limit_per_email: PositiveInt = 5
+    login_limit_per_address: PositiveInt = 20
+    login_limit_window_seconds: PositiveInt = 900
+
     public_url: str = "http://127.0.0.1:3001"
     dashboard_port: Annotated[int, Field(gt=0, lt=65536)] = 3001
     bot_port: Annotated[int, Field(gt=0, lt=65536)] = 3002

@@ -18,6 +18,17 @@ _PATTERNS = [
 ]
 
 
+# A record with this attribute set is a message *delivered* through the log: the login link of
+# `mail.send_login_link` while SMTP is unset. The log is then its only channel, so it reaches the
+# reader whole; every other line (uvicorn's access log of `/auth/magic?token=...` included) is masked.
+DELIVERED_VIA_LOG = "tgadmin_delivered_via_log"
+
+
+def delivered_via_log() -> dict[str, bool]:
+    """`extra=` for the one log call that is a delivery channel, not a diagnostic."""
+    return {DELIVERED_VIA_LOG: True}
+
+
 def redact(text: str) -> str:
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
@@ -26,6 +37,8 @@ def redact(text: str) -> str:
 
 class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, DELIVERED_VIA_LOG, False) is True:
+            return True
         message = record.getMessage()
         cleaned = redact(message)
         if cleaned != message:

@@ -9,6 +9,7 @@ import aiosmtplib
 
 from tgadmin.config import Settings
 from tgadmin.errors import ServiceUnavailable
+from tgadmin.logs import delivered_via_log
 
 log = logging.getLogger(__name__)
 
@@ -16,7 +17,13 @@ log = logging.getLogger(__name__)
 async def send_login_link(settings: Settings, to: str, link: str) -> None:
     if not settings.smtp_host:
         # Development default: no SMTP server, so the operator reads the link in the terminal.
-        log.warning("login link for %s (SMTP_HOST unset, printed instead of e-mailed): %s", to, link)
+        # The log is the mail here, so the link is printed whole (other lines keep tokens masked).
+        log.warning(
+            "login link for %s (SMTP_HOST unset, printed instead of e-mailed): %s",
+            to,
+            link,
+            extra=delivered_via_log(),
+        )
         return
     message = EmailMessage()
     message["From"] = settings.smtp_from

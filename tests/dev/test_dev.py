@@ -14,6 +14,8 @@ import httpx
 import psutil
 import pytest
 
+from tgadmin.config import load_settings
+from tgadmin.dev.main import _announce
 from tgadmin.redis import free_port
 
 
@@ -74,3 +76,12 @@ def test_dev_brings_up_the_platform_and_ctrl_c_stops_everything(tmp_path: Path) 
     assert [
         child for child in children if child.is_running() and child.status() != psutil.STATUS_ZOMBIE
     ] == []
+
+
+def test_a_returning_operator_is_told_where_the_login_link_appears(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _announce(load_settings(smtp_host=None, dashboard_port=3001), None, None)
+    printed = capsys.readouterr().out
+    assert "log in: ask at http://127.0.0.1:3001/login and the link appears here (SMTP unset)" in printed
+    assert "tgadmin operators login-link --email E" in printed

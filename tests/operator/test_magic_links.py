@@ -10,8 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tgadmin.audit.service import Actor
 from tgadmin.clock import frozen_at, utcnow
-from tgadmin.errors import BadRequest, Conflict, Unauthorized
-from tgadmin.models import AuditLog
+from tgadmin.crypto import token_hash
+from tgadmin.errors import BadRequest, Conflict, NotFound, Unauthorized
+from tgadmin.models import AuditLog, MagicLinkToken
 from tgadmin.models.enums import OperatorRole
 from tgadmin.operator import service
 
@@ -62,3 +63,45 @@ async def test_duplicate_or_malformed_email_is_refused_and_audited_creation_is_k
         await service.create_operator(session, "not-an-email", OperatorRole.ADMIN, CLI)
     actions = (await session.execute(select(AuditLog.action))).scalars().all()
     assert actions.count("operator.create") == 1
+
+
+async def test_a_new_link_ends_the_earlier_unused_ones(session: AsyncSession) -> None:
+    operator = await service.create_operator(session, "twice@example.com", OperatorRole.OPERATOR, CLI)
+    first = await service.issue_magic_link(session, operator)
+    second = await service.issue_magic_link(session, operator)
+    with pytest.raises(Unauthorized, match="invalid, expired or already used"):
+        await service.consume_magic_link(session, first.token)
+    assert (await service.consume_magic_link(session, second.token)).operator.id == operator.id
+
+
+async def test_a_link_row_written_without_the_secret_does_not_log_in(session: AsyncSession) -> None:
+    """Write access to the database alone cannot mint a login link: rows are keyed by MAGIC_LINK_SECRET."""
+    operator = await service.create_operator(session, "forged@example.com", OperatorRole.ADMIN, CLI)
+    chosen = "attacker-chosen-token"
+    session.add(
+        MagicLinkToken(
+            operator_id=operator.id, token_hash=token_hash(chosen), expires_at=utcnow() + timedelta(minutes=5)
+        )
+    )
+    await session.flush()
+    with pytest.raises(Unauthorized):
+        await service.consume_magic_link(session, chosen)
+    link = await service.issue_magic_link(session, operator)
+    stored = (
+        await session.execute(select(MagicLinkToken.token_hash).where(MagicLinkToken.used_at.is_(None)))
+    ).scalars()
+    assert token_hash(link.token) not in list(stored)
+
+
+async def test_a_link_for_an_e_mail_needs_an_existing_active_operator(session: AsyncSession) -> None:
+    with pytest.raises(NotFound, match=r"no operator has the e-mail nobody@example\.com"):
+        await service.issue_magic_link_for(session, "Nobody@Example.com", CLI)
+    operator = await service.create_operator(session, "gone@example.com", OperatorRole.VIEWER, CLI)
+    operator.is_active = False
+    with pytest.raises(Unauthorized, match=r"gone@example\.com is deactivated"):
+        await service.issue_magic_link_for(session, "gone@example.com", CLI)
+    operator.is_active = True
+    link = await service.issue_magic_link_for(session, "gone@example.com", CLI)
+    assert (await service.consume_magic_link(session, link.token)).operator.id == operator.id
+    actions = (await session.execute(select(AuditLog.action))).scalars().all()
+    assert actions.count("operator.login_link") == 1

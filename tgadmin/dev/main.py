@@ -110,7 +110,7 @@ async def _first_admin_link(settings: Settings) -> str | None:
                 session, DEV_ADMIN_EMAIL, OperatorRole.ADMIN, Actor.system("tgadmin dev")
             )
             link = await service.issue_magic_link(session, operator)
-            return f"{settings.public_url}/auth/magic?token={link.token}"
+            return service.login_url(settings.public_url, link.token)
     finally:
         await engine.dispose()
 
@@ -209,6 +209,11 @@ def _announce(settings: Settings, bot: DevBot | None, login_link: str | None) ->
         ]
     if login_link:
         lines.append(f"first admin {DEV_ADMIN_EMAIL}, login link (single use, 15 min): {login_link}")
+    elif not settings.smtp_host:
+        lines.append(
+            f"log in: ask at http://127.0.0.1:{settings.dashboard_port}/login and the link appears here"
+            " (SMTP unset), or run `tgadmin operators login-link --email E`"
+        )
     lines.append("Ctrl-C stops everything.")
     for line in lines:
         print(f"dev       | {line}", flush=True)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, BackgroundTasks, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from tgadmin.errors import TgadminError, Unauthorized
+from tgadmin.config import Settings
+from tgadmin.errors import ServiceUnavailable, TgadminError, Unauthorized
 from tgadmin.mail import send_login_link
-from tgadmin.operator import repository, service
+from tgadmin.operator import service
 from tgadmin.web.deps import SessionDep, StateDep
 from tgadmin.web.security import (
     SESSION_COOKIE,
@@ -22,6 +24,7 @@ from tgadmin.web.security import (
 )
 from tgadmin.web.templating import templates
 
+log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
 
 
@@ -43,6 +46,7 @@ async def login_page(request: Request) -> HTMLResponse:
 @router.post("/login")
 async def login_submit(
     request: Request,
+    background: BackgroundTasks,
     session: SessionDep,
     state: StateDep,
     email: Annotated[str, Form()],
@@ -53,16 +57,24 @@ async def login_submit(
         address = service.normalize_email(email)
     except TgadminError as error:
         return _render(request, "login.html", status_code=400, error=error.message)
-    operator = await repository.by_email(session, address)
-    # Same answer whether or not the address is an operator's: no account enumeration.
-    if operator is not None and operator.is_active:
-        link = await service.issue_magic_link(
-            session, operator, ip=request.client.host if request.client else None
-        )
-        await send_login_link(
-            state.settings, address, f"{state.settings.public_url}/auth/magic?token={link.token}"
+    link = await service.request_magic_link(
+        session, state.windows, state.settings, address, request.client.host if request.client else None
+    )
+    # The same answer whether the address is an operator's, unknown, or over its limit (no account
+    # enumeration); the link goes out after the answer, so neither how long sending takes nor
+    # whether it fails tells anything either.
+    if link is not None:
+        background.add_task(
+            _deliver, state.settings, address, service.login_url(state.settings.public_url, link.token)
         )
     return _render(request, "login.html", sent=True, email=address)
+
+
+async def _deliver(settings: Settings, address: str, url: str) -> None:
+    try:
+        await send_login_link(settings, address, url)
+    except ServiceUnavailable as error:
+        log.error("login link for %s not delivered: %s", address, error.message)
 
 
 @router.get("/auth/magic")

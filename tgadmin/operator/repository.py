@@ -23,6 +23,22 @@ async def count(session: AsyncSession) -> int:
     return int((await session.execute(select(func.count()).select_from(Operator))).scalar_one())
 
 
+async def expire_unused_links(session: AsyncSession, operator_id: int, now: datetime) -> int:
+    """End the operator's unused links. The operator's row is locked first (PostgreSQL), so two links
+    issued at the same moment are issued in turn and the second one ends the first."""
+    await session.execute(select(Operator.id).where(Operator.id == operator_id).with_for_update())
+    result = await session.execute(
+        update(MagicLinkToken)
+        .where(
+            MagicLinkToken.operator_id == operator_id,
+            MagicLinkToken.used_at.is_(None),
+            MagicLinkToken.expires_at > now,
+        )
+        .values(expires_at=now)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
 async def use_magic_link(session: AsyncSession, token_hash: str, now: datetime) -> int | None:
     """Mark an unused, unexpired token used — one conditional UPDATE, so a link works once even
     when clicked twice at the same moment. Returns the operator id, or None."""

@@ -1,7 +1,12 @@
-"""Operators and their logins: magic links (single use, expiring, stored hashed) and revocable sessions."""
+"""Operators and their logins: magic links (single use, expiring, a newer one ends the older ones,
+stored as a keyed hash) and revocable sessions."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import ipaddress
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -10,11 +15,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tgadmin.audit.service import Actor, record
 from tgadmin.clock import utcnow
+from tgadmin.config import Settings, get_settings
 from tgadmin.crypto import random_token, token_hash
-from tgadmin.errors import BadRequest, Conflict, Unauthorized
+from tgadmin.errors import BadRequest, ConfigError, Conflict, NotFound, Unauthorized
 from tgadmin.models import MagicLinkToken, Operator, OperatorSession
 from tgadmin.models.enums import OperatorRole
 from tgadmin.operator import repository
+from tgadmin.ratelimit import FixedWindows, Limit
+
+log = logging.getLogger(__name__)
 
 MAGIC_LINK_TTL = timedelta(minutes=15)
 SESSION_TTL = timedelta(days=14)
@@ -45,23 +54,98 @@ async def create_operator(session: AsyncSession, email: str, role: OperatorRole,
     return operator
 
 
+def magic_link_hash(token: str) -> str:
+    """What is stored of a login link: HMAC(MAGIC_LINK_SECRET, token). A plain hash would let anyone
+    who can write to the database (a restored dump, an injected INSERT) mint a link for any operator;
+    without the secret, a stored row can neither be forged nor matched to a link."""
+    secret = get_settings().magic_link_secret
+    if secret is None or not secret.get_secret_value():
+        raise ConfigError("MAGIC_LINK_SECRET: is required for login links but not set")
+    return hmac.new(
+        secret.get_secret_value().encode(), b"magic-link:" + token.encode(), hashlib.sha256
+    ).hexdigest()
+
+
+def login_url(public_url: str, token: str) -> str:
+    return f"{public_url}/auth/magic?token={token}"
+
+
 @dataclass(frozen=True)
 class IssuedLink:
     operator: Operator
-    token: str  # shown once (e-mailed or printed); only its hash is stored
+    token: str  # shown once (e-mailed or printed); only its keyed hash is stored
 
 
 async def issue_magic_link(session: AsyncSession, operator: Operator, ip: str | None = None) -> IssuedLink:
+    """A fresh single-use link; the operator's earlier unused links stop working."""
     if not operator.is_active:
-        raise Unauthorized("this operator is deactivated")
+        raise Unauthorized(f"operator {operator.email} is deactivated")
     token = random_token()
+    now = utcnow()
+    await repository.expire_unused_links(session, operator.id, now)
     session.add(
         MagicLinkToken(
-            operator_id=operator.id, token_hash=token_hash(token), expires_at=utcnow() + MAGIC_LINK_TTL, ip=ip
+            operator_id=operator.id, token_hash=magic_link_hash(token), expires_at=now + MAGIC_LINK_TTL, ip=ip
         )
     )
     await session.flush()
     return IssuedLink(operator, token)
+
+
+async def issue_magic_link_for(session: AsyncSession, email: str, actor: Actor) -> IssuedLink:
+    """A login link for an existing, active operator, handed out by someone other than the operator
+    (the CLI); recorded in the audit log."""
+    address = normalize_email(email)
+    operator = await repository.by_email(session, address)
+    if operator is None:
+        raise NotFound(f"no operator has the e-mail {address}; `tgadmin operators create` makes one")
+    link = await issue_magic_link(session, operator)
+    await record(session, actor, "operator.login_link", "operator", operator.id)
+    return link
+
+
+def _address_key(address: str | None) -> str:
+    """The client address a limit counts against; IPv6 by /64, as one host is usually given a whole one."""
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return (address or "unknown")[:64]
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
+
+
+async def request_magic_link(
+    session: AsyncSession, windows: FixedWindows, settings: Settings, email: str, address: str | None
+) -> IssuedLink | None:
+    """A login link asked for on /login: issued only for an active operator, and only within the
+    limits per e-mail and per client address (every request counts, known e-mail or not).
+    `email` is already normalized; None means nothing is to be sent."""
+    email_key = hashlib.sha256(email.encode()).hexdigest()[:32]
+    refused = await windows.hit(
+        [
+            Limit(f"login:email:{email_key}", settings.login_limit_per_email),
+            Limit(f"login:addr:{_address_key(address)}", settings.login_limit_per_address),
+        ],
+        settings.login_limit_window_seconds,
+    )
+    if refused is not None:
+        per = "e-mail" if refused.key.startswith("login:email:") else "address"
+        log.warning(
+            "login link not sent to %s (asked from %s): more than %d per %s in %d s",
+            email,
+            address,
+            refused.limit,
+            per,
+            settings.login_limit_window_seconds,
+        )
+        return None
+    operator = await repository.by_email(session, email)
+    if operator is None or not operator.is_active:
+        return None
+    return await issue_magic_link(session, operator, ip=address)
 
 
 @dataclass(frozen=True)
@@ -75,7 +159,7 @@ async def consume_magic_link(
 ) -> NewSession:
     """Trade a magic-link token for a session; a used, expired or unknown token is refused."""
     now = utcnow()
-    operator_id = await repository.use_magic_link(session, token_hash(token), now)
+    operator_id = await repository.use_magic_link(session, magic_link_hash(token), now)
     operator = None if operator_id is None else await repository.by_id(session, operator_id)
     if operator is None or not operator.is_active:
         raise Unauthorized("this login link is invalid, expired or already used; ask for a new one")

@@ -13,11 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from tgadmin.config import Settings
 from tgadmin.db import create_engine, session_factory, session_scope
+from tgadmin.ratelimit import FixedWindows
 from tgadmin.redis import client as redis_client
 
 
 class AppState:
-    """Engine, session factory and Redis client, opened at start-up and closed at shutdown."""
+    """Engine, sessions, Redis client and rate-limit windows; opened at start-up, closed at shutdown."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -25,6 +26,7 @@ class AppState:
         self.sessions: async_sessionmaker[AsyncSession] = session_factory(self.engine)
         url = settings.effective_redis_url
         self.redis: Redis | None = redis_client(url) if url else None
+        self.windows = FixedWindows(self.redis, settings.redis_prefix)
         # SQLite has one writer, and a transaction that read before writing fails at once ("database
         # is locked") when another one wrote meanwhile: on the embedded default the dashboard runs
         # its units of work (requests, PSP notifications) in turn, as the bot and the worker do.
