@@ -7,10 +7,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
+from aiogram.types import Message
 from redis.asyncio import Redis
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.bot.conftest import BotWorld, Running, eventually, register_bot, start_service
@@ -23,7 +26,7 @@ from tgadmin.errors import BadRequest, Conflict, Forbidden
 from tgadmin.models import PaymentEvent, Product, Purchase, TelegramUser, Transaction
 from tgadmin.models.enums import OperatorRole, PurchaseStatus, TransactionStatus
 from tgadmin.payment import bot as payment_bot
-from tgadmin.payment import stars
+from tgadmin.payment import repository, stars
 from tgadmin.payment.delivery import QueueDeliveries
 from tgadmin.payment.service import Result
 from tgadmin.queue.client import Queues
@@ -291,3 +294,65 @@ async def test_paysupport_answers_with_support_instructions(stars_shop: StarsSho
         return next((t for t in texts if t), None)
 
     assert await eventually(answer) == stars.support_text("pt-br")
+
+
+# --- a Stars payment is never lost ---------------------------------------------------------------
+
+
+def fail_insert_once(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The fault: the real `payment.repository.insert_event` (the inbox row every Stars payment
+    starts with) raises once, as a database that went away mid-update would; later calls go
+    through. Returns the charge ids of the calls that failed."""
+    real = repository.insert_event
+    failed: list[str] = []
+
+    async def flaky(session: AsyncSession, provider: str, external_id: str, payload: Any) -> int | None:
+        if not failed:
+            failed.append(external_id)
+            raise OperationalError("INSERT INTO payment_events", {}, ConnectionError("database is down"))
+        return await real(session, provider, external_id, payload)
+
+    monkeypatch.setattr(repository, "insert_event", flaky)
+    return failed
+
+
+async def invoice_sent(world: BotWorld, name: str = "Ana") -> tuple[TelegramUser, Purchase, Message]:
+    buyer = await started_buyer(world, name, "pt-br")
+    async with session_scope(world.sessions) as session:
+        purchase = await make_purchase(session, stars_price=150, buyer=await session.merge(buyer))
+        invoice = await stars.create_stars_invoice(session, purchase.id)
+    message = await payment_bot.send_stars_invoice(world.tg.bot, buyer.telegram_id, invoice)
+    return buyer, purchase, message
+
+
+async def paid_transaction(world: BotWorld, charge_id: str) -> Transaction:
+    async def found() -> Transaction | None:
+        tx = await world.row(Transaction, Transaction.telegram_payment_charge_id == charge_id)
+        return tx if tx is not None and tx.status == TransactionStatus.PAID else None
+
+    return await eventually(found, within=20)
+
+
+async def test_a_payment_whose_recording_fails_is_answered_500_and_recorded_when_telegram_retries(
+    stars_shop: StarsShop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = stars_shop.world
+    buyer, purchase, message = await invoice_sent(world)
+    failed = fail_insert_once(monkeypatch)
+
+    result = await world.sandbox.pay(buyer.telegram_id, message.message_id)
+    charge_id = result["telegram_payment_charge_id"]
+
+    tx = await paid_transaction(world, charge_id)
+    assert failed == [charge_id]
+    # The first delivery was refused with a 5xx (so Telegram kept the update), the retry recorded it.
+    info = await world.tg.bot.get_webhook_info()
+    assert info.last_error_message == "Wrong response from the webhook: 500 Internal Server Error"
+    assert info.pending_update_count == 0
+    assert tx.paid_amount_cents == 150 and tx.purchase_id == purchase.id
+    assert await eventually(lambda: deliveries(stars_shop.queues)) == [{"purchaseId": purchase.id}]
+    events = await world.rows(PaymentEvent, PaymentEvent.external_id == charge_id)
+    assert [e.result for e in events] == ["confirmed"]
+    # The buyer, who has paid, is not asked to "try again".
+    texts = [m["text"] for m in await world.sandbox.messages(buyer.telegram_id) if m["text"]]
+    assert not any(text.startswith("Desculpe") for text in texts)
