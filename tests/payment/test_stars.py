@@ -23,6 +23,7 @@ from tests.fixtures.sandbox import Sandbox
 from tgadmin.config import load_settings
 from tgadmin.db import create_engine, session_factory, session_scope
 from tgadmin.errors import BadRequest, Conflict, Forbidden
+from tgadmin.models import Bot as BotRecord
 from tgadmin.models import PaymentEvent, Product, Purchase, TelegramUser, Transaction
 from tgadmin.models.enums import OperatorRole, PurchaseStatus, TransactionStatus
 from tgadmin.payment import bot as payment_bot
@@ -30,7 +31,7 @@ from tgadmin.payment import repository, stars
 from tgadmin.payment.delivery import QueueDeliveries
 from tgadmin.payment.service import Result
 from tgadmin.queue.client import Queues
-from tgadmin.queue.names import QueueName
+from tgadmin.queue.names import JobName, QueueName
 from tgadmin.redis import free_port
 from tgadmin.worker.runner import WorkerProcess
 
@@ -356,3 +357,94 @@ async def test_a_payment_whose_recording_fails_is_answered_500_and_recorded_when
     # The buyer, who has paid, is not asked to "try again".
     texts = [m["text"] for m in await world.sandbox.messages(buyer.telegram_id) if m["text"]]
     assert not any(text.startswith("Desculpe") for text in texts)
+
+
+async def run_system_job(stars_shop: StarsShop, job: JobName, data: dict[str, Any]) -> Any:
+    """Enqueue one job and let a real worker (system queue only, no schedules) run it."""
+    worker = WorkerProcess(stars_shop.world.settings, queues=(QueueName.SYSTEM,), schedules=False)
+    await worker.start()
+    try:
+        queue = stars_shop.queues.queue(job.queue)
+        job_id = await stars_shop.queues.enqueue(job, data)
+
+        async def finished() -> str | None:
+            state = str(await queue.getJobState(job_id))
+            return state if state in ("completed", "failed") else None
+
+        state = await eventually(finished, within=30)
+        found = await queue.getJob(job_id)
+        assert state == "completed", found.failedReason
+        return found.returnvalue
+    finally:
+        await worker.stop(grace=5)
+
+
+async def test_reconciliation_records_a_stars_payment_whose_update_was_lost_and_only_that(
+    stars_shop: StarsShop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fault: the real `payment.repository.insert_event` raises once (monkeypatched) and, at
+    that moment, Telegram drops the update (deleteWebhook with drop_pending_updates), so the
+    `successful_payment` is never seen again: only reconciliation can find the payment."""
+    world, running = stars_shop.world, stars_shop.running
+    real = repository.insert_event
+    failed: list[str] = []
+
+    async def lost(session: AsyncSession, provider: str, external_id: str, payload: Any) -> int | None:
+        if not failed:
+            failed.append(external_id)
+            await world.tg.bot.delete_webhook(drop_pending_updates=True)
+            raise OperationalError("INSERT INTO payment_events", {}, ConnectionError("database is down"))
+        return await real(session, provider, external_id, payload)
+
+    monkeypatch.setattr(repository, "insert_event", lost)
+    buyer, lost_purchase, message = await invoice_sent(world)
+    lost_charge = (await world.sandbox.pay(buyer.telegram_id, message.message_id))[
+        "telegram_payment_charge_id"
+    ]
+
+    async def fault_hit() -> list[str]:
+        return failed
+
+    await eventually(fault_hit)
+    assert await world.row(Transaction, Transaction.telegram_payment_charge_id == lost_charge) is None
+
+    # The webhook again; another buyer pays normally, and is refunded.
+    await running.service.set_webhooks()
+    other, kept_purchase, other_message = await invoice_sent(world, "Bob")
+    kept_charge = (await world.sandbox.pay(other.telegram_id, other_message.message_id))[
+        "telegram_payment_charge_id"
+    ]
+    kept = await paid_transaction(world, kept_charge)
+    async with session_scope(world.sessions) as session:
+        admin = await make_operator(session)
+    async with session_scope(world.sessions) as session:
+        refunder = payment_bot.stars_refunder(world.tg.bot)
+        assert (await stars.refund_stars(session, kept.id, admin, refunder)).result == Result.REFUNDED
+    await stars_shop.queues.queue(QueueName.BOT_TASKS).obliterate({"force": True})
+
+    # Telegram lists: the lost payment, the kept one, its refund (same id, buyer as receiver).
+    tally = await run_system_job(stars_shop, JobName.STARS_RECONCILE, {"pageSize": 1})
+    assert tally == {"confirmed": 1, "duplicate": 1, "not_a_payment": 1}
+    recovered = await world.row(Transaction, Transaction.telegram_payment_charge_id == lost_charge)
+    assert recovered is not None and recovered.status == TransactionStatus.PAID
+    assert recovered.purchase_id == lost_purchase.id and recovered.paid_amount_cents == 150
+    purchase = await world.row(Purchase, Purchase.id == lost_purchase.id)
+    assert (
+        purchase is not None and purchase.status == PurchaseStatus.PAID and purchase.bot_id == world.record_id
+    )
+    assert await deliveries(stars_shop.queues) == [{"purchaseId": lost_purchase.id}]
+    # The refunded payment stays refunded: the refund was not taken for a payment.
+    refunded = await world.row(Transaction, Transaction.id == kept.id)
+    assert refunded is not None and refunded.status == TransactionStatus.REFUNDED
+    assert (await world.row(Purchase, Purchase.id == kept_purchase.id)).status == PurchaseStatus.REFUNDED  # type: ignore[union-attr]
+    events = await world.rows(PaymentEvent, PaymentEvent.provider == stars.PROVIDER)
+    assert sorted(e.external_id for e in events) == sorted([lost_charge, kept_charge])
+    bot = await world.row(BotRecord, BotRecord.id == world.record_id)
+    assert bot is not None and bot.stars_reconciled == 3
+
+    # The next run starts where this one stopped: one read, past the end, nothing changed.
+    since = (await world.sandbox.calls())[-1]["seq"]
+    assert await run_system_job(stars_shop, JobName.STARS_RECONCILE, {"pageSize": 1}) == {}
+    reads = await world.sandbox.calls(since=since, method="getStarTransactions")
+    assert [call["result"] for call in reads] == [{"transactions": []}]
+    assert await deliveries(stars_shop.queues) == [{"purchaseId": lost_purchase.id}]
