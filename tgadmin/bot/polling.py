@@ -6,6 +6,11 @@ and swallows the handler's error, so a `successful_payment` that failed to be re
 gone, with the buyer's Stars taken. Here, as on the webhook, other updates are handed to the
 background at once, while a payment update is handled and committed first; when that fails the
 offset stays on it, and after a pause getUpdates gives it (and everything after it) again.
+
+An update that keeps failing would hold every later update of the bot back, so after
+`GIVE_UP_AFTER` attempts (about a minute and a half of pauses) it is let go, loudly, as Telegram
+lets go of a webhook update it could not deliver: the `stars-reconcile` job still records a
+payment Telegram took (a pre-checkout query has long expired by then, and took nothing).
 """
 
 from __future__ import annotations
@@ -29,12 +34,16 @@ POLL_TIMEOUT = 30
 # Pause after a failed getUpdates or an unhandled payment update: doubling up to the maximum.
 FIRST_RETRY_SECONDS = 0.5
 MAX_RETRY_SECONDS = 30.0
+GIVE_UP_AFTER = 8
 
 
-async def poll_bot(service: BotService, live: LiveBot, stop: asyncio.Event) -> None:
+async def poll_bot(
+    service: BotService, live: LiveBot, stop: asyncio.Event, *, give_up_after: int = GIVE_UP_AFTER
+) -> None:
     """getUpdates for one bot until `stop`; see the module docstring."""
     offset = 0
     delay = 0.0
+    failures = _Failures(give_up_after)
     while not stop.is_set():
         if delay:
             await _sleep_unless_stopped(stop, delay)
@@ -48,21 +57,45 @@ async def poll_bot(service: BotService, live: LiveBot, stop: asyncio.Event) -> N
             continue
         if updates is None:
             break
-        offset, handled = await _handle(service, live, updates, offset)
+        offset, handled = await _handle(service, live, updates, offset, failures)
         delay = 0.0 if handled else _longer(delay)
     await _confirm(live, offset)
 
 
-async def _handle(service: BotService, live: LiveBot, updates: list[Update], offset: int) -> tuple[int, bool]:
+class _Failures:
+    """How many times in a row the update the offset is held on has failed."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.update_id: int | None = None
+        self.count = 0
+
+    def failed(self, update_id: int) -> bool:
+        """Count a failure; True while the update is still worth asking for again."""
+        self.count = self.count + 1 if self.update_id == update_id else 1
+        self.update_id = update_id
+        return self.count < self.limit
+
+
+async def _handle(
+    service: BotService, live: LiveBot, updates: list[Update], offset: int, failures: _Failures
+) -> tuple[int, bool]:
     """Hand the updates over in order; returns the next offset and whether all were handled."""
     for update in updates:
         if not is_payment_update(update):
             service.dispatch(live, update)
         elif not await service.handle_now(live, update):
-            log.warning(
-                "payment update %s of @%s not handled: asking for it again", update.update_id, live.username
+            name, update_id = live.username, update.update_id
+            if failures.failed(update_id):
+                log.warning("payment update %s of @%s not handled: asking for it again", update_id, name)
+                return offset, False
+            log.error(
+                "payment update %s of @%s failed %d times: let go; stars-reconcile records a payment "
+                "Telegram took",
+                update_id,
+                name,
+                failures.count,
             )
-            return offset, False
         offset = update.update_id + 1
     return offset, True
 
