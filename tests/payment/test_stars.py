@@ -448,3 +448,28 @@ async def test_reconciliation_records_a_stars_payment_whose_update_was_lost_and_
     reads = await world.sandbox.calls(since=since, method="getStarTransactions")
     assert [call["result"] for call in reads] == [{"transactions": []}]
     assert await deliveries(stars_shop.queues) == [{"purchaseId": lost_purchase.id}]
+
+
+async def test_a_pre_checkout_whose_check_fails_is_answered_500_and_accepted_when_telegram_retries(
+    stars_shop: StarsShop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fault: the real `payment.repository.buyer` (read by the pre-checkout check) raises once
+    (monkeypatched); the query is left unanswered, so Telegram's retry is what accepts it."""
+    world = stars_shop.world
+    buyer, purchase, message = await invoice_sent(world)
+    real = repository.buyer
+    failed: list[int] = []
+
+    async def flaky(session: AsyncSession, user_id: int) -> TelegramUser | None:
+        if not failed:
+            failed.append(user_id)
+            raise OperationalError("SELECT telegram_users", {}, ConnectionError("database is down"))
+        return await real(session, user_id)
+
+    monkeypatch.setattr(repository, "buyer", flaky)
+    result = await world.sandbox.pay(buyer.telegram_id, message.message_id)
+    assert result["status"] == "paid" and failed == [buyer.id]
+    info = await world.tg.bot.get_webhook_info()
+    assert info.last_error_message == "Wrong response from the webhook: 500 Internal Server Error"
+    tx = await paid_transaction(world, result["telegram_payment_charge_id"])
+    assert tx.purchase_id == purchase.id
