@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from aiogram.types import Message
+from aiogram.types import Message, WebhookInfo
 from redis.asyncio import Redis
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
@@ -346,10 +346,15 @@ async def test_a_payment_whose_recording_fails_is_answered_500_and_recorded_when
 
     tx = await paid_transaction(world, charge_id)
     assert failed == [charge_id]
+
+    async def settled() -> WebhookInfo | None:
+        # The commit comes before the webhook's answer: wait for Telegram to take the 200.
+        info = await world.tg.bot.get_webhook_info()
+        return info if info.pending_update_count == 0 else None
+
     # The first delivery was refused with a 5xx (so Telegram kept the update), the retry recorded it.
-    info = await world.tg.bot.get_webhook_info()
+    info = await eventually(settled)
     assert info.last_error_message == "Wrong response from the webhook: 500 Internal Server Error"
-    assert info.pending_update_count == 0
     assert tx.paid_amount_cents == 150 and tx.purchase_id == purchase.id
     assert await eventually(lambda: deliveries(stars_shop.queues)) == [{"purchaseId": purchase.id}]
     events = await world.rows(PaymentEvent, PaymentEvent.external_id == charge_id)
@@ -415,6 +420,8 @@ async def test_reconciliation_records_a_stars_payment_whose_update_was_lost_and_
         "telegram_payment_charge_id"
     ]
     kept = await paid_transaction(world, kept_charge)
+    # Its delivery is enqueued after the commit: wait for it, then clear the queue.
+    assert await eventually(lambda: deliveries(stars_shop.queues)) == [{"purchaseId": kept_purchase.id}]
     async with session_scope(world.sessions) as session:
         admin = await make_operator(session)
     async with session_scope(world.sessions) as session:

@@ -224,7 +224,7 @@ def create_app(service: BotService) -> FastAPI:
         if not is_payment_update(update):
             service.dispatch(live, update)
         elif not await service.handle_now(live, update):
-            # Telegram keeps the update and sends it again; nothing of it was committed.
+            # Telegram keeps the update and sends it again; its handling is idempotent (charge id).
             return _error(500, "update not handled, send it again")
         return JSONResponse({"ok": True})
 
