@@ -9,15 +9,25 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
+import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.bot.conftest import BotWorld, eventually
+from tests.factories import make_purchase
 from tests.fixtures.sandbox import Sandbox
+from tgadmin.bot.polling import poll_bot
 from tgadmin.bot.run import poll
-from tgadmin.db import create_engine, session_factory
+from tgadmin.bot.server import BotService
+from tgadmin.db import create_engine, session_factory, session_scope
 from tgadmin.models import Bot as BotRecord
-from tgadmin.models import Group, TelegramUser
+from tgadmin.models import Group, TelegramUser, Transaction
+from tgadmin.models.enums import TransactionStatus
+from tgadmin.payment import bot as payment_bot
+from tgadmin.payment import repository, stars
 from tgadmin.redis import free_port
 
 
@@ -156,3 +166,83 @@ async def test_a_token_telegram_refuses_stops_start_up_with_one_line(
         "error: Telegram refused this bot token (Unauthorized)"
     )
     assert "AAThisTokenWasNeverIssued" not in result.stderr.decode() + result.stdout.decode()
+
+
+async def test_polling_asks_again_for_a_payment_update_it_failed_to_handle(
+    world: BotWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fault: the real `payment.repository.insert_event` raises once (monkeypatched), so the
+    first handling of `successful_payment` fails and is rolled back."""
+    real = repository.insert_event
+    failed: list[str] = []
+
+    async def flaky(session: AsyncSession, provider: str, external_id: str, payload: Any) -> int | None:
+        if not failed:
+            failed.append(external_id)
+            raise OperationalError("INSERT INTO payment_events", {}, ConnectionError("database is down"))
+        return await real(session, provider, external_id, payload)
+
+    monkeypatch.setattr(repository, "insert_event", flaky)
+    await world.sandbox.configure(enforce_limits=False)
+    stop = asyncio.Event()
+    polling = asyncio.create_task(poll(world.settings, stop))
+    try:
+        ana = await world.sandbox.create_user("Ana")
+        await world.sandbox.user_says(ana, "/start")
+        buyer = await eventually(lambda: world.row(TelegramUser, TelegramUser.telegram_id == ana))
+        async with session_scope(world.sessions) as session:
+            purchase = await make_purchase(session, stars_price=150, buyer=await session.merge(buyer))
+            invoice = await stars.create_stars_invoice(session, purchase.id)
+        message = await payment_bot.send_stars_invoice(world.tg.bot, ana, invoice)
+        result = await world.sandbox.pay(ana, message.message_id)
+        assert result["status"] == "paid"
+        charge_id = result["telegram_payment_charge_id"]
+
+        async def paid() -> Transaction | None:
+            tx = await world.row(Transaction, Transaction.telegram_payment_charge_id == charge_id)
+            return tx if tx is not None and tx.status == TransactionStatus.PAID else None
+
+        tx = await eventually(paid, within=20)
+    finally:
+        stop.set()
+        await asyncio.wait_for(polling, 15)
+    assert failed == [charge_id] and tx.purchase_id == purchase.id
+    # Stopping confirmed what was handled: nothing is left for the next start.
+    assert await world.tg.bot.get_updates(timeout=0) == []
+
+
+async def test_polling_lets_go_of_a_payment_update_that_keeps_failing_after_a_few_attempts(
+    world: BotWorld, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The fault: the real `payment.repository.insert_event` always raises (monkeypatched). The
+    payment update is asked for again, then let go, and the bot's later updates are handled."""
+
+    async def down(session: AsyncSession, provider: str, external_id: str, payload: Any) -> int | None:
+        raise OperationalError("INSERT INTO payment_events", {}, ConnectionError("database is down"))
+
+    monkeypatch.setattr(repository, "insert_event", down)
+    await world.sandbox.configure(enforce_limits=False)
+    service = BotService(world.settings)
+    live = (await service.load_bots())[0]
+    stop = asyncio.Event()
+    polling = asyncio.create_task(poll_bot(service, live, stop, give_up_after=3))
+    try:
+        ana = await world.sandbox.create_user("Ana")
+        await world.sandbox.user_says(ana, "/start")
+        buyer = await eventually(lambda: world.row(TelegramUser, TelegramUser.telegram_id == ana))
+        async with session_scope(world.sessions) as session:
+            purchase = await make_purchase(session, stars_price=150, buyer=await session.merge(buyer))
+            invoice = await stars.create_stars_invoice(session, purchase.id)
+        message = await payment_bot.send_stars_invoice(world.tg.bot, ana, invoice)
+        assert (await world.sandbox.pay(ana, message.message_id))["status"] == "paid"
+        bob = await world.sandbox.create_user("Bob")
+        await world.sandbox.user_says(bob, "/start")
+        await eventually(lambda: world.row(TelegramUser, TelegramUser.telegram_id == bob), within=20)
+    finally:
+        stop.set()
+        await asyncio.wait_for(polling, 15)
+        await service.close()
+    assert caplog.text.count("not handled: asking for it again") == 2
+    assert "failed 3 times: let go" in caplog.text
+    tx = await world.row(Transaction, Transaction.id == invoice.transaction_id)
+    assert tx is not None and tx.status == TransactionStatus.PENDING  # left to stars-reconcile

@@ -111,8 +111,10 @@ async def test_control_api_contract(sandbox: Sandbox) -> None:
         "per_group_per_min": 5,
         "per_bot_per_sec": 30,
         "enforce_limits": True,
+        "webhook_timeout_seconds": 30.0,
     }
     assert (await api.post("/sandbox/config", json={"per_bot_per_sec": 0})).status_code == 400
+    assert (await api.post("/sandbox/config", json={"webhook_timeout_seconds": 0})).status_code == 400
 
     group = (await api.post("/sandbox/chats", json={"type": "group", "title": "Old"})).json()
     migrated = (await api.post(f"/sandbox/chats/{group['id']}/migrate")).json()

@@ -110,3 +110,39 @@ async def test_invoice_links_are_payable_and_other_currencies_refused(sandbox: S
     with pytest.raises(TelegramBadRequest) as two_prices:
         await shop.bot.send_invoice(buyer, "Pack", "desc", "p", "XTR", PRICE * 2)
     assert two_prices.value.message == "Bad Request: STARS_INVOICE_INVALID"
+
+
+async def pay_and_accept(sandbox: Sandbox, shop: SandboxBot, buyer: int, payload: str, amount: int) -> str:
+    """The buyer pays an invoice and the bot accepts the pre-checkout; returns the charge id."""
+    offset = (await shop.bot.get_updates(offset=-1))[-1].update_id + 1
+    price = [LabeledPrice(label="Pack", amount=amount)]
+    invoice = await shop.bot.send_invoice(buyer, "Pack", "desc", payload, "XTR", price)
+    paying = asyncio.create_task(sandbox.pay(buyer, invoice.message_id))
+    query = (await next_update(shop, offset)).pre_checkout_query
+    await shop.bot.answer_pre_checkout_query(query.id, ok=True)
+    return str((await paying)["telegram_payment_charge_id"])
+
+
+async def test_star_transactions_list_payments_and_refunds_oldest_first_in_pages(sandbox: Sandbox) -> None:
+    shop, buyer = await shop_with_buyer(sandbox)
+    assert (await shop.bot.get_star_transactions()).transactions == []
+    first = await pay_and_accept(sandbox, shop, buyer, "purchase:1:tx:1", 150)
+    second = await pay_and_accept(sandbox, shop, buyer, "purchase:2:tx:2", 20)
+    await shop.bot.refund_star_payment(buyer, first)
+
+    listed = (await shop.bot.get_star_transactions()).transactions
+    assert [(t.id, t.amount) for t in listed] == [(first, 150), (second, 20), (first, 150)]
+    payment, refund = listed[0], listed[2]
+    assert payment.receiver is None and payment.source is not None
+    assert payment.source.type == "user" and payment.source.user.id == buyer
+    assert payment.source.transaction_type == "invoice_payment"
+    assert payment.source.invoice_payload == "purchase:1:tx:1"
+    # A refund is outgoing: the buyer is its receiver, and its id is the payment's.
+    assert refund.source is None and refund.receiver is not None and refund.receiver.user.id == buyer
+    assert refund.date >= payment.date
+
+    page = await shop.bot.get_star_transactions(offset=1, limit=1)
+    assert [t.id for t in page.transactions] == [second]
+    assert (await shop.bot.get_star_transactions(offset=3)).transactions == []
+    # Out-of-range values are clamped, as Telegram does.
+    assert len((await shop.bot.get_star_transactions(offset=-5, limit=500)).transactions) == 3

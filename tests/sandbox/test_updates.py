@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 import pytest
@@ -166,3 +166,56 @@ async def test_a_method_in_the_webhook_answer_is_executed(sandbox: Sandbox) -> N
             await asyncio.sleep(0.05)
     finally:
         await runner.cleanup()
+
+
+async def test_an_update_not_confirmed_by_offset_is_given_again(sandbox: Sandbox) -> None:
+    shop = await sandbox.create_bot()
+    user = await sandbox.create_user("Ana")
+    await sandbox.user_says(user, "one")
+    await sandbox.user_says(user, "two")
+    first = await shop.bot.get_updates()
+    # A poller that could not handle "one" asks again from it: both come back.
+    again = await shop.bot.get_updates(offset=first[0].update_id)
+    assert [u.update_id for u in again] == [u.update_id for u in first]
+    # Confirming "one" (offset past it) leaves "two" only.
+    rest = await shop.bot.get_updates(offset=first[0].update_id + 1)
+    assert [u.message.text for u in rest] == ["two"]
+
+
+async def serve(handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> tuple[web.AppRunner, str]:
+    app = web.Application()
+    app.router.add_post("/hook", handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    return runner, f"http://127.0.0.1:{port}/hook"
+
+
+async def test_an_update_answered_with_5xx_or_not_in_time_is_delivered_again(sandbox: Sandbox) -> None:
+    shop = await sandbox.create_bot()
+    user = await sandbox.create_user("Ana")
+    await sandbox.configure(webhook_timeout_seconds=0.5)
+    attempts: list[int] = []
+
+    async def flaky(request: web.Request) -> web.Response:
+        update = await request.json()
+        attempts.append(update["update_id"])
+        if len(attempts) == 1:
+            return web.Response(status=500, text="database down")
+        if len(attempts) == 2:
+            await asyncio.sleep(2)  # longer than the webhook timeout: counts as not answered
+        return web.json_response({"ok": True})
+
+    runner, url = await serve(flaky)
+    try:
+        await shop.bot.set_webhook(url)
+        await sandbox.user_says(user, "paid?")
+        await wait_until(lambda: len(attempts) == 3, seconds=10)
+        await asyncio.sleep(0.3)
+        info = await shop.bot.get_webhook_info()
+    finally:
+        await runner.cleanup()
+    assert len(set(attempts)) == 1 and len(attempts) == 3
+    assert info.pending_update_count == 0
+    assert info.last_error_message == "Read timeout expired"

@@ -45,8 +45,20 @@ def sorry_text(language_code: str | None) -> str:
     return SORRY["en"] if (language_code or "").lower().startswith("en") else SORRY["pt"]
 
 
+def is_payment_update(update: Update) -> bool:
+    """Telegram's payment updates: they must be handled (and committed) before Telegram is told so,
+    since Telegram never sends a confirmed update again and the Stars are already taken."""
+    if update.pre_checkout_query is not None:
+        return True
+    return update.message is not None and update.message.successful_payment is not None
+
+
 class ErrorReplyMiddleware(BaseMiddleware):
-    """A failing handler never reaches the buyer as a stack trace: log it (secrets masked), apologise."""
+    """A failing handler never reaches the buyer as a stack trace: log it (secrets masked), apologise.
+
+    A payment update is not apologised for: its error goes on to the transport, which leaves the
+    update unconfirmed (webhook 5xx, polling offset held) so Telegram gives it again; an apology
+    would only ask a buyer who has paid to pay again."""
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         try:
@@ -58,8 +70,18 @@ class ErrorReplyMiddleware(BaseMiddleware):
             else:
                 trace = "".join(traceback.format_exception(error))
                 log.error("update %s failed: %s", update_id, redact(trace))
+            if isinstance(event, Update) and is_payment_update(event):
+                raise UpdateNotHandled(update_id) from error
             await _apologise(event, data)
             return None
+
+
+class UpdateNotHandled(Exception):
+    """A payment update failed (already logged): it must not be confirmed to Telegram."""
+
+    def __init__(self, update_id: int | None) -> None:
+        super().__init__(f"update {update_id} was not handled")
+        self.update_id = update_id
 
 
 async def _apologise(event: TelegramObject, data: dict[str, Any]) -> None:

@@ -8,7 +8,7 @@ import signal
 
 import uvicorn
 
-from tgadmin.bot.dispatcher import ALLOWED_UPDATES
+from tgadmin.bot.polling import poll_bot
 from tgadmin.bot.server import BotService, create_app
 from tgadmin.config import Settings
 from tgadmin.errors import ConfigError
@@ -38,20 +38,12 @@ async def poll(settings: Settings, stop: asyncio.Event | None = None) -> None:
         if not bots:
             raise ConfigError("TELEGRAM_BOT_TOKEN: no active bot to poll for; set it or add a bot")
         await service.delete_webhooks()
-        polling = asyncio.create_task(
-            service.dispatcher.start_polling(
-                *(live.client for live in bots),
-                allowed_updates=ALLOWED_UPDATES,
-                handle_signals=False,
-                close_bot_session=False,
-            )
-        )
-        waiter = asyncio.create_task(stop.wait())
-        await asyncio.wait({polling, waiter}, return_when=asyncio.FIRST_COMPLETED)
-        if not polling.done():
-            await service.dispatcher.stop_polling()
-        waiter.cancel()
-        await polling
+        await service.dispatcher.emit_startup(**service.hook_data())
+        try:
+            # A payment update is confirmed to Telegram only once handled (tgadmin.bot.polling).
+            await asyncio.gather(*(poll_bot(service, live, stop) for live in bots))
+        finally:
+            await service.dispatcher.emit_shutdown(**service.hook_data())
     finally:
         await service.close()
 

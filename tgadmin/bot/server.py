@@ -1,6 +1,9 @@
 """The bot process: `POST /telegram/webhook/{bot_id}` (secret-token checked), or long polling.
 
 Every active Bot row gets an aiogram Bot; updates of all of them go through one Dispatcher.
+Most updates are answered 200 at once and handled in the background. Payment updates
+(`pre_checkout_query`, `successful_payment`) are handled and committed before the answer, and a
+failure answers 500: Telegram never sends a 2xx-confirmed update again, and the Stars are taken.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from tgadmin.bot.dispatcher import ALLOWED_UPDATES, build_dispatcher
+from tgadmin.bot.middlewares import UpdateNotHandled, is_payment_update
 from tgadmin.bot.seeding import seed_first_bot
 from tgadmin.config import Settings
 from tgadmin.db import create_engine, session_factory
@@ -53,7 +57,9 @@ class LiveBot:
         self.client = Bot(record.token, session=session)
 
     def secret_matches(self, given: str | None) -> bool:
-        return given is not None and hmac.compare_digest(given.encode(), self._secret)
+        # Header values arrive decoded as latin-1: encoding them back gives the bytes on the wire,
+        # so any header (non-ASCII too) is compared, never a reason for an error.
+        return given is not None and hmac.compare_digest(given.encode("latin-1"), self._secret)
 
     @property
     def webhook_secret(self) -> str:
@@ -141,13 +147,22 @@ class BotService:
         task.add_done_callback(self._tasks.discard)
 
     async def _handle(self, live: LiveBot, update: Update) -> None:
+        await self.handle_now(live, update)
+
+    async def handle_now(self, live: LiveBot, update: Update) -> bool:
+        """Handle the update to the end (its unit of work committed); False when it failed, so the
+        caller leaves it unconfirmed and Telegram gives it again."""
         try:
             result = await self.dispatcher.feed_update(live.client, update)
             if isinstance(result, TelegramMethod):
                 await live.client(result)
+        except UpdateNotHandled:
+            return False  # the error middleware logged why
         except Exception as error:
             # The error middleware answers handler failures; this is only what happens outside it.
             log.error("update %s of @%s failed: %s", update.update_id, live.username, redact(repr(error)))
+            return False
+        return True
 
     async def close(self) -> None:
         if self._tasks:
@@ -206,7 +221,11 @@ def create_app(service: BotService) -> FastAPI:
             excerpt = redact(body[:500].decode(errors="replace"))
             log.warning("webhook for bot %s: body is not a Telegram update, refused: %s", bot_id, excerpt)
             return _error(400, "body is not a Telegram update")
-        service.dispatch(live, update)
+        if not is_payment_update(update):
+            service.dispatch(live, update)
+        elif not await service.handle_now(live, update):
+            # Telegram keeps the update and sends it again; its handling is idempotent (charge id).
+            return _error(500, "update not handled, send it again")
         return JSONResponse({"ok": True})
 
     @app.get("/healthz", include_in_schema=False)

@@ -7,6 +7,7 @@ price the buyer saw is the transaction's amount (a later price change is caught 
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -33,6 +34,8 @@ from tgadmin.payment.service import (
     settle_refund,
     snapshot,
 )
+
+log = logging.getLogger(__name__)
 
 PROVIDER = "telegram-stars"
 PAYLOAD_RE = re.compile(r"purchase:(\d{1,18}):tx:(\d{1,18})")
@@ -217,6 +220,36 @@ async def record_stars_payment(
             await repository.set_purchase_bot(session, tx.purchase_id, bot_id)
         outcome = await apply_payment(session, tx, payment, Actor.system("telegram-stars"))
     await repository.finish_event(session, event_id, outcome.result.value)
+    return outcome
+
+
+@dataclass(frozen=True)
+class StarsCharge:
+    """A Stars payment as Telegram lists it among the bot's transactions (`getStarTransactions`)."""
+
+    charge_id: str
+    amount: int
+    payload: str
+
+
+async def reconcile_charge(session: AsyncSession, charge: StarsCharge, *, bot_id: int) -> Outcome:
+    """A payment Telegram took for bot `bot_id`: recorded as its `successful_payment` would have
+    been, or nothing at all when it was (the charge id is the inbox's unique key)."""
+    outcome = await record_stars_payment(
+        session,
+        payload=charge.payload,
+        currency=Currency.XTR.value,
+        total_amount=charge.amount,
+        charge_id=charge.charge_id,
+        bot_id=bot_id,
+    )
+    if outcome.result != Result.DUPLICATE:
+        log.warning(
+            "Stars payment %s (%s) had no record: recorded by reconciliation (%s)",
+            charge.charge_id,
+            charge.payload,
+            outcome.result.value,
+        )
     return outcome
 
 

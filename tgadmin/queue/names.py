@@ -33,6 +33,8 @@ class JobName(StrEnum):
     # system: PIX charges (tgadmin.payment.jobs)
     PIX_EXPIRY_SWEEP = "pix-expiry-sweep"
     PIX_POLL = "pix-poll"
+    # system: Stars payments Telegram took that we have no record of (tgadmin.payment.reconcile)
+    STARS_RECONCILE = "stars-reconcile"
 
     @property
     def queue(self) -> QueueName:
@@ -48,4 +50,5 @@ QUEUE_OF: dict[JobName, QueueName] = {
     JobName.CAMPAIGN_CHECK: QueueName.SYSTEM,
     JobName.PIX_EXPIRY_SWEEP: QueueName.SYSTEM,
     JobName.PIX_POLL: QueueName.SYSTEM,
+    JobName.STARS_RECONCILE: QueueName.SYSTEM,
 }

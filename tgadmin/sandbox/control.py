@@ -579,6 +579,7 @@ class ConfigIn(BaseModel):
     per_group_per_min: int | None = Field(default=None, gt=0)
     per_bot_per_sec: int | None = Field(default=None, gt=0)
     enforce_limits: bool | None = None
+    webhook_timeout_seconds: float | None = Field(default=None, gt=0, le=60)
 
 
 @router.get("/config")

@@ -2,7 +2,8 @@
 
 Like Telegram, it sends up to `max_connections` updates at once, each as a JSON POST with the
 `X-Telegram-Bot-Api-Secret-Token` header when a secret was set; an update leaves the queue only
-after a 2xx answer, otherwise it is retried after a growing pause and the failure is reported by
+after a 2xx answer, otherwise (any other status, no answer within the configured
+`webhook_timeout_seconds`, no connection) it is retried after a growing pause and the failure is reported by
 getWebhookInfo (`last_error_date`, `last_error_message`). A JSON answer that names a `method` is
 executed as a Bot API call, as Telegram executes it.
 """
@@ -104,8 +105,12 @@ class WebhookDelivery:
 
     async def _post(self, bot: Bot, hook: Webhook, update: dict[str, Any]) -> str | None:
         headers = {"X-Telegram-Bot-Api-Secret-Token": hook.secret_token} if hook.secret_token else {}
+        with self.world.lock:
+            timeout = self.world.config.webhook_timeout_seconds
         try:
-            response = await self._http().post(hook.url, json=update, headers=headers)
+            response = await self._http().post(hook.url, json=update, headers=headers, timeout=timeout)
+        except httpx.TimeoutException:
+            return "Read timeout expired"
         except httpx.HTTPError as error:
             return f"Connection failed: {type(error).__name__}"
         if not response.is_success:

@@ -109,6 +109,8 @@ class RateConfig:
     per_group_per_min: int = 20
     per_bot_per_sec: int = 30
     enforce_limits: bool = True
+    # How long webhook delivery waits for the bot's answer before it counts the update as failed.
+    webhook_timeout_seconds: float = 30.0
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -116,6 +118,7 @@ class RateConfig:
             "per_group_per_min": self.per_group_per_min,
             "per_bot_per_sec": self.per_bot_per_sec,
             "enforce_limits": self.enforce_limits,
+            "webhook_timeout_seconds": self.webhook_timeout_seconds,
         }
 
 
@@ -254,6 +257,8 @@ class Bot:
     callback_queries: dict[str, CallbackQuery] = field(default_factory=dict)
     pre_checkouts: dict[str, PreCheckout] = field(default_factory=dict)
     charges: dict[str, Charge] = field(default_factory=dict)
+    # The bot's Star transactions, oldest first, as getStarTransactions pages through them.
+    star_transactions: list[dict[str, Any]] = field(default_factory=list)
     invoice_links: dict[str, dict[str, Any]] = field(default_factory=dict)
     commands: list[dict[str, Any]] = field(default_factory=list)
 

@@ -34,6 +34,7 @@ def all_handlers() -> dict[JobName, Handler[Any]]:
     from tgadmin.campaign import jobs as campaign_jobs
     from tgadmin.group import jobs as group_jobs
     from tgadmin.payment import jobs as payment_jobs
+    from tgadmin.payment import reconcile as stars_reconcile
     from tgadmin.post import jobs as post_jobs
     from tgadmin.purchase import jobs as purchase_jobs
     from tgadmin.subscription import jobs as subscription_jobs
@@ -44,6 +45,7 @@ def all_handlers() -> dict[JobName, Handler[Any]]:
         group_jobs,
         audit_jobs,
         payment_jobs,
+        stars_reconcile,
         purchase_jobs,
         analytics_jobs,
         campaign_jobs,

@@ -42,6 +42,8 @@ REPEATABLE: tuple[tuple[str, QueueName, JobName, dict[str, Any]], ...] = (
     ("pix-expiry-sweep", QueueName.SYSTEM, JobName.PIX_EXPIRY_SWEEP, {"every": 60_000}),
     # Each pending charge carries its own next_poll_at (backoff); this only looks for due ones.
     ("pix-poll", QueueName.SYSTEM, JobName.PIX_POLL, {"every": 30_000}),
+    # A Stars payment whose update was lost for good is recorded (and delivered) within 5 minutes.
+    ("stars-reconcile", QueueName.SYSTEM, JobName.STARS_RECONCILE, {"every": 300_000}),
     # Warnings and expiries a minute late at most; each purchase's claim makes overlapping sweeps safe.
     ("subscription-sweep", QueueName.SUBSCRIPTIONS, JobName.SUBSCRIPTION_SWEEP, {"every": 60_000}),
 )

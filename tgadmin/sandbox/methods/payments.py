@@ -122,6 +122,12 @@ def refund_star_payment(call: Call) -> bool:
     if charge.refunded:
         raise bad_request(errors.CHARGE_ALREADY_REFUNDED)
     charge.refunded = True
+    buyer = call.world.user(user_id)
+    if buyer is not None:
+        # Outgoing: the same id as the payment, the buyer as `receiver`.
+        call.bot.star_transactions.append(
+            _star_transaction(charge, buyer, call.world.now(), direction="receiver")
+        )
     chat = call.world.chat_by_key(charge.chat_key)
     if chat is not None:
         refund = {
@@ -133,6 +139,23 @@ def refund_star_payment(call: Call) -> bool:
         message = chat.add_message(user_id, call.world.now(), service={"refunded_payment": refund})
         deliver_message(call.world, chat, message)
     return True
+
+
+def _star_transaction(charge: Charge, user: User, date: int, *, direction: str) -> dict[str, Any]:
+    """A StarTransaction as the Bot API renders an invoice sale: the partner is `source` for the
+    payment and `receiver` for its refund, and both carry the payment's charge id as `id`."""
+    partner: dict[str, Any] = {"type": "user", "transaction_type": "invoice_payment", "user": user_json(user)}
+    if charge.payload:
+        partner["invoice_payload"] = charge.payload
+    return {"id": charge.charge_id, "date": date, direction: partner, "amount": charge.amount}
+
+
+@method("getStarTransactions")
+def get_star_transactions(call: Call) -> dict[str, Any]:
+    """Oldest first (Telegram asks in ascending order for bots); `offset` skips that many."""
+    offset = call.args.clamped("offset", 0, 0, 2**31 - 1)
+    limit = call.args.clamped("limit", 100, 1, 100)
+    return {"transactions": call.bot.star_transactions[offset : offset + limit]}
 
 
 def start_pre_checkout(world: World, bot: Bot, user: User, invoice: dict[str, Any]) -> PreCheckout:
@@ -161,6 +184,7 @@ def complete_payment(
         "stxT" + secrets.token_urlsafe(30), user.id, invoice["total_amount"], invoice["payload"], chat.key
     )
     bot.charges[charge.charge_id] = charge
+    bot.star_transactions.append(_star_transaction(charge, user, world.now(), direction="source"))
     payment = {
         "currency": invoice["currency"],
         "total_amount": invoice["total_amount"],
