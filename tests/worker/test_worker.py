@@ -11,13 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy.exc import DBAPIError
 
 from tests.fixtures.redis import REDIS_URL
 from tests.worker.harness import World, world_settings
 from tgadmin.queue.client import Queues, backoff_delay
 from tgadmin.queue.names import JobName, QueueName
 from tgadmin.telegram.limiter import Limiter, Target
-from tgadmin.worker.runner import WorkerProcess, register_repeatable
+from tgadmin.worker.runner import WorkerProcess, infrastructure_down, register_repeatable
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -212,3 +213,22 @@ async def test_a_job_whose_database_is_unreachable_waits_for_it_without_spending
     finally:
         await worker.stop(grace=5)
         await queues.close()
+
+
+def test_a_database_starting_up_counts_as_down_not_as_a_bug() -> None:
+    """While PostgreSQL restarts, asyncpg's "starting up" (57P03) reaches the job as a plain
+    DBAPIError, wrapped the way SQLAlchemy's asyncpg dialect wraps it; only its SQLSTATE tells."""
+    import asyncpg
+    from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_dbapi
+
+    dbapi = AsyncAdapt_asyncpg_dbapi(asyncpg)
+    translate = dbapi._asyncpg_error_translate[asyncpg.exceptions.PostgresError]
+
+    def wrapped(error: Exception) -> DBAPIError:
+        return DBAPIError.instance(None, None, translate(str(error), error), dbapi.Error)
+
+    assert infrastructure_down(
+        wrapped(asyncpg.exceptions.CannotConnectNowError("the database system is starting up"))
+    )
+    assert infrastructure_down(wrapped(asyncpg.exceptions.AdminShutdownError("terminating connection")))
+    assert not infrastructure_down(wrapped(asyncpg.exceptions.DivisionByZeroError("division by zero")))

@@ -52,10 +52,19 @@ SHUTDOWN_GRACE_SECONDS = 25.0
 INFRASTRUCTURE_RETRY_SECONDS = 5.0
 
 
+# SQLSTATE classes of a server going away or not there yet: 08 connection exception; 57P01-57P03
+# admin shutdown, crash shutdown, "the database system is starting up" (PostgreSQL's own codes).
+_SERVER_GONE_SQLSTATES = ("08", "57P01", "57P02", "57P03")
+
+
 def infrastructure_down(error: BaseException) -> bool:
     """The database connection was lost or refused (a restart, a failover), not a bug in the job."""
     if isinstance(error, DBAPIError):
-        return error.connection_invalidated or isinstance(error, OperationalError | InterfaceError)
+        if error.connection_invalidated or isinstance(error, OperationalError | InterfaceError):
+            return True
+        # asyncpg's "starting up" arrives as a plain DBAPIError: only its SQLSTATE says what it is.
+        sqlstate = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+        return isinstance(sqlstate, str) and sqlstate.startswith(_SERVER_GONE_SQLSTATES)
     return isinstance(error, ConnectionError)
 
 
