@@ -24,6 +24,13 @@ def process_log() -> Iterator[io.StringIO]:
     handler.addFilter(RedactingFilter())
     root = logging.getLogger()
     level = root.level
+    # An in-process uvicorn earlier in the run may have configured its loggers not to propagate;
+    # a process's terminal gets uvicorn's access lines, so the handler takes them directly here.
+    access = logging.getLogger("uvicorn.access")
+    saved = (access.propagate, access.disabled, access.level)
+    access.propagate, access.disabled = False, False
+    access.setLevel(logging.INFO)  # setLevel, not assignment: it also clears the enabled-level cache
+    access.addHandler(handler)
     root.addHandler(handler)
     root.setLevel(logging.INFO)
     try:
@@ -31,6 +38,9 @@ def process_log() -> Iterator[io.StringIO]:
     finally:
         root.removeHandler(handler)
         root.setLevel(level)
+        access.removeHandler(handler)
+        access.propagate, access.disabled = saved[0], saved[1]
+        access.setLevel(saved[2])
 
 
 async def test_without_smtp_the_login_link_is_printed_whole(process_log: io.StringIO) -> None:

@@ -227,6 +227,7 @@ def dashboard_process(
         REDIS_URL=redis_url,
         REDIS_PREFIX=redis_prefix,
         PUBLIC_URL=url,
+        PIX_WEBHOOK_SECRET="dashboard-process-pix-secret",  # the sandbox PSP's webhook needs one
         LOG_LEVEL="INFO",
     )
     log_file = tmp_path / "dashboard.log"

@@ -79,6 +79,9 @@ async def reconcile_bot(
         page = await gateway.call(session, GetStarTransactions(offset=offset, limit=page_size), bot_id=bot_id)
         for transaction in page.transactions:
             tally[await _record(session, commit, deliver, bot_id, transaction)] += 1
+        if not page.transactions:
+            await commit()  # nothing new: no write (on SQLite a write takes the one writer's lock)
+            break
         reached = offset + len(page.transactions)
         moved = await repository.advance_stars_reconciled(session, bot_id, offset, reached)
         await commit()
