@@ -61,7 +61,7 @@ def wait_http(url: str, timeout: float = 30.0) -> None:
 @contextmanager
 def database() -> Iterator[str]:
     """DATABASE_URL if given, else a PostgreSQL database of this run's own, migrated, dropped after."""
-    from tgadmin.schema import upgrade
+    from tgadmin.migrate import upgrade
 
     given = os.environ.get("DATABASE_URL")
     if given:

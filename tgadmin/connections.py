@@ -133,7 +133,7 @@ async def _telegram_line(settings: Settings) -> CheckResult:
 
 
 async def _pix(settings: Settings) -> CheckResult:
-    from tgadmin.payments.pix.providers import get_provider
+    from tgadmin.pix.providers import get_provider
 
     try:
         provider = get_provider(settings)

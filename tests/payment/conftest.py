@@ -26,9 +26,9 @@ from tgadmin.db import create_engine, session_factory, session_scope
 from tgadmin.models import Operator, PaymentEvent, Purchase, Transaction
 from tgadmin.models.enums import OperatorRole
 from tgadmin.payment import service
-from tgadmin.payments.pix.providers import get_provider
-from tgadmin.payments.pix.providers.apipix import webhook_url
-from tgadmin.payments.pix.providers.sandbox import SandboxProvider
+from tgadmin.pix.providers import get_provider
+from tgadmin.pix.providers.apipix import webhook_url
+from tgadmin.pix.providers.sandbox import SandboxProvider
 from tgadmin.queue.client import Queues
 from tgadmin.queue.names import QueueName
 from tgadmin.redis import free_port

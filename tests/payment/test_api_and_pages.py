@@ -24,15 +24,15 @@ from tgadmin.db import session_scope
 from tgadmin.models import AuditLog, Transaction
 from tgadmin.models.enums import OperatorRole, PurchaseStatus, TransactionStatus
 from tgadmin.operator import service as operators
+from tgadmin.operator.auth import SESSION_COOKIE, csrf_for_session
 from tgadmin.payment import bot as payment_bot
 from tgadmin.payment import service, stars
 from tgadmin.payment.webhooks import PaymentRuntime
-from tgadmin.payments.pix.providers.sandbox import SandboxProvider
-from tgadmin.payments.pix.providers.static import StaticPixProvider
+from tgadmin.pix.providers.sandbox import SandboxProvider
+from tgadmin.pix.providers.static import StaticPixProvider
 from tgadmin.redis import free_port
 from tgadmin.telegram.bots import register_from_token
 from tgadmin.web.app import create_app
-from tgadmin.web.security import SESSION_COOKIE, csrf_for_session
 
 ROLES = (OperatorRole.VIEWER, OperatorRole.OPERATOR, OperatorRole.ADMIN)
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]

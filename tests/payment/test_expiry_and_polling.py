@@ -15,8 +15,8 @@ from tgadmin.db import session_scope
 from tgadmin.models.enums import PurchaseStatus, TransactionStatus
 from tgadmin.payment import jobs, service
 from tgadmin.payment.service import Result
-from tgadmin.payments.pix.providers.base import Charge, ChargeState, PixProvider
-from tgadmin.payments.pix.providers.sandbox import SandboxProvider
+from tgadmin.pix.providers.base import Charge, ChargeState, PixProvider
+from tgadmin.pix.providers.sandbox import SandboxProvider
 from tgadmin.redis import free_port
 
 LATER = timedelta(minutes=31)

@@ -19,15 +19,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tests.factories import make_purchase
 from tests.fixtures.redis import REDIS_URL
 from tests.payment.conftest import dashboard_server
-from tests.payments.servers import serve
-from tests.payments.test_mercadopago import SECRET, TOKEN, FakeMercadoPago
+from tests.pix.servers import serve
+from tests.pix.test_mercadopago import SECRET, TOKEN, FakeMercadoPago
 from tgadmin.config import load_settings
 from tgadmin.db import create_engine, session_factory, session_scope
 from tgadmin.models import PaymentEvent, Purchase, Transaction
 from tgadmin.models.enums import PurchaseStatus, TransactionStatus
 from tgadmin.payment import service
-from tgadmin.payments.pix.providers import get_provider
-from tgadmin.payments.pix.providers.base import PixProvider
+from tgadmin.pix.providers import get_provider
+from tgadmin.pix.providers.base import PixProvider
 from tgadmin.queue.client import Queues
 from tgadmin.queue.names import QueueName
 from tgadmin.redis import free_port

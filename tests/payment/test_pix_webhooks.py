@@ -17,8 +17,8 @@ from tgadmin.db import session_scope
 from tgadmin.models.enums import PurchaseStatus, TransactionStatus
 from tgadmin.payment import service
 from tgadmin.payment.service import Result
-from tgadmin.payments.pix.brcode import parse_brcode
-from tgadmin.payments.pix.providers.base import Notification
+from tgadmin.pix.brcode import parse_brcode
+from tgadmin.pix.providers.base import Notification
 from tgadmin.redis import free_port
 
 

@@ -20,9 +20,9 @@ from tgadmin.models.enums import Currency, OperatorRole, PurchaseStatus, Transac
 from tgadmin.models.status import allowed_sources, ensure_transition
 from tgadmin.payment import service
 from tgadmin.payment.service import Result
-from tgadmin.payments.pix.providers.base import Refund
-from tgadmin.payments.pix.providers.sandbox import SandboxProvider
-from tgadmin.payments.pix.providers.static import StaticPixProvider
+from tgadmin.pix.providers.base import Refund
+from tgadmin.pix.providers.sandbox import SandboxProvider
+from tgadmin.pix.providers.static import StaticPixProvider
 from tgadmin.redis import free_port
 
 

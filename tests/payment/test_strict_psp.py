@@ -23,8 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tests.factories import make_operator, make_purchase
 from tests.fixtures.redis import REDIS_URL
 from tests.payment.conftest import serve_app
-from tests.payments.servers import serve
-from tests.payments.strict_psp import CLIENT_ID, CLIENT_SECRET, StrictPsp
+from tests.pix.servers import serve
+from tests.pix.strict_psp import CLIENT_ID, CLIENT_SECRET, StrictPsp
 from tgadmin.clock import utcnow
 from tgadmin.config import load_settings
 from tgadmin.crypto import generate_key, random_token
@@ -35,8 +35,8 @@ from tgadmin.models.enums import OperatorRole, PurchaseStatus, TransactionStatus
 from tgadmin.payment import jobs, service
 from tgadmin.payment.service import Result
 from tgadmin.payment.webhooks import PaymentRuntime
-from tgadmin.payments.pix.providers.apipix import ApiPixProvider
-from tgadmin.payments.pix.providers.base import Charge
+from tgadmin.pix.providers.apipix import ApiPixProvider
+from tgadmin.pix.providers.base import Charge
 from tgadmin.redis import free_port
 from tgadmin.web.app import create_app
 

@@ -25,7 +25,7 @@ from tgadmin.payment import actions, service
 from tgadmin.payment.delivery import revocation_job_id
 from tgadmin.payment.service import Outcome, Result
 from tgadmin.payment.webhooks import PaymentRuntime
-from tgadmin.payments.pix.providers import get_provider
+from tgadmin.pix.providers import get_provider
 from tgadmin.queue.names import JobName
 
 

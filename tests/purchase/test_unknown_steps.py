@@ -21,10 +21,10 @@ from tests.purchase.conftest import Shop
 from tgadmin.db import session_scope
 from tgadmin.models.enums import OperatorRole, PurchaseStatus
 from tgadmin.operator import service as operators
+from tgadmin.operator.auth import SESSION_COOKIE, csrf_for_session
 from tgadmin.queue.monitor import QueueMonitor
 from tgadmin.queue.names import JobName, QueueName
 from tgadmin.redis import free_port
-from tgadmin.web.security import SESSION_COOKIE, csrf_for_session
 
 
 @pytest.fixture

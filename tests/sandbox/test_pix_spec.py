@@ -19,8 +19,8 @@ import pytest
 from jsonschema import Draft7Validator
 
 from tests.fixtures.sandbox import Sandbox
-from tests.payments.servers import WebhookReceiver, serve
-from tgadmin.payments.pix.providers.base import new_txid
+from tests.pix.servers import WebhookReceiver, serve
+from tgadmin.pix.providers.base import new_txid
 
 # --- API Pix 2.9.0, restated ---------------------------------------------------------------------
 

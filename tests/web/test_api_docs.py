@@ -17,10 +17,10 @@ from tgadmin.config import load_settings
 from tgadmin.db import session_scope
 from tgadmin.models.enums import OperatorRole
 from tgadmin.operator import service as operators
+from tgadmin.operator.auth import SESSION_COOKIE
 from tgadmin.redis import free_port
 from tgadmin.web.app import create_app
 from tgadmin.web.docs import SWAGGER_UI_DIR
-from tgadmin.web.security import SESSION_COOKIE
 
 CHROMIUM_ARGS = [
     "--headless",

@@ -36,11 +36,11 @@ from tgadmin.config import load_settings
 from tgadmin.db import session_scope
 from tgadmin.models.enums import OperatorRole
 from tgadmin.operator import service as operators
+from tgadmin.operator.auth import CSRF_HEADER, SESSION_COOKIE, csrf_for_session
 from tgadmin.payment import service as payments
-from tgadmin.payments.pix.providers.static import StaticPixProvider
+from tgadmin.pix.providers.static import StaticPixProvider
 from tgadmin.redis import free_port
 from tgadmin.web.app import create_app
-from tgadmin.web.security import CSRF_HEADER, SESSION_COOKIE, csrf_for_session
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 # Examples per operation, identity and mode: about 1,000 calls per database in all.

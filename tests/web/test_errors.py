@@ -18,8 +18,8 @@ from tgadmin.config import load_settings
 from tgadmin.db import session_scope
 from tgadmin.models.enums import OperatorRole
 from tgadmin.operator import service as operators
+from tgadmin.operator.auth import SESSION_COOKIE, csrf_for_session
 from tgadmin.web.app import create_app
-from tgadmin.web.security import SESSION_COOKIE, csrf_for_session
 
 PAST_INT64 = 2**63
 INT64_MAX = 2**63 - 1

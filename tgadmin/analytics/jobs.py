@@ -10,9 +10,9 @@ from typing import Any
 from pydantic import AwareDatetime, field_validator
 
 from tgadmin.analytics import service
+from tgadmin.queue.context import JobRun
+from tgadmin.queue.jobs import Handler, JobData
 from tgadmin.queue.names import JobName
-from tgadmin.worker.context import JobRun
-from tgadmin.worker.registry import Handler, JobData
 
 
 class AnalyticsAggregateData(JobData):

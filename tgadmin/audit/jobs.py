@@ -9,9 +9,9 @@ from pydantic import Field, StrictStr
 
 from tgadmin.audit.service import Actor, record
 from tgadmin.models.enums import ActorType
+from tgadmin.queue.context import JobRun
+from tgadmin.queue.jobs import Handler, JobData
 from tgadmin.queue.names import JobName
-from tgadmin.worker.context import JobRun
-from tgadmin.worker.registry import Handler, JobData
 
 
 class AuditLogData(JobData):

@@ -27,9 +27,9 @@ from tgadmin.campaign import repository, service
 from tgadmin.campaign.service import SendOrder
 from tgadmin.clock import utcnow
 from tgadmin.queue.client import JobOptions, Queues
+from tgadmin.queue.context import JobRun
+from tgadmin.queue.jobs import Handler, JobData
 from tgadmin.queue.names import JobName
-from tgadmin.worker.context import JobRun
-from tgadmin.worker.registry import Handler, JobData
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ app = typer.Typer(no_args_is_help=True)
 @app.command("upgrade", help="Apply every pending migration.")
 @handle_errors
 def upgrade(revision: str = typer.Argument("head")) -> None:
-    from tgadmin import schema  # heavy import only when the command runs
+    from tgadmin import migrate  # heavy import only when the command runs
 
-    schema.upgrade(settings().database_url, revision)
+    migrate.upgrade(settings().database_url, revision)
     typer.echo(f"database at {revision}")

@@ -5,7 +5,7 @@ import json
 import typer
 
 from tgadmin.cli.common import handle_errors
-from tgadmin.payments.pix.brcode import build_brcode, parse_amount, parse_brcode
+from tgadmin.pix.brcode import build_brcode, parse_amount, parse_brcode
 
 app = typer.Typer(no_args_is_help=True)
 

@@ -13,13 +13,13 @@ from types import FrameType
 
 import httpx
 
-from tgadmin import schema
+from tgadmin import migrate
 from tgadmin.config import SECRETS_FILE, VAR_DIR, PixProviderName, Settings, get_settings
 from tgadmin.crypto import generate_key, random_token
 from tgadmin.db import create_engine, session_factory, session_scope
 from tgadmin.dev.supervisor import Supervisor
 from tgadmin.errors import ServiceUnavailable
-from tgadmin.payments.pix.providers.apipix import webhook_url
+from tgadmin.pix.providers.apipix import webhook_url
 from tgadmin.redis import EmbeddedRedis
 
 log = logging.getLogger("tgadmin.dev")
@@ -144,7 +144,7 @@ def use_sandbox_psp_webhook(settings: Settings, env: dict[str, str]) -> Settings
 
 
 async def _register_pix_webhook(settings: Settings, url: str) -> None:
-    from tgadmin.payments.pix.providers.sandbox import sandbox_provider
+    from tgadmin.pix.providers.sandbox import sandbox_provider
 
     provider = sandbox_provider(settings)
     try:
@@ -161,7 +161,7 @@ def run_dev() -> None:
     ensure_secrets()
     get_settings.cache_clear()
     settings = get_settings()
-    schema.upgrade(settings.database_url)
+    migrate.upgrade(settings.database_url)
     env = dict(os.environ)
     redis: EmbeddedRedis | None = None
     supervisor = Supervisor(env)

@@ -11,9 +11,9 @@ from tgadmin.errors import BadRequest, NotFound
 from tgadmin.group import repository, service
 from tgadmin.models import Bot, Group
 from tgadmin.models.enums import BotMemberStatus, ChatType
+from tgadmin.queue.context import JobRun
+from tgadmin.queue.jobs import Handler, JobData
 from tgadmin.queue.names import JobName
-from tgadmin.worker.context import JobRun
-from tgadmin.worker.registry import Handler, JobData
 
 USEFUL_RIGHTS = ("can_post_messages", "can_delete_messages", "can_restrict_members", "can_invite_users")
 

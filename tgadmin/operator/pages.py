@@ -12,8 +12,7 @@ from tgadmin.config import Settings
 from tgadmin.errors import ServiceUnavailable, TgadminError, Unauthorized
 from tgadmin.mail import send_login_link
 from tgadmin.operator import service
-from tgadmin.web.deps import SessionDep, StateDep
-from tgadmin.web.security import (
+from tgadmin.operator.auth import (
     SESSION_COOKIE,
     CurrentOperator,
     check_csrf,
@@ -22,7 +21,8 @@ from tgadmin.web.security import (
     remember_login_csrf,
     set_session_cookie,
 )
-from tgadmin.web.templating import templates
+from tgadmin.webkit.deps import SessionDep, StateDep
+from tgadmin.webkit.templating import templates
 
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)

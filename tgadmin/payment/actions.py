@@ -30,7 +30,7 @@ from tgadmin.payment import repository, service, stars
 from tgadmin.payment.bot import stars_refunder
 from tgadmin.payment.service import Outcome, Result
 from tgadmin.payment.webhooks import PaymentRuntime
-from tgadmin.payments.pix.providers.sandbox import SandboxProvider
+from tgadmin.pix.providers.sandbox import SandboxProvider
 from tgadmin.telegram.bots import active_bots
 from tgadmin.telegram.client import make_bot
 

@@ -16,6 +16,7 @@ from tgadmin.config import Settings
 from tgadmin.errors import ErrorRead, NotFound
 from tgadmin.models import Operator
 from tgadmin.models.enums import PaymentMethod, TransactionStatus
+from tgadmin.operator.auth import AdminDep, CsrfHeader, OperatorDep, ViewerDep
 from tgadmin.payment import actions, repository, service
 from tgadmin.payment.schemas import (
     ActionRead,
@@ -25,9 +26,8 @@ from tgadmin.payment.schemas import (
 )
 from tgadmin.payment.service import Result
 from tgadmin.payment.webhooks import PaymentRuntime
-from tgadmin.web.deps import SessionDep
-from tgadmin.web.params import Offset, RowId
-from tgadmin.web.security import AdminDep, CsrfHeader, OperatorDep, ViewerDep
+from tgadmin.webkit.deps import SessionDep
+from tgadmin.webkit.params import Offset, RowId
 
 PaymentsDep = Annotated[PaymentRuntime, Depends(actions.runtime)]
 

@@ -23,11 +23,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tgadmin.clock import utcnow
 from tgadmin.payment import repository, service
 from tgadmin.payment.delivery import DeliveryHook, QueueDeliveries
-from tgadmin.payments.pix.providers import get_provider
-from tgadmin.payments.pix.providers.base import PixProvider
+from tgadmin.pix.providers import get_provider
+from tgadmin.pix.providers.base import PixProvider
+from tgadmin.queue.context import JobRun
+from tgadmin.queue.jobs import Handler, JobData
 from tgadmin.queue.names import JobName
-from tgadmin.worker.context import JobRun
-from tgadmin.worker.registry import Handler, JobData
 
 log = logging.getLogger(__name__)
 

@@ -22,14 +22,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tgadmin.errors import BadRequest, TgadminError
 from tgadmin.models.enums import Currency, TransactionStatus
+from tgadmin.operator.auth import AdminDep, OperatorDep, ViewerDep, check_csrf
 from tgadmin.payment import actions, service
 from tgadmin.payment.api import sales_page
 from tgadmin.payment.service import Outcome
 from tgadmin.payment.webhooks import PaymentRuntime
-from tgadmin.web.deps import SessionDep, StateDep
-from tgadmin.web.params import PageNumber, RowId
-from tgadmin.web.security import AdminDep, OperatorDep, ViewerDep, check_csrf
-from tgadmin.web.templating import templates
+from tgadmin.webkit.deps import SessionDep, StateDep
+from tgadmin.webkit.params import PageNumber, RowId
+from tgadmin.webkit.templating import templates
 
 router = APIRouter(include_in_schema=False)
 

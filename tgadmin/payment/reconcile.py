@@ -31,12 +31,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tgadmin.errors import TgadminError
 from tgadmin.payment import repository, stars
 from tgadmin.payment.delivery import DeliveryHook, QueueDeliveries
+from tgadmin.queue.context import JobRun
+from tgadmin.queue.jobs import Handler, JobData
 from tgadmin.queue.names import JobName
 from tgadmin.telegram.bots import active_bots
 from tgadmin.telegram.errors import TelegramCallError
 from tgadmin.telegram.gateway import Gateway
-from tgadmin.worker.context import JobRun
-from tgadmin.worker.registry import Handler, JobData
 
 log = logging.getLogger(__name__)
 

@@ -32,7 +32,7 @@ from tgadmin.models import Operator, Purchase, Transaction
 from tgadmin.models.enums import Currency, OperatorRole, PaymentMethod, PurchaseStatus, TransactionStatus
 from tgadmin.models.transaction import MAX_AMOUNT_CENTS
 from tgadmin.payment import repository
-from tgadmin.payments.pix.providers.base import (
+from tgadmin.pix.providers.base import (
     Charge,
     ChargeRequest,
     ChargeState,
@@ -40,7 +40,7 @@ from tgadmin.payments.pix.providers.base import (
     PixProvider,
     new_txid,
 )
-from tgadmin.payments.pix.qr import qr_png
+from tgadmin.pix.qr import qr_png
 
 log = logging.getLogger(__name__)
 

@@ -29,10 +29,10 @@ from tgadmin.config import Settings
 from tgadmin.errors import BadRequest, ConfigError, Forbidden, NotFound, PayloadTooLarge
 from tgadmin.payment import service
 from tgadmin.payment.delivery import DeliveryHook, QueueDeliveries, revoke_access
-from tgadmin.payments.pix.providers import get_provider
-from tgadmin.payments.pix.providers.base import PixProvider
+from tgadmin.pix.providers import get_provider
+from tgadmin.pix.providers.base import PixProvider
 from tgadmin.queue.client import Queues
-from tgadmin.web.deps import StateDep
+from tgadmin.webkit.deps import StateDep
 
 log = logging.getLogger(__name__)
 

@@ -18,11 +18,11 @@ from tgadmin.models import Group
 from tgadmin.models.enums import PostKind
 from tgadmin.post import service
 from tgadmin.post.repository import ClearFilter
+from tgadmin.queue.context import JobRun
+from tgadmin.queue.jobs import Handler, JobData
 from tgadmin.queue.names import JobName
 from tgadmin.telegram.errors import ErrorClass, Reason, TelegramCallError
 from tgadmin.telegram.ledger import SendLedger
-from tgadmin.worker.context import JobRun
-from tgadmin.worker.registry import Handler, JobData
 
 BATCH = 100  # deleteMessages takes at most 100 ids
 

@@ -17,14 +17,14 @@ from fastapi import APIRouter, Depends, Query
 
 from tgadmin.audit.service import Actor
 from tgadmin.errors import ConfigError, Conflict, ErrorRead, NotFound, ServiceUnavailable
+from tgadmin.operator.auth import CsrfHeader, OperatorDep, ViewerDep
 from tgadmin.purchase import repository, service
 from tgadmin.purchase.schemas import StepDecisionIn, StepDecisionRead, UnknownStepRead
 from tgadmin.queue.client import Queues
 from tgadmin.queue.monitor import QueueMonitor
 from tgadmin.queue.names import JobName, QueueName
 from tgadmin.telegram.ledger import SendLedger
-from tgadmin.web.deps import SessionDep, StateDep
-from tgadmin.web.security import CsrfHeader, OperatorDep, ViewerDep
+from tgadmin.webkit.deps import SessionDep, StateDep
 
 router = APIRouter(prefix="/api/v1", tags=["delivery"])
 

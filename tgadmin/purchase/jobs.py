@@ -53,11 +53,11 @@ from tgadmin.clock import utcnow
 from tgadmin.errors import Conflict, NotFound
 from tgadmin.purchase import repository, service, texts
 from tgadmin.purchase.repository import Item, Order
+from tgadmin.queue.context import JobRun
+from tgadmin.queue.jobs import Handler, JobData
 from tgadmin.queue.names import JobName
 from tgadmin.telegram.errors import ErrorClass, TelegramCallError
 from tgadmin.telegram.ledger import SendLedger
-from tgadmin.worker.context import JobRun
-from tgadmin.worker.registry import Handler, JobData
 
 ACTOR = Actor.system("deliver-purchase")
 InputMedia = InputMediaPhoto | InputMediaVideo | InputMediaDocument

@@ -28,6 +28,8 @@ from tgadmin.clock import utcnow
 from tgadmin.errors import NotFound, TgadminError
 from tgadmin.models import Group
 from tgadmin.models.enums import PurchaseStatus
+from tgadmin.queue.context import JobRun
+from tgadmin.queue.jobs import Handler, JobData
 from tgadmin.queue.names import JobName
 from tgadmin.subscription import repository, service, texts
 from tgadmin.subscription.repository import Due, Subscription
@@ -35,8 +37,6 @@ from tgadmin.subscription.service import Removal, SweepSummary, WarningKind
 from tgadmin.telegram.errors import ErrorClass, Reason, Reschedule, TelegramCallError
 from tgadmin.telegram.gateway import Gateway
 from tgadmin.telegram.ledger import SendLedger
-from tgadmin.worker.context import JobRun
-from tgadmin.worker.registry import Handler, JobData
 
 log = logging.getLogger(__name__)
 

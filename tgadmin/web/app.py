@@ -15,8 +15,8 @@ from tgadmin.payment import pages as payment_pages
 from tgadmin.payment import webhooks as payment_webhooks
 from tgadmin.purchase import api as purchase_api
 from tgadmin.web import docs, overview
-from tgadmin.web.deps import AppState
 from tgadmin.web.errors import document_refusals, install_error_handlers
+from tgadmin.webkit.deps import AppState
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -14,8 +14,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 
 from tgadmin.errors import NotFound, ServiceUnavailable
-from tgadmin.web.security import ViewerDep
-from tgadmin.web.templating import templates
+from tgadmin.operator.auth import ViewerDep
+from tgadmin.webkit.templating import templates
 
 OPENAPI_URL = "/api/v1/openapi.json"
 SWAGGER_UI_DIR = Path(__file__).resolve().parents[2] / "node_modules" / "swagger-ui-dist"

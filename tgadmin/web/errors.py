@@ -21,7 +21,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
 from tgadmin.errors import ErrorRead, InvalidInput, TgadminError
-from tgadmin.web.templating import templates
+from tgadmin.webkit.templating import templates
 
 log = logging.getLogger(__name__)
 

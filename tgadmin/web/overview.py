@@ -8,9 +8,9 @@ from sqlalchemy import func, select
 
 from tgadmin.models import Creator, Group, Purchase
 from tgadmin.models.enums import PurchaseStatus
-from tgadmin.web.deps import SessionDep
-from tgadmin.web.security import ViewerDep
-from tgadmin.web.templating import templates
+from tgadmin.operator.auth import ViewerDep
+from tgadmin.webkit.deps import SessionDep
+from tgadmin.webkit.templating import templates
 
 router = APIRouter(include_in_schema=False)
 

@@ -2,29 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict
-
+from tgadmin.queue.jobs import Handler
 from tgadmin.queue.names import JobName
-from tgadmin.worker.context import JobRun
-
-P = TypeVar("P", bound=BaseModel)
-
-
-class JobData(BaseModel):
-    """Base of every job's data: the original system's camelCase names, unknown keys refused.
-    Fields use Strict* types: a wrong type fails validation instead of being coerced."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-
-@dataclass(frozen=True)
-class Handler(Generic[P]):
-    model: type[P]
-    run: Callable[[JobRun, P], Awaitable[dict[str, Any] | None]]
 
 
 def all_handlers() -> dict[JobName, Handler[Any]]:

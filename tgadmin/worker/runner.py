@@ -27,10 +27,11 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from tgadmin.config import Settings
 from tgadmin.errors import ServiceUnavailable, TgadminError
 from tgadmin.queue.client import BACKOFF_STRATEGY, DEFAULT_BACKOFF_MS, Queues, backoff_delay, connection_url
+from tgadmin.queue.context import JobRun, WorkerContext
+from tgadmin.queue.jobs import Handler
 from tgadmin.queue.names import JobName, QueueName
 from tgadmin.telegram.errors import ErrorClass, Reschedule, TelegramCallError
-from tgadmin.worker.context import JobRun, WorkerContext
-from tgadmin.worker.registry import Handler, all_handlers
+from tgadmin.worker.registry import all_handlers
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from tgadmin.errors import BadRequest
-from tgadmin.payments.pix.brcode import MAX_KEY, normalize_key, valid_cpf
+from tgadmin.pix.brcode import MAX_KEY, normalize_key, valid_cpf
 from tgadmin.sandbox.pix.state import Problem, Terms, invalid
 
 KIND = "CobOperacaoInvalida"

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Body, Request
 from fastapi.responses import JSONResponse
 
 from tgadmin.errors import BadRequest
-from tgadmin.payments.pix.brcode import parse_brcode
+from tgadmin.pix.brcode import parse_brcode
 from tgadmin.sandbox.pix.callbacks import notify, settle_due
 from tgadmin.sandbox.pix.state import Cob, PixPsp, end_to_end_id, iso, psp_of
 

@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
-from tgadmin.payments.pix.brcode import build_brcode
+from tgadmin.pix.brcode import build_brcode
 
 PROBLEM = "https://pix.bcb.gov.br/api/v2/error/"
 MERCHANT_NAME = "TGADMIN SANDBOX"

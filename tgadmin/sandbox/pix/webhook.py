@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from tgadmin.errors import BadRequest
-from tgadmin.payments.pix.brcode import MAX_KEY, normalize_key
+from tgadmin.pix.brcode import MAX_KEY, normalize_key
 from tgadmin.sandbox.pix.auth import api
 from tgadmin.sandbox.pix.listing import Window
 from tgadmin.sandbox.pix.state import PixPsp, Problem, Webhook, invalid

@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-from tests.payments.test_brcode import BCB_DYNAMIC, BCB_STATIC
+from tests.pix.test_brcode import BCB_DYNAMIC, BCB_STATIC
 
 
 def tgadmin(*args: str) -> subprocess.CompletedProcess[str]:

@@ -23,7 +23,7 @@ from tgadmin.errors import Forbidden, Unauthorized
 from tgadmin.models import Operator
 from tgadmin.models.enums import OperatorRole
 from tgadmin.operator import service
-from tgadmin.web.deps import SessionDep, StateDep
+from tgadmin.webkit.deps import SessionDep, StateDep
 
 SESSION_COOKIE = "tgadmin_session"
 LOGIN_CSRF_COOKIE = "tgadmin_login_csrf"

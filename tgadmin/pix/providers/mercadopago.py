@@ -22,8 +22,8 @@ from typing import Any
 from tgadmin.clock import utcnow
 from tgadmin.crypto import constant_time_equal
 from tgadmin.errors import BadRequest, Forbidden
-from tgadmin.payments.pix.providers.base import Charge, ChargeRequest, ChargeState, Notification, Refund
-from tgadmin.payments.pix.providers.http import (
+from tgadmin.pix.providers.base import Charge, ChargeRequest, ChargeState, Notification, Refund
+from tgadmin.pix.providers.http import (
     TIMEOUT_SECONDS,
     LoopClient,
     cents,

@@ -16,13 +16,13 @@ import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from tests.payments.servers import Pki, make_pki, serve
+from tests.pix.servers import Pki, make_pki, serve
 from tgadmin.config import load_settings
 from tgadmin.errors import BadRequest, ConfigError, NotFound, ServiceUnavailable
-from tgadmin.payments.pix.brcode import parse_brcode
-from tgadmin.payments.pix.providers import get_provider
-from tgadmin.payments.pix.providers.apipix import ApiPixProvider
-from tgadmin.payments.pix.providers.base import ChargeRequest, ChargeState, new_txid
+from tgadmin.pix.brcode import parse_brcode
+from tgadmin.pix.providers import get_provider
+from tgadmin.pix.providers.apipix import ApiPixProvider
+from tgadmin.pix.providers.base import ChargeRequest, ChargeState, new_txid
 from tgadmin.redis import free_port
 
 CLIENT_ID, CLIENT_SECRET = "client-abc", "secret-xyz"

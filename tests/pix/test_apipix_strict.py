@@ -10,13 +10,13 @@ from collections.abc import AsyncIterator, Iterator, Mapping
 
 import pytest
 
-from tests.payments.servers import serve
-from tests.payments.strict_psp import CLIENT_ID, CLIENT_SECRET, StrictPsp
+from tests.pix.servers import serve
+from tests.pix.strict_psp import CLIENT_ID, CLIENT_SECRET, StrictPsp
 from tgadmin.errors import BadRequest, Conflict, Forbidden, ServiceUnavailable
-from tgadmin.payments.pix.brcode import parse_brcode
-from tgadmin.payments.pix.providers.apipix import ApiPixProvider, webhook_url
-from tgadmin.payments.pix.providers.base import ChargeRequest, ChargeState, new_txid
-from tgadmin.payments.pix.providers.mercadopago import MercadoPagoProvider
+from tgadmin.pix.brcode import parse_brcode
+from tgadmin.pix.providers.apipix import ApiPixProvider, webhook_url
+from tgadmin.pix.providers.base import ChargeRequest, ChargeState, new_txid
+from tgadmin.pix.providers.mercadopago import MercadoPagoProvider
 
 SECRET = "strict-webhook-secret"
 PIX_KEY = "11.222.333/0001-81"
@@ -149,7 +149,7 @@ async def test_a_status_from_the_future_is_unknown_and_logged(
 ) -> None:
     charge = await client.create_charge(_request())
     strict.cobs[charge.txid]["status"] = "EM_ANALISE_ANTIFRAUDE"
-    with caplog.at_level(logging.WARNING, logger="tgadmin.payments.pix.providers.apipix"):
+    with caplog.at_level(logging.WARNING, logger="tgadmin.pix.providers.apipix"):
         read = await client.get_charge(charge.txid)
     assert read.state == ChargeState.UNKNOWN
     assert "EM_ANALISE_ANTIFRAUDE" in caplog.text

@@ -42,9 +42,9 @@ import httpx
 
 from tgadmin.crypto import constant_time_equal
 from tgadmin.errors import BadRequest, Conflict, Forbidden, NotFound, ServiceUnavailable
-from tgadmin.payments.pix.brcode import build_brcode, format_amount, normalize_key
-from tgadmin.payments.pix.providers.base import Charge, ChargeRequest, ChargeState, Notification, Refund
-from tgadmin.payments.pix.providers.http import (
+from tgadmin.pix.brcode import build_brcode, format_amount, normalize_key
+from tgadmin.pix.providers.base import Charge, ChargeRequest, ChargeState, Notification, Refund
+from tgadmin.pix.providers.http import (
     TIMEOUT_SECONDS,
     LoopClient,
     cents,

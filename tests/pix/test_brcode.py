@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tgadmin.errors import BadRequest
-from tgadmin.payments.pix.brcode import (
+from tgadmin.pix.brcode import (
     KeyType,
     build_brcode,
     crc16,

@@ -9,8 +9,8 @@ from typing import Any
 
 from tgadmin.config import Settings
 from tgadmin.errors import Conflict
-from tgadmin.payments.pix.providers.apipix import ApiPixProvider
-from tgadmin.payments.pix.providers.http import json_object, problem_detail, raise_for_status, send
+from tgadmin.pix.providers.apipix import ApiPixProvider
+from tgadmin.pix.providers.http import json_object, problem_detail, raise_for_status, send
 
 # The sandbox accepts any client credentials; these are used when none are configured.
 SANDBOX_CLIENT = ("tgadmin", "sandbox")

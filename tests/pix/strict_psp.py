@@ -29,7 +29,7 @@ import httpx
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
-from tgadmin.payments.pix.brcode import build_brcode
+from tgadmin.pix.brcode import build_brcode
 
 CLIENT_ID, CLIENT_SECRET = "strict-client", "strict-secret"
 SCOPES = {"cob.write", "cob.read", "pix.write", "pix.read", "webhook.write", "webhook.read"}

@@ -9,13 +9,13 @@ import httpx
 import pytest
 
 from tests.fixtures.sandbox import Sandbox
-from tests.payments.servers import WebhookReceiver, serve
+from tests.pix.servers import WebhookReceiver, serve
 from tgadmin.config import load_settings
 from tgadmin.errors import BadRequest, Conflict, Forbidden
-from tgadmin.payments.pix.brcode import build_brcode, parse_brcode
-from tgadmin.payments.pix.providers import get_provider
-from tgadmin.payments.pix.providers.base import ChargeRequest, ChargeState, new_txid
-from tgadmin.payments.pix.providers.sandbox import SandboxProvider
+from tgadmin.pix.brcode import build_brcode, parse_brcode
+from tgadmin.pix.providers import get_provider
+from tgadmin.pix.providers.base import ChargeRequest, ChargeState, new_txid
+from tgadmin.pix.providers.sandbox import SandboxProvider
 
 SECRET = "webhook-shared-secret"
 

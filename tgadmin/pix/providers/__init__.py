@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from tgadmin.config import PixProviderName, Settings
 from tgadmin.errors import BadRequest, ConfigError
-from tgadmin.payments.pix.brcode import normalize_key
-from tgadmin.payments.pix.providers.apipix import ApiPixProvider
-from tgadmin.payments.pix.providers.base import PixProvider
-from tgadmin.payments.pix.providers.mercadopago import MercadoPagoProvider
-from tgadmin.payments.pix.providers.sandbox import sandbox_provider
-from tgadmin.payments.pix.providers.static import StaticPixProvider
+from tgadmin.pix.brcode import normalize_key
+from tgadmin.pix.providers.apipix import ApiPixProvider
+from tgadmin.pix.providers.base import PixProvider
+from tgadmin.pix.providers.mercadopago import MercadoPagoProvider
+from tgadmin.pix.providers.sandbox import sandbox_provider
+from tgadmin.pix.providers.static import StaticPixProvider
 
 
 def _secret(settings: Settings, name: str) -> str | None:

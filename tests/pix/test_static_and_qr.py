@@ -10,15 +10,15 @@ import pytest
 import segno
 from PIL import Image
 
-from tests.payments.test_brcode import BCB_STATIC
+from tests.pix.test_brcode import BCB_STATIC
 from tgadmin.clock import frozen_at
 from tgadmin.config import load_settings
 from tgadmin.errors import BadRequest, ConfigError, Forbidden
-from tgadmin.payments.pix.brcode import parse_brcode
-from tgadmin.payments.pix.providers import MercadoPagoProvider, StaticPixProvider, get_provider
-from tgadmin.payments.pix.providers.base import ChargeRequest, ChargeState, new_txid
-from tgadmin.payments.pix.providers.sandbox import SandboxProvider
-from tgadmin.payments.pix.qr import qr_png, qr_svg
+from tgadmin.pix.brcode import parse_brcode
+from tgadmin.pix.providers import MercadoPagoProvider, StaticPixProvider, get_provider
+from tgadmin.pix.providers.base import ChargeRequest, ChargeState, new_txid
+from tgadmin.pix.providers.sandbox import SandboxProvider
+from tgadmin.pix.qr import qr_png, qr_svg
 
 
 def _static() -> StaticPixProvider:

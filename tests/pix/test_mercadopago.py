@@ -15,11 +15,11 @@ import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from tests.payments.servers import serve
+from tests.pix.servers import serve
 from tgadmin.errors import BadRequest, Forbidden, NotFound
-from tgadmin.payments.pix.brcode import build_brcode, parse_brcode
-from tgadmin.payments.pix.providers.base import ChargeRequest, ChargeState, new_txid
-from tgadmin.payments.pix.providers.mercadopago import MercadoPagoProvider
+from tgadmin.pix.brcode import build_brcode, parse_brcode
+from tgadmin.pix.providers.base import ChargeRequest, ChargeState, new_txid
+from tgadmin.pix.providers.mercadopago import MercadoPagoProvider
 
 TOKEN = "APP_USR-test-token"
 SECRET = "mp-webhook-secret"

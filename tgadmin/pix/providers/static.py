@@ -15,7 +15,7 @@ from typing import Any
 
 from tgadmin.clock import utcnow
 from tgadmin.errors import BadRequest, Forbidden
-from tgadmin.payments.pix.brcode import (
+from tgadmin.pix.brcode import (
     GUI,
     MAX_STATIC_TXID,
     MAX_VALUE,
@@ -23,7 +23,7 @@ from tgadmin.payments.pix.brcode import (
     build_brcode,
     normalize_key,
 )
-from tgadmin.payments.pix.providers.base import Charge, ChargeRequest, ChargeState, Notification, Refund
+from tgadmin.pix.providers.base import Charge, ChargeRequest, ChargeState, Notification, Refund
 
 NOTE = "static PIX: no PSP reports payments; an operator confirms them in the dashboard"
 
