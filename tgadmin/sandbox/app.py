@@ -11,9 +11,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from tgadmin.sandbox import control, page, pix, telegram_api
+from tgadmin.sandbox.control.lookup import ControlError, control_error_response
 from tgadmin.sandbox.delivery import WebhookDelivery
 from tgadmin.sandbox.events import EventError
-from tgadmin.sandbox.state import Bot, World
+from tgadmin.sandbox.state.bots import Bot
+from tgadmin.sandbox.state.world import World
 from tgadmin.sandbox.telegram_api import Services, execute_for_bot
 
 
@@ -47,8 +49,8 @@ def create_app(world: World | None = None) -> FastAPI:
         title="tgadmin Telegram sandbox", lifespan=lifespan, docs_url="/sandbox/docs", redoc_url=None
     )
     app.state.sandbox = services
-    app.add_exception_handler(control.ControlError, control.control_error_response)
-    app.add_exception_handler(EventError, control.control_error_response)
+    app.add_exception_handler(ControlError, control_error_response)
+    app.add_exception_handler(EventError, control_error_response)
     app.add_exception_handler(RequestValidationError, _control_validation)
     app.include_router(telegram_api.router)
     app.include_router(control.router)

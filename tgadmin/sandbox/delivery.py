@@ -19,7 +19,8 @@ from typing import Any
 
 import httpx
 
-from tgadmin.sandbox.state import Bot, Webhook, World
+from tgadmin.sandbox.state.bots import Bot, Webhook
+from tgadmin.sandbox.state.world import World
 
 log = logging.getLogger(__name__)
 

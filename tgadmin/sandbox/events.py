@@ -12,18 +12,10 @@ import secrets
 from typing import Any
 
 from tgadmin.sandbox.render import chat_json, member_json, message_json, user_json
-from tgadmin.sandbox.state import (
-    PRESENT,
-    Bot,
-    CallbackQuery,
-    Chat,
-    ChatType,
-    Member,
-    MemberStatus,
-    Message,
-    User,
-    World,
-)
+from tgadmin.sandbox.state.bots import Bot, CallbackQuery, User
+from tgadmin.sandbox.state.chats import Chat, ChatType, Message
+from tgadmin.sandbox.state.members import PRESENT, Member, MemberStatus
+from tgadmin.sandbox.state.world import World
 
 
 class EventError(Exception):

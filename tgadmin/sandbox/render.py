@@ -4,21 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from tgadmin.sandbox.state import (
+from tgadmin.sandbox.state.bots import Bot, User
+from tgadmin.sandbox.state.chats import Chat, ChatType, Message, StoredFile
+from tgadmin.sandbox.state.members import (
     ADMIN_RIGHTS,
     CHANNEL_ADMIN_RIGHTS,
     MEMBER_PERMISSIONS,
-    Bot,
-    Chat,
-    ChatType,
     InviteLink,
     Member,
     MemberStatus,
-    Message,
-    StoredFile,
-    User,
-    World,
 )
+from tgadmin.sandbox.state.world import World
 
 
 def user_json(user: User) -> dict[str, Any]:

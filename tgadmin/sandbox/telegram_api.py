@@ -21,7 +21,8 @@ from tgadmin.sandbox.errors import TelegramError
 from tgadmin.sandbox.limits import Rule
 from tgadmin.sandbox.methods import chats, messages, payments, updates  # noqa: F401 - registers the methods
 from tgadmin.sandbox.methods.common import METHODS, Call, Method
-from tgadmin.sandbox.state import Bot, World
+from tgadmin.sandbox.state.bots import Bot
+from tgadmin.sandbox.state.world import World
 
 log = logging.getLogger(__name__)
 

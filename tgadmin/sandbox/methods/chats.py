@@ -10,7 +10,8 @@ from tgadmin.sandbox.errors import bad_request
 from tgadmin.sandbox.events import change_member, lift_expired_ban
 from tgadmin.sandbox.methods.common import Call, is_admin, is_admin_with, method, resolve_chat
 from tgadmin.sandbox.render import chat_full_json, invite_link_json, member_json
-from tgadmin.sandbox.state import PRESENT, Chat, ChatType, InviteLink, MemberStatus
+from tgadmin.sandbox.state.chats import Chat, ChatType
+from tgadmin.sandbox.state.members import PRESENT, InviteLink, MemberStatus
 
 FOREVER_BELOW = 30
 FOREVER_ABOVE = 366 * 24 * 3600

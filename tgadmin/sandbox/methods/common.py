@@ -17,7 +17,10 @@ from PIL import Image, UnidentifiedImageError
 from tgadmin.sandbox import errors
 from tgadmin.sandbox.args import Args, Upload, to_integer
 from tgadmin.sandbox.errors import bad_request, forbidden
-from tgadmin.sandbox.state import HOURS_48, Bot, Chat, ChatType, MemberStatus, Message, StoredFile, World
+from tgadmin.sandbox.state.bots import Bot
+from tgadmin.sandbox.state.chats import HOURS_48, Chat, ChatType, Message, StoredFile
+from tgadmin.sandbox.state.members import MemberStatus
+from tgadmin.sandbox.state.world import World
 from tgadmin.sandbox.textparse import parse, utf16_len
 
 

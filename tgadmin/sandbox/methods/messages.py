@@ -23,7 +23,7 @@ from tgadmin.sandbox.methods.common import (
     sendable_chat,
 )
 from tgadmin.sandbox.render import message_json
-from tgadmin.sandbox.state import Chat, Message, StoredFile
+from tgadmin.sandbox.state.chats import Chat, Message, StoredFile
 from tgadmin.sandbox.textparse import utf16_len
 
 MEDIA_WORDS = {"photo": "photos", "video": "videos", "document": "documents"}

@@ -16,7 +16,10 @@ from tgadmin.sandbox.errors import bad_request
 from tgadmin.sandbox.events import EventError, deliver_message
 from tgadmin.sandbox.methods.common import Call, method, reply_markup, sendable_chat
 from tgadmin.sandbox.render import message_json, user_json
-from tgadmin.sandbox.state import Bot, Charge, Chat, PreCheckout, User, World
+from tgadmin.sandbox.state.bots import Bot, User
+from tgadmin.sandbox.state.chats import Chat
+from tgadmin.sandbox.state.payments import Charge, PreCheckout
+from tgadmin.sandbox.state.world import World
 
 PRE_CHECKOUT_SECONDS = 10.0
 

@@ -11,7 +11,7 @@ from tgadmin.sandbox import errors
 from tgadmin.sandbox.errors import bad_request, conflict
 from tgadmin.sandbox.methods.common import Call, method, resolve_chat
 from tgadmin.sandbox.render import me_json
-from tgadmin.sandbox.state import Bot, Webhook
+from tgadmin.sandbox.state.bots import Bot, Webhook
 
 LONG_POLL_MAX_TIMEOUT = 50
 SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]*")
