@@ -53,4 +53,4 @@ pytest:
 test: install browser services lint typecheck pytest
 
 bench: install services
-	@for script in bench/*.py; do [ $$script = bench/harness.py ] && continue; echo "== $$script"; $(RUN) python $$script || exit 1; done
+	@for script in bench/*.py; do grep -q "^if __name__ == \"__main__\":" $$script || continue; echo "== $$script"; $(RUN) python $$script || exit 1; done
