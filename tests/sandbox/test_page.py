@@ -18,6 +18,7 @@ from playwright.async_api import Page, async_playwright, expect
 from tests.fixtures.sandbox import Sandbox
 from tests.sandbox.conftest import png_bytes
 from tgadmin.sandbox.brcode_scan import find_pix_codes
+from tgadmin.webkit.swagger import SWAGGER_UI_DIR
 
 CHROMIUM_ARGS = [
     "--headless",
@@ -127,3 +128,17 @@ async def test_invoices_and_pix_codes_can_be_paid_from_the_page(sandbox: Sandbox
     await expect(page.get_by_text("Paid ⭐150").first).to_be_visible()
     paid = await shop.bot.get_updates(offset=updates[-1].update_id + 1, timeout=5)
     assert paid[0].message.successful_payment.invoice_payload == "purchase:1"
+
+
+async def test_control_api_docs_load_swagger_ui_from_the_sandbox_itself(sandbox: Sandbox) -> None:
+    """`/sandbox/docs` names no CDN: its script and styles are the npm package's, served locally."""
+    http = sandbox.control
+    page = await http.get("/sandbox/docs")
+    assert page.status_code == 200
+    assert "cdn" not in page.text.lower()
+    assert "/sandbox/docs/assets/swagger-ui-bundle.js" in page.text
+    bundle = await http.get("/sandbox/docs/assets/swagger-ui-bundle.js")
+    assert bundle.status_code == 200
+    assert bundle.content == (SWAGGER_UI_DIR / "swagger-ui-bundle.js").read_bytes()
+    refused = await http.get("/sandbox/docs/assets/..%2Fpackage.json")
+    assert refused.status_code == 404

@@ -20,7 +20,7 @@ from tgadmin.operator import service as operators
 from tgadmin.operator.auth import SESSION_COOKIE
 from tgadmin.redis import free_port
 from tgadmin.web.app import create_app
-from tgadmin.web.docs import SWAGGER_UI_DIR
+from tgadmin.webkit.swagger import SWAGGER_UI_DIR
 
 CHROMIUM_ARGS = [
     "--headless",

@@ -10,7 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from tgadmin.sandbox import control, page, pix, telegram_api
+from tgadmin.sandbox import control, docs, page, pix, telegram_api
 from tgadmin.sandbox.control.lookup import ControlError, control_error_response
 from tgadmin.sandbox.delivery import WebhookDelivery
 from tgadmin.sandbox.events import EventError
@@ -45,9 +45,7 @@ def create_app(world: World | None = None) -> FastAPI:
         yield
         await services.delivery.stop()
 
-    app = FastAPI(
-        title="tgadmin Telegram sandbox", lifespan=lifespan, docs_url="/sandbox/docs", redoc_url=None
-    )
+    app = FastAPI(title="tgadmin Telegram sandbox", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.sandbox = services
     app.add_exception_handler(ControlError, control_error_response)
     app.add_exception_handler(EventError, control_error_response)
@@ -56,4 +54,5 @@ def create_app(world: World | None = None) -> FastAPI:
     app.include_router(control.router)
     app.include_router(pix.router)
     app.include_router(page.router)
+    app.include_router(docs.router)
     return app
