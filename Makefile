@@ -41,7 +41,7 @@ lint:
 	$(RUN) ruff format --check .
 
 typecheck:
-	$(RUN) mypy tgadmin
+	$(RUN) mypy tgadmin tests bench
 
 fmt:
 	$(RUN) ruff format .

@@ -17,7 +17,7 @@ import statistics
 import time
 from datetime import UTC, datetime, timedelta
 
-import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type hints (no py.typed)
+import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from harness import database, explain_work, report, say

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type hints (no py.typed)
+import asyncpg
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -23,7 +23,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type hints (no py.typed)
+import asyncpg
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 

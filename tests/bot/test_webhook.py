@@ -78,13 +78,13 @@ async def test_private_message_upserts_the_buyer_with_names_and_language(
     "headers",
     [
         {},
-        {"X-Telegram-Bot-Api-Secret-Token": "not-the-secret"},
-        {"X-Telegram-Bot-Api-Secret-Token": "sécret-ñão-ascii €".encode()},
+        {b"X-Telegram-Bot-Api-Secret-Token": b"not-the-secret"},
+        {b"X-Telegram-Bot-Api-Secret-Token": "sécret-ñão-ascii €".encode()},
     ],
     ids=["missing", "wrong", "non-ascii"],
 )
 async def test_update_without_the_right_secret_is_refused_and_nothing_recorded(
-    world: BotWorld, service: Running, headers: dict[str, str | bytes], caplog: pytest.LogCaptureFixture
+    world: BotWorld, service: Running, headers: dict[bytes, bytes], caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.WARNING, logger="tgadmin.bot.server")
     async with httpx.AsyncClient(base_url=world.base_url, trust_env=False) as client:

@@ -98,7 +98,7 @@ async def test_unknown_status_string_is_refused(session: AsyncSession) -> None:
 
 
 async def test_sweep_query_uses_the_status_expiry_index(session: AsyncSession) -> None:
-    dialect = session.bind.dialect.name
+    dialect = session.get_bind().dialect.name
     query = "select id from purchases where status = 'completed' and access_expires_at <= '2030-01-01'"
     if dialect == "sqlite":
         plan = " ".join(

@@ -73,7 +73,7 @@ async def test_pre_checkout_accepts_only_what_is_still_true(session: AsyncSessio
 
     async def verdict(
         payload: str = invoice.payload, total: int = 150, who: int = buyer, currency: str = "XTR"
-    ):
+    ) -> stars.Refusal | None:
         return await stars.check_pre_checkout(
             session, payload=payload, currency=currency, total_amount=total, buyer_telegram_id=who
         )

@@ -5,8 +5,10 @@ from __future__ import annotations
 import httpx
 import pytest
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError, TelegramMigrateToChat
+from aiogram.types import ChatMemberAdministrator
 
 from tests.fixtures.sandbox import Sandbox, SandboxBot
+from tests.narrow import of_type, present
 
 
 async def admin_bot_in(sandbox: Sandbox, kind: str = "supergroup") -> tuple[SandboxBot, int]:
@@ -29,8 +31,9 @@ async def test_adding_promoting_and_removing_the_bot_sends_my_chat_member(sandbo
         ("member", "administrator"),
         ("administrator", "kicked"),
     ]
-    assert changes[1].new_chat_member.can_delete_messages is True
-    assert changes[1].new_chat_member.can_invite_users is False
+    promoted = of_type(changes[1].new_chat_member, ChatMemberAdministrator)
+    assert promoted.can_delete_messages is True
+    assert promoted.can_invite_users is False
     assert changes[0].chat.id == chat and changes[0].chat.type == "supergroup"
     with pytest.raises(TelegramForbiddenError) as kicked:
         await shop.bot.send_message(chat, "still here?")
@@ -122,7 +125,7 @@ async def test_single_use_invite_links_admit_one_user_until_they_expire(sandbox:
     )
     assert late.json() == {"error": "INVITE_HASH_EXPIRED"}
     assert (await shop.bot.get_chat_member(chat, first)).status == "member"
-    joins = [u.message.new_chat_members[0].id for u in await shop.bot.get_updates() if u.message]
+    joins = [present(u.message.new_chat_members)[0].id for u in await shop.bot.get_updates() if u.message]
     assert joins == [shop.id, first]  # the bot's own arrival, then the one user the link admitted
 
 

@@ -26,7 +26,7 @@ def test_limiter_never_exceeds_the_rate_and_always_accepts_up_to_it() -> None:
     limiter = SlidingWindowLimiter()
     rule = Rule("k", 20, 60.0)
     rng = random.Random(7)
-    now, accepted = 1_000.0, []
+    now, accepted = 1_000.0, list[float]()
     for _ in range(3_000):
         now += rng.choice([0.0, 0.001, 0.5, 1.7, 3.0, 11.0])
         wait = limiter.wait_for(rule, now)

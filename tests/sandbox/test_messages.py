@@ -10,9 +10,11 @@ from aiogram.types import (
     InlineKeyboardMarkup,
     InputMediaDocument,
     InputMediaPhoto,
+    Message,
 )
 
 from tests.fixtures.sandbox import Sandbox, SandboxBot
+from tests.narrow import of_type, present
 from tests.sandbox.conftest import png_bytes
 
 BUTTON = InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text="Buy", callback_data="buy:1")]])
@@ -89,10 +91,10 @@ async def test_only_an_admin_bot_deletes_other_peoples_messages_in_a_supergroup(
 async def test_albums_take_two_to_ten_items_and_carry_one_media_group_id(sandbox: Sandbox) -> None:
     shop, user = await started_chat(sandbox)
     photo = await shop.bot.send_photo(user, BufferedInputFile(png_bytes(), "p.png"), caption="first")
-    file_id = photo.photo[-1].file_id
+    file_id = present(photo.photo)[-1].file_id
     album = await shop.bot.send_media_group(user, [InputMediaPhoto(media=file_id) for _ in range(10)])
     assert len(album) == 10 and len({m.media_group_id for m in album}) == 1 and album[0].media_group_id
-    assert all(m.photo[-1].file_id == file_id for m in album)
+    assert all(present(m.photo)[-1].file_id == file_id for m in album)
     with pytest.raises(TelegramBadRequest) as too_many:
         await shop.bot.send_media_group(user, [InputMediaPhoto(media=file_id) for _ in range(11)])
     assert too_many.value.message == "Bad Request: too many messages to send as an album"
@@ -109,10 +111,10 @@ async def test_uploaded_photos_get_reusable_file_ids_and_their_bytes_are_kept(sa
     shop, user = await started_chat(sandbox)
     data = png_bytes("blue", (40, 30))
     sent = await shop.bot.send_photo(user, BufferedInputFile(data, "blue.png"), protect_content=True)
-    size = sent.photo[-1]
+    size = present(sent.photo)[-1]
     assert (size.width, size.height) == (40, 30) and sent.has_protected_content
     again = await shop.bot.send_photo(user, size.file_id)
-    assert again.photo[-1].file_unique_id == size.file_unique_id
+    assert present(again.photo)[-1].file_unique_id == size.file_unique_id
     served = await sandbox.control.get(f"/sandbox/files/{size.file_id}")
     assert served.content == data and served.headers["content-type"] == "image/png"
     with pytest.raises(TelegramBadRequest) as unknown:
@@ -126,16 +128,19 @@ async def test_uploaded_photos_get_reusable_file_ids_and_their_bytes_are_kept(sa
 async def test_documents_and_videos_keep_their_names(sandbox: Sandbox) -> None:
     shop, user = await started_chat(sandbox)
     doc = await shop.bot.send_document(user, BufferedInputFile(b"hello", "notes.txt"), caption="c")
-    assert doc.document.file_name == "notes.txt" and doc.caption == "c"
+    assert present(doc.document).file_name == "notes.txt" and doc.caption == "c"
     video = await shop.bot.send_video(user, BufferedInputFile(b"\x00\x00\x00\x18ftypmp42", "v.mp4"))
-    assert video.video.file_id.startswith("BAAC")
+    assert present(video.video).file_id.startswith("BAAC")
 
 
 async def test_edits_follow_telegram_rules(sandbox: Sandbox) -> None:
     shop, user = await started_chat(sandbox)
     sent = await shop.bot.send_message(user, "price: 10", reply_markup=BUTTON)
-    edited = await shop.bot.edit_message_text(
-        "price: 12", chat_id=user, message_id=sent.message_id, reply_markup=BUTTON
+    edited = of_type(
+        await shop.bot.edit_message_text(
+            "price: 12", chat_id=user, message_id=sent.message_id, reply_markup=BUTTON
+        ),
+        Message,
     )
     assert edited.text == "price: 12" and edited.edit_date
     with pytest.raises(TelegramBadRequest) as same:
@@ -149,7 +154,9 @@ async def test_edits_follow_telegram_rules(sandbox: Sandbox) -> None:
     with pytest.raises(TelegramBadRequest) as not_own:
         await shop.bot.edit_message_text("x", chat_id=user, message_id=1)
     assert not_own.value.message == "Bad Request: message can't be edited"
-    removed = await shop.bot.edit_message_reply_markup(chat_id=user, message_id=sent.message_id)
+    removed = of_type(
+        await shop.bot.edit_message_reply_markup(chat_id=user, message_id=sent.message_id), Message
+    )
     assert removed.reply_markup is None
     with pytest.raises(TelegramBadRequest) as no_caption:
         await shop.bot.edit_message_caption(chat_id=user, message_id=sent.message_id, caption="c")
@@ -194,7 +201,10 @@ async def test_html_is_parsed_into_text_and_entities(sandbox: Sandbox) -> None:
         user, 'Olá <b>Ana</b> &amp; <a href="https://t.me/x">link</a>', parse_mode="HTML"
     )
     assert sent.text == "Olá Ana & link"
-    assert [(e.type, e.offset, e.length) for e in sent.entities] == [("bold", 4, 3), ("text_link", 10, 4)]
+    assert [(e.type, e.offset, e.length) for e in present(sent.entities)] == [
+        ("bold", 4, 3),
+        ("text_link", 10, 4),
+    ]
     with pytest.raises(TelegramBadRequest) as broken:
         await shop.bot.send_message(user, "<b>open", parse_mode="HTML")
     assert broken.value.message.startswith("Bad Request: can't parse entities")

@@ -16,6 +16,7 @@ from aiogram.types import (
 from playwright.async_api import Page, async_playwright, expect
 
 from tests.fixtures.sandbox import Sandbox
+from tests.narrow import present
 from tests.sandbox.conftest import png_bytes
 from tgadmin.sandbox.brcode_scan import find_pix_codes
 from tgadmin.webkit.swagger import SWAGGER_UI_DIR
@@ -87,7 +88,9 @@ async def test_buyer_presses_a_button_and_the_bot_receives_the_callback(sandbox:
     )
     await shop.bot.send_message(ana, "Amanda Silva — Pack Verão", reply_markup=keyboard)
     photo = await shop.bot.send_photo(ana, BufferedInputFile(png_bytes("green"), "p.png"))
-    await shop.bot.send_media_group(ana, [InputMediaPhoto(media=photo.photo[-1].file_id) for _ in range(3)])
+    await shop.bot.send_media_group(
+        ana, [InputMediaPhoto(media=present(photo.photo)[-1].file_id) for _ in range(3)]
+    )
 
     await page.goto(sandbox.url + "/")
     await page.get_by_text("Ana · @vitrine_bot").click()
@@ -127,7 +130,7 @@ async def test_invoices_and_pix_codes_can_be_paid_from_the_page(sandbox: Sandbox
     await shop.bot.answer_pre_checkout_query(query.id, ok=True)
     await expect(page.get_by_text("Paid ⭐150").first).to_be_visible()
     paid = await shop.bot.get_updates(offset=updates[-1].update_id + 1, timeout=5)
-    assert paid[0].message.successful_payment.invoice_payload == "purchase:1"
+    assert present(present(paid[0].message).successful_payment).invoice_payload == "purchase:1"
 
 
 async def test_control_api_docs_load_swagger_ui_from_the_sandbox_itself(sandbox: Sandbox) -> None:

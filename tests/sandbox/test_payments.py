@@ -7,9 +7,10 @@ import asyncio
 import httpx
 import pytest
 from aiogram.exceptions import TelegramBadRequest
-from aiogram.types import LabeledPrice, Update
+from aiogram.types import LabeledPrice, TransactionPartnerUser, Update
 
 from tests.fixtures.sandbox import Sandbox, SandboxBot
+from tests.narrow import of_type, present
 
 PRICE = [LabeledPrice(label="Pack Verão", amount=150)]
 
@@ -33,7 +34,7 @@ async def test_stars_invoice_is_paid_after_the_bot_accepts_the_pre_checkout(sand
     shop, buyer = await shop_with_buyer(sandbox)
     start = (await shop.bot.get_updates())[-1].update_id + 1
     invoice = await shop.bot.send_invoice(buyer, "Pack Verão", "15 fotos", "purchase:42", "XTR", PRICE)
-    assert invoice.invoice.total_amount == 150 and invoice.invoice.currency == "XTR"
+    assert present(invoice.invoice).total_amount == 150 and present(invoice.invoice).currency == "XTR"
     paying = asyncio.create_task(sandbox.pay(buyer, invoice.message_id))
     query = (await next_update(shop, start)).pre_checkout_query
     assert query is not None and query.invoice_payload == "purchase:42" and query.from_user.id == buyer
@@ -41,7 +42,7 @@ async def test_stars_invoice_is_paid_after_the_bot_accepts_the_pre_checkout(sand
     result = await paying
     assert result["status"] == "paid"
     paid = await next_update(shop, start + 1)
-    payment = paid.message.successful_payment
+    payment = present(present(paid.message).successful_payment)
     assert payment.total_amount == 150 and payment.invoice_payload == "purchase:42"
     assert payment.telegram_payment_charge_id == result["telegram_payment_charge_id"]
     with pytest.raises(TelegramBadRequest) as twice:
@@ -52,7 +53,7 @@ async def test_stars_invoice_is_paid_after_the_bot_accepts_the_pre_checkout(sand
     )
 
     assert await shop.bot.refund_star_payment(buyer, payment.telegram_payment_charge_id) is True
-    refunded = (await next_update(shop, start + 2)).message.refunded_payment
+    refunded = present(present((await next_update(shop, start + 2)).message).refunded_payment)
     assert refunded.telegram_payment_charge_id == payment.telegram_payment_charge_id
     with pytest.raises(TelegramBadRequest) as again:
         await shop.bot.refund_star_payment(buyer, payment.telegram_payment_charge_id)
@@ -71,7 +72,7 @@ async def test_a_declined_pre_checkout_takes_no_money(sandbox: Sandbox) -> None:
     start = (await shop.bot.get_updates())[-1].update_id + 1
     invoice = await shop.bot.send_invoice(buyer, "Pack", "desc", "p:1", "XTR", PRICE)
     paying = asyncio.create_task(sandbox.pay(buyer, invoice.message_id))
-    query = (await next_update(shop, start)).pre_checkout_query
+    query = present((await next_update(shop, start)).pre_checkout_query)
     with pytest.raises(TelegramBadRequest) as no_reason:
         await shop.bot.answer_pre_checkout_query(query.id, ok=False)
     assert no_reason.value.message == 'Bad Request: parameter "error_message" is required'
@@ -99,7 +100,7 @@ async def test_invoice_links_are_payable_and_other_currencies_refused(sandbox: S
     paying = asyncio.create_task(
         sandbox.control.post(f"/sandbox/users/{buyer}/pay", json={"invoice_link": link})
     )
-    query = (await next_update(shop, start)).pre_checkout_query
+    query = present((await next_update(shop, start)).pre_checkout_query)
     assert query.total_amount == 500
     await shop.bot.answer_pre_checkout_query(query.id, ok=True)
     response: httpx.Response = await paying
@@ -118,7 +119,7 @@ async def pay_and_accept(sandbox: Sandbox, shop: SandboxBot, buyer: int, payload
     price = [LabeledPrice(label="Pack", amount=amount)]
     invoice = await shop.bot.send_invoice(buyer, "Pack", "desc", payload, "XTR", price)
     paying = asyncio.create_task(sandbox.pay(buyer, invoice.message_id))
-    query = (await next_update(shop, offset)).pre_checkout_query
+    query = present((await next_update(shop, offset)).pre_checkout_query)
     await shop.bot.answer_pre_checkout_query(query.id, ok=True)
     return str((await paying)["telegram_payment_charge_id"])
 
@@ -134,11 +135,12 @@ async def test_star_transactions_list_payments_and_refunds_oldest_first_in_pages
     assert [(t.id, t.amount) for t in listed] == [(first, 150), (second, 20), (first, 150)]
     payment, refund = listed[0], listed[2]
     assert payment.receiver is None and payment.source is not None
-    assert payment.source.type == "user" and payment.source.user.id == buyer
-    assert payment.source.transaction_type == "invoice_payment"
-    assert payment.source.invoice_payload == "purchase:1:tx:1"
+    source = of_type(payment.source, TransactionPartnerUser)
+    assert source.user.id == buyer
+    assert source.transaction_type == "invoice_payment"
+    assert source.invoice_payload == "purchase:1:tx:1"
     # A refund is outgoing: the buyer is its receiver, and its id is the payment's.
-    assert refund.source is None and refund.receiver is not None and refund.receiver.user.id == buyer
+    assert refund.source is None and of_type(refund.receiver, TransactionPartnerUser).user.id == buyer
     assert refund.date >= payment.date
 
     page = await shop.bot.get_star_transactions(offset=1, limit=1)

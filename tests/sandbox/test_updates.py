@@ -15,6 +15,7 @@ from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
 from tests.fixtures.sandbox import Sandbox, SandboxBot
+from tests.narrow import present
 from tgadmin.redis import free_port
 
 
@@ -27,7 +28,7 @@ async def test_long_poll_waits_for_the_next_update_and_offset_confirms(sandbox: 
     await sandbox.user_says(user, "oi")
     updates = await poll
     assert time.monotonic() - started < 5
-    assert [u.message.text for u in updates] == ["oi"]
+    assert [present(u.message).text for u in updates] == ["oi"]
     assert [u.update_id for u in await shop.bot.get_updates()] == [updates[0].update_id]
     assert await shop.bot.get_updates(offset=updates[0].update_id + 1) == []
     empty_started = time.monotonic()
@@ -179,7 +180,7 @@ async def test_an_update_not_confirmed_by_offset_is_given_again(sandbox: Sandbox
     assert [u.update_id for u in again] == [u.update_id for u in first]
     # Confirming "one" (offset past it) leaves "two" only.
     rest = await shop.bot.get_updates(offset=first[0].update_id + 1)
-    assert [u.message.text for u in rest] == ["two"]
+    assert [present(u.message).text for u in rest] == ["two"]
 
 
 async def serve(handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> tuple[web.AppRunner, str]:

@@ -94,7 +94,7 @@ class Subs:
                 delivered_at=now,
                 access_expires_at=now + expires_in,
                 sent_messages=sent_messages or [],
-                **flags,
+                **dict[str, Any](flags),
             )
             return purchase.id
 

@@ -100,7 +100,7 @@ async def test_non_ascii_csrf_tokens_are_refused_not_crashed(dashboard: Dashboar
     # A header arrives as Latin-1 bytes; a form field as any text.
     for token in ("é".encode("latin-1"), "ÿ".encode("latin-1") * 64, "€".encode()):
         answer = await http.post(
-            f"/api/v1/transactions/{dashboard.tx_id}/confirm", headers={"X-CSRF-Token": token}
+            f"/api/v1/transactions/{dashboard.tx_id}/confirm", headers={b"X-CSRF-Token": token}
         )
         assert "reload the page" in assert_refusal(answer, 403, "forbidden")["message"]
     form = await http.post(f"/sales/transactions/{dashboard.tx_id}/confirm", data={"csrf": "ç€😀"})

@@ -221,11 +221,13 @@ def test_a_database_starting_up_counts_as_down_not_as_a_bug() -> None:
     import asyncpg
     from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_dbapi
 
-    dbapi = AsyncAdapt_asyncpg_dbapi(asyncpg)
+    dbapi = AsyncAdapt_asyncpg_dbapi(asyncpg)  # type: ignore[no-untyped-call]  # SQLAlchemy's, unannotated
     translate = dbapi._asyncpg_error_translate[asyncpg.exceptions.PostgresError]
 
     def wrapped(error: Exception) -> DBAPIError:
-        return DBAPIError.instance(None, None, translate(str(error), error), dbapi.Error)
+        wrapper = DBAPIError.instance(None, None, translate(str(error), error), dbapi.Error)
+        assert isinstance(wrapper, DBAPIError)
+        return wrapper
 
     assert infrastructure_down(
         wrapped(asyncpg.exceptions.CannotConnectNowError("the database system is starting up"))
