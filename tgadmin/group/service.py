@@ -203,6 +203,11 @@ async def record_success(session: AsyncSession, group: Group) -> None:
         group.rights_errors = 0
 
 
+async def note_message_sent(session: AsyncSession, group_id: int, message_id: int) -> None:
+    """The group's `last_message_id` moves forward (never back) to a message the platform sent."""
+    await repository.set_last_message_id(session, group_id, message_id)
+
+
 async def get_group(session: AsyncSession, group_id: int) -> Group | None:
     return await repository.get(session, group_id)
 

@@ -13,7 +13,7 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tgadmin.clock import utcnow
-from tgadmin.group import repository as group_repository
+from tgadmin.group import service as group_service
 from tgadmin.models import Group, PostHistory
 from tgadmin.models.enums import PostKind, PostStatus
 from tgadmin.post import repository
@@ -53,7 +53,7 @@ async def record_sent(
     )
     session.add(row)
     await session.flush()
-    await group_repository.set_last_message_id(session, group.id, message_id)
+    await group_service.note_message_sent(session, group.id, message_id)
     return row
 
 
