@@ -28,6 +28,7 @@ from tgadmin.clock import utcnow
 from tgadmin.errors import NotFound, TgadminError
 from tgadmin.models import Group
 from tgadmin.models.enums import PurchaseStatus
+from tgadmin.purchase import service as purchase_service
 from tgadmin.queue.context import JobRun
 from tgadmin.queue.jobs import Handler, JobData
 from tgadmin.queue.names import JobName
@@ -123,7 +124,7 @@ class _Sweep:
         await self.each(fetch, lambda due: self.warn(due, kind))
 
     async def warn(self, due: Due, kind: WarningKind) -> None:
-        if not await repository.claim(
+        if not await purchase_service.claim_warning(
             self.session, due.purchase_id, service.flag_of(kind), expires_after=self.now
         ):
             await self.commit()
@@ -163,7 +164,7 @@ class _Sweep:
 
     async def _release(self, sub: Subscription, kind: WarningKind) -> None:
         await self.session.rollback()
-        await repository.release(self.session, sub.purchase.id, service.flag_of(kind))
+        await purchase_service.release_warning(self.session, sub.purchase.id, service.flag_of(kind))
         await self.commit()
 
     async def _send_failed(

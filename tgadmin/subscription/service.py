@@ -38,7 +38,8 @@ from tgadmin.audit.service import Actor, record
 from tgadmin.clock import utcnow
 from tgadmin.models import Purchase
 from tgadmin.models.enums import PurchaseStatus
-from tgadmin.subscription import repository, texts
+from tgadmin.purchase import service as purchase_service
+from tgadmin.subscription import texts
 from tgadmin.subscription.repository import Flag, Subscription
 
 SYSTEM = Actor.system("subscription sweep")
@@ -208,11 +209,8 @@ async def expire(session: AsyncSession, sub: Subscription, removal: Removal) -> 
     before = purchase.status
     if before is PurchaseStatus.PAID:
         # The table reaches `expired` only from `completed`; the access time ran out all the same.
-        await repository.move(session, purchase.id, PurchaseStatus.COMPLETED)
-    moved = await repository.move(
-        session, purchase.id, PurchaseStatus.EXPIRED, sent_messages=[], access_revoked_at=utcnow()
-    )
-    if not moved:
+        await purchase_service.move(session, purchase.id, to=PurchaseStatus.COMPLETED)
+    if not await purchase_service.expire(session, purchase.id, utcnow()):
         return False
     await record(
         session,
@@ -229,7 +227,7 @@ async def expire(session: AsyncSession, sub: Subscription, removal: Removal) -> 
 async def revoke_refunded(session: AsyncSession, sub: Subscription, removal: Removal, told: str) -> bool:
     """Record that a refunded purchase's access ended (what was deleted, what could not be, the
     access chat, whether the buyer was told); True when this call did it (once, audited)."""
-    if not await repository.mark_revoked(session, sub.purchase.id, utcnow()):
+    if not await purchase_service.mark_revoked(session, sub.purchase.id, utcnow()):
         return False
     await record(
         session,
