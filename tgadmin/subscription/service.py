@@ -1,6 +1,7 @@
 """Subscriptions: the warnings 7 days and 1 day before access ends, and the expiry itself.
 
-Rules that hold everywhere here (the Telegram side is done by `jobs.py` through the gateway):
+Rules that hold everywhere here (the Telegram side is done by `warning.py` and `ending.py` through
+the gateway):
 - A subscription is a purchase of a `subscription` product, `paid` or `completed`, with
   `access_expires_at` set.
 - Each warning goes at most once. Its flag is claimed by one conditional UPDATE and the claim is
@@ -18,11 +19,12 @@ Rules that hold everywhere here (the Telegram side is done by `jobs.py` through 
   delivery never completed, yet its access time ran out) passes through `completed` first. The
   Telegram side is idempotent (deleting again finds nothing; banning and unbanning again changes
   nothing), so two sweeps at once expire a purchase once and audit it once.
-- A refund (PIX or Stars) ends access the same way (`jobs.Revocation`, shared with expiry): the
+- A refund (PIX or Stars) ends access the same way (`revocation.Revocation`, shared with expiry): the
   `revoke-access` job enqueued after the refund's commit, or the sweep for any refunded purchase not
   yet revoked, deletes what it can, removes the buyer from the access chat, tells the buyer why,
   and records `access_revoked_at` (once, audited). A content pack's refund deletes its messages too.
-- Functions flush, never commit: the sweep (`jobs.py`) commits each purchase's unit of work.
+- Functions flush, never commit: the sweep (`jobs.py`, `warning.py`, `ending.py`) commits each
+  purchase's unit of work.
 """
 
 from __future__ import annotations
@@ -91,6 +93,13 @@ class SweepSummary:
             self.warned_7d += 1
         else:
             self.warned_1d += 1
+
+    def ended(self, removal: Removal) -> None:
+        """Count what ending one purchase's access did on Telegram's side."""
+        self.messages_deleted += removal.deleted_count
+        self.messages_undeletable += removal.undeletable_count
+        if removal.access_chat_id is not None and removal.access_error is None:
+            self.removed_from_chat += 1
 
     def line(self) -> str:
         text = (
