@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from aiogram.methods import SendMessage
 
 from tgadmin.errors import NotFound, TgadminError
+from tgadmin.group import service as group_service
 from tgadmin.models.enums import PurchaseStatus
 from tgadmin.subscription import repository, service, texts
 from tgadmin.subscription.context import SweepContext
@@ -45,7 +46,8 @@ async def _removal(ctx: SweepContext, sub: Subscription) -> tuple[int, Removal]:
     """The bot, then what ending access did on Telegram's side (the read ends before the calls)."""
     bot_id = await ctx.bot_for(sub)
     chat_id = sub.product.access_chat_id
-    group = None if chat_id is None else await repository.access_group(ctx.session, bot_id, chat_id)
+    # The access chat's Group row, when the group service has recorded it.
+    group = None if chat_id is None else await group_service.find(ctx.session, bot_id, chat_id)
     await ctx.commit()  # end the read: the writes after the Telegram calls start afresh
     return bot_id, await Revocation(ctx.session, ctx.gateway, bot_id).run(sub, group)
 

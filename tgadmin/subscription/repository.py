@@ -16,8 +16,7 @@ from sqlalchemy import and_, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
 
-from tgadmin.group import repository as group_repository
-from tgadmin.models import Group, Product, Purchase, TelegramUser
+from tgadmin.models import Bot, Product, Purchase, TelegramUser
 from tgadmin.models.enums import ProductType, PurchaseStatus
 
 # A subscription gives access while its purchase is in one of these.
@@ -94,12 +93,9 @@ async def load(session: AsyncSession, purchase_id: int) -> Subscription | None:
 
 
 async def default_bot_id(session: AsyncSession) -> int | None:
-    return await group_repository.first_active_bot_id(session)
-
-
-async def access_group(session: AsyncSession, bot_id: int, chat_id: int) -> Group | None:
-    """The access chat's Group row, when the bot service has recorded it."""
-    return await group_repository.by_telegram_id(session, bot_id, chat_id)
+    """The first active bot: it speaks for purchases that name none."""
+    found = await session.execute(select(Bot.id).where(Bot.is_active.is_(True)).order_by(Bot.id).limit(1))
+    return found.scalar_one_or_none()
 
 
 async def revocations_due(session: AsyncSession, *, after: int, limit: int) -> list[int]:
