@@ -16,9 +16,10 @@ from tgadmin.analytics import service
 from tgadmin.analytics.service import HOUR, Metric, Point
 from tgadmin.clock import frozen_at
 from tgadmin.errors import BadRequest
-from tgadmin.models import AnalyticsHourly, Purchase
+from tgadmin.models import AnalyticsHourly, Group, Purchase
 from tgadmin.models.enums import (
     BotMemberStatus,
+    ChatType,
     Currency,
     PaymentMethod,
     PostStatus,
@@ -235,3 +236,30 @@ async def test_a_series_that_runs_backwards_or_too_long_is_refused(session: Asyn
     assert len((await service.series(session, Metric.POSTS, H, longest))[""]) == service.MAX_SERIES_HOURS
     with pytest.raises(BadRequest, match="at most"):
         await service.series(session, Metric.POSTS, H, longest + HOUR)
+
+
+async def test_the_overview_counts_active_groups_creators_and_purchases_paid_or_pending(
+    session: AsyncSession,
+) -> None:
+    before = await service.overview(session)
+    bot = await make_bot(session)
+    for n, active in enumerate((True, True, False)):
+        session.add(
+            Group(
+                bot_id=bot.id,
+                telegram_id=-100_000 - n,
+                type=ChatType.SUPERGROUP,
+                title=f"Grupo {n}",
+                bot_status=BotMemberStatus.ADMINISTRATOR,
+                is_active=active,
+            )
+        )
+    product = await make_product(session)  # and its creator
+    for status in (*PurchaseStatus, PurchaseStatus.PENDING):
+        await make_purchase(session, product=product, status=status)
+
+    now = await service.overview(session)
+    assert now.active_groups - before.active_groups == 2
+    assert now.creators - before.creators == 1
+    assert now.paid_purchases - before.paid_purchases == 2  # paid and completed
+    assert now.pending_checkouts - before.pending_checkouts == 2

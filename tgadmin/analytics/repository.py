@@ -1,5 +1,6 @@
-"""All SQL of hourly analytics. Every source query is a range on one indexed timestamp
-(`[start, end)`), so its cost follows the hour's rows, not the table's size."""
+"""All SQL of analytics. Every source query of the hourly figures is a range on one indexed timestamp
+(`[start, end)`), so its cost follows the hour's rows, not the table's size; the overview's counts
+are of the tables as they are now."""
 
 from __future__ import annotations
 
@@ -14,12 +15,15 @@ from tgadmin import db
 from tgadmin.models import (
     AnalyticsHourly,
     AuditLog,
+    Creator,
+    Group,
     PostHistory,
     Product,
     Purchase,
     TelegramUser,
     Transaction,
 )
+from tgadmin.models.enums import PurchaseStatus
 
 
 @dataclass(frozen=True)
@@ -161,3 +165,23 @@ async def series(
         .order_by(AnalyticsHourly.hour, AnalyticsHourly.dimension)
     )
     return [(str(d), h, int(v)) for d, h, v in rows.all()]
+
+
+# --- the overview: counts as of now -------------------------------------------------------------
+
+
+async def active_groups(session: AsyncSession) -> int:
+    return int(
+        (
+            await session.execute(select(func.count()).select_from(Group).where(Group.is_active.is_(True)))
+        ).scalar_one()
+    )
+
+
+async def creators(session: AsyncSession) -> int:
+    return int((await session.execute(select(func.count()).select_from(Creator))).scalar_one())
+
+
+async def purchases_in(session: AsyncSession, statuses: Iterable[PurchaseStatus]) -> int:
+    query = select(func.count()).select_from(Purchase).where(Purchase.status.in_(list(statuses)))
+    return int((await session.execute(query)).scalar_one())

@@ -25,6 +25,7 @@ from tgadmin.analytics import repository
 from tgadmin.analytics.repository import Window
 from tgadmin.clock import ensure_utc, utcnow
 from tgadmin.errors import BadRequest
+from tgadmin.models.enums import PurchaseStatus
 
 HOUR = timedelta(hours=1)
 # The scheduled run also aggregates hours of this recent past that were never aggregated (a worker
@@ -170,3 +171,24 @@ async def series(
     names = list(dimensions) or sorted({d for d, _h, _v in rows})
     timeline = [first + i * HOUR for i in range(hours)]
     return {name: [Point(h, found.get((name, h), 0)) for h in timeline] for name in names}
+
+
+@dataclass(frozen=True)
+class Overview:
+    """The business at a glance, as it is now."""
+
+    active_groups: int
+    creators: int
+    paid_purchases: int  # paid or completed
+    pending_checkouts: int
+
+
+async def overview(session: AsyncSession) -> Overview:
+    return Overview(
+        active_groups=await repository.active_groups(session),
+        creators=await repository.creators(session),
+        paid_purchases=await repository.purchases_in(
+            session, (PurchaseStatus.PAID, PurchaseStatus.COMPLETED)
+        ),
+        pending_checkouts=await repository.purchases_in(session, (PurchaseStatus.PENDING,)),
+    )

@@ -1,12 +1,14 @@
 """The one place where purchase and transaction status transitions are decided.
 
-Services call `transition()` for an in-memory change, or use `allowed_sources()` to build a
-conditional UPDATE (`WHERE status IN (...)`) when a change must happen exactly once under
+Services call `transition()` for an in-memory change. Each table's status has one writer, its
+domain's repository `move` (`purchase.repository.move`, `payment.repository.move_transaction`): a
+conditional UPDATE `WHERE status IN move_sources(...)`, so a change happens exactly once under
 concurrency (payment confirmation).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Protocol, TypeVar
 
 from tgadmin.errors import InvalidTransition
@@ -69,3 +71,18 @@ def allowed_sources(new: S) -> frozenset[S]:
     """Statuses from which `new` may be reached: the WHERE clause of a conditional update."""
     table = PURCHASE_TRANSITIONS if isinstance(new, P) else TRANSACTION_TRANSITIONS
     return frozenset(src for src, targets in table.items() if new in targets)
+
+
+def move_sources(new: S, sources: Iterable[S] | None = None, *, entity: str = "") -> frozenset[S]:
+    """The WHERE of a conditional move to `new`: every status allowed to reach it, or `sources`
+    once each is checked. InvalidTransition for a source that may not, or a `new` nothing reaches."""
+    if sources is None:
+        allowed = allowed_sources(new)
+    else:
+        allowed = frozenset(sources)
+        for source in allowed:
+            ensure_transition(source, new, entity=entity)
+    if not allowed:
+        kind = entity or ("purchase" if isinstance(new, P) else "transaction")
+        raise InvalidTransition(f"{kind} cannot go to {new.value} from any status", details={"to": new.value})
+    return allowed

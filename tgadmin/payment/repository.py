@@ -1,13 +1,13 @@
 """All SQL of the payment domain.
 
 Status changes that must happen exactly once under concurrency are single conditional UPDATEs
-(`WHERE status IN allowed_sources(new)`): of two racing writers, one changes the row and the other
+(`WHERE status IN move_sources(new)`): of two racing writers, one changes the row and the other
 changes nothing (PostgreSQL re-checks the WHERE after the first commits; SQLite has one writer).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, cast
 
@@ -18,7 +18,7 @@ from tgadmin import db
 from tgadmin.clock import utcnow
 from tgadmin.models import Bot, PaymentEvent, Product, Purchase, TelegramUser, Transaction
 from tgadmin.models.enums import PaymentMethod, PurchaseStatus, TransactionStatus
-from tgadmin.models.status import allowed_sources
+from tgadmin.models.status import move_sources
 
 LIVE = (TransactionStatus.PENDING, TransactionStatus.PROCESSING)
 # A purchase is still being paid, or has been, while one of its transactions is in these.
@@ -220,40 +220,16 @@ async def sale(session: AsyncSession, transaction_id: int) -> SaleRow | None:
 async def move_transaction(
     session: AsyncSession, transaction_id: int, new: TransactionStatus, **values: Any
 ) -> bool:
-    """`status -> new` only from a status allowed to reach it; True when this call changed the row."""
+    """`status -> new` only from a status allowed to reach it; True when this call changed the row.
+    The one writer of `transactions.status` (purchases: `purchase.service.move`)."""
+    allowed = move_sources(new, entity=f"transaction {transaction_id}")
     result = await session.execute(
         update(Transaction)
-        .where(Transaction.id == transaction_id, Transaction.status.in_(allowed_sources(new)))
+        .where(Transaction.id == transaction_id, Transaction.status.in_(allowed))
         .values(status=new, **values)
         .execution_options(synchronize_session=False)
     )
     return _changed(result)
-
-
-async def move_purchase(
-    session: AsyncSession,
-    purchase_id: int,
-    new: PurchaseStatus,
-    sources: Sequence[PurchaseStatus] | None = None,
-) -> bool:
-    allowed = allowed_sources(new) if sources is None else frozenset(sources) & allowed_sources(new)
-    result = await session.execute(
-        update(Purchase)
-        .where(Purchase.id == purchase_id, Purchase.status.in_(allowed))
-        .values(status=new)
-        .execution_options(synchronize_session=False)
-    )
-    return _changed(result)
-
-
-async def set_purchase_bot(session: AsyncSession, purchase_id: int, bot_id: int) -> None:
-    """The bot a purchase is delivered through, when it names none yet."""
-    await session.execute(
-        update(Purchase)
-        .where(Purchase.id == purchase_id, Purchase.bot_id.is_(None))
-        .values(bot_id=bot_id)
-        .execution_options(synchronize_session=False)
-    )
 
 
 async def record_unexpected_payment(

@@ -41,6 +41,7 @@ from tgadmin.pix.providers.base import (
     new_txid,
 )
 from tgadmin.pix.qr import qr_png
+from tgadmin.purchase import service as purchase_service
 
 log = logging.getLogger(__name__)
 
@@ -322,7 +323,7 @@ async def apply_payment(session: AsyncSession, tx: Transaction, payment: Payment
 async def _settle_purchase(
     session: AsyncSession, tx: Transaction, before: dict[str, Any], actor: Actor
 ) -> Outcome:
-    if await repository.move_purchase(session, tx.purchase_id, PurchaseStatus.PAID):
+    if await purchase_service.move(session, tx.purchase_id, to=PurchaseStatus.PAID):
         await _audit(session, actor, "payment.confirmed", before, tx.id)
         return Outcome(Result.CONFIRMED, tx.id, deliver=(tx.purchase_id,))
     purchase = await repository.purchase(session, tx.purchase_id)
@@ -352,7 +353,7 @@ async def fail_orphan_purchase(session: AsyncSession, tx: Transaction) -> bool:
     """The purchase fails with its last live transaction (a newer charge may still be paid)."""
     if await repository.alive_siblings(session, tx.purchase_id, tx.id):
         return False
-    return await repository.move_purchase(session, tx.purchase_id, PurchaseStatus.FAILED)
+    return await purchase_service.move(session, tx.purchase_id, to=PurchaseStatus.FAILED)
 
 
 # --- expiry and polling -----------------------------------------------------------------------
@@ -594,7 +595,7 @@ async def settle_refund(
         changed = await repository.move_transaction(
             session, tx.id, TransactionStatus.REFUNDED, refunded_at=now
         )
-        if changed and await repository.move_purchase(session, tx.purchase_id, PurchaseStatus.REFUNDED):
+        if changed and await purchase_service.move(session, tx.purchase_id, to=PurchaseStatus.REFUNDED):
             revoke = (tx.purchase_id,)
     if not changed:
         return Outcome(Result.ALREADY_REFUNDED, tx.id)

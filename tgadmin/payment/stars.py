@@ -34,6 +34,7 @@ from tgadmin.payment.service import (
     settle_refund,
     snapshot,
 )
+from tgadmin.purchase import service as purchase_service
 
 log = logging.getLogger(__name__)
 
@@ -217,7 +218,7 @@ async def record_stars_payment(
             currency=currency,
         )
         if bot_id is not None:
-            await repository.set_purchase_bot(session, tx.purchase_id, bot_id)
+            await purchase_service.set_bot(session, tx.purchase_id, bot_id)
         outcome = await apply_payment(session, tx, payment, Actor.system("telegram-stars"))
     await repository.finish_event(session, event_id, outcome.result.value)
     return outcome

@@ -1,17 +1,34 @@
-"""All SQL of purchase delivery."""
+"""All SQL of purchases: delivery's reads and steps, and the one writer of `purchases.status`.
+
+Changes that must happen once under concurrency are single conditional UPDATEs: of two racing
+writers, one changes the row and the other changes nothing (PostgreSQL re-checks the WHERE after the
+first commits; SQLite has one writer). `move` is the only statement that sets a purchase's status.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, false, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import QueryableAttribute
 
 from tgadmin import db
 from tgadmin.models import MediaAsset, MediaFileId, Product, ProductMedia, Purchase, TelegramUser
 from tgadmin.models.enums import PurchaseStatus
+from tgadmin.models.status import move_sources
+
+# A purchase gives access (content delivered or being delivered, a subscription running) in these.
+GIVES_ACCESS = (PurchaseStatus.PAID, PurchaseStatus.COMPLETED)
+
+Flag = QueryableAttribute[bool]
+
+
+def _changed(result: Any) -> bool:
+    return bool(cast(CursorResult[Any], result).rowcount == 1)
 
 
 @dataclass(frozen=True)
@@ -109,7 +126,7 @@ async def resolve_unknown(
         .values(**values)
         .execution_options(synchronize_session=False)
     )
-    return bool(cast(CursorResult[Any], result).rowcount == 1)
+    return _changed(result)
 
 
 async def awaiting_decision(session: AsyncSession, limit: int) -> list[Purchase]:
@@ -123,16 +140,86 @@ async def awaiting_decision(session: AsyncSession, limit: int) -> list[Purchase]
     return list(rows.all())
 
 
-async def complete(
-    session: AsyncSession, purchase_id: int, delivered_at: datetime, access_expires_at: datetime | None
+# --- status: the one writer -------------------------------------------------------------------
+
+
+async def move(
+    session: AsyncSession,
+    purchase_id: int,
+    *,
+    to: PurchaseStatus,
+    sources: Iterable[PurchaseStatus] | None = None,
+    **values: Any,
 ) -> bool:
-    """paid → completed, once: False when the purchase is no longer paid (refunded meanwhile)."""
+    """`status -> to` (with the columns in `values`) in one conditional UPDATE, only from a status
+    `models.status` lets reach `to` (or from those of `sources`); True when this call moved the row.
+
+    A row in another status is left as it is and False returned: a concurrent writer got there first,
+    or the table forbids the change from where the row is. A request the table can never satisfy
+    (a source that cannot reach `to`, a `to` nothing reaches) raises InvalidTransition before any SQL.
+    """
+    if "status" in values:
+        raise TypeError("the new status is `to`, not one of `values`")
+    allowed = move_sources(to, sources, entity=f"purchase {purchase_id}")
     result = await session.execute(
         update(Purchase)
-        .where(Purchase.id == purchase_id, Purchase.status == PurchaseStatus.PAID)
-        .values(
-            status=PurchaseStatus.COMPLETED, delivered_at=delivered_at, access_expires_at=access_expires_at
-        )
+        .where(Purchase.id == purchase_id, Purchase.status.in_(allowed))
+        .values(status=to, **values)
         .execution_options(synchronize_session=False)
     )
-    return bool(cast(CursorResult[Any], result).rowcount == 1)
+    return _changed(result)
+
+
+# --- columns beside the status ------------------------------------------------------------------
+
+
+async def set_bot(session: AsyncSession, purchase_id: int, bot_id: int) -> None:
+    """The bot a purchase is delivered through, when it names none yet."""
+    await session.execute(
+        update(Purchase)
+        .where(Purchase.id == purchase_id, Purchase.bot_id.is_(None))
+        .values(bot_id=bot_id)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def claim_warning(
+    session: AsyncSession, purchase_id: int, flag: Flag, *, expires_after: datetime
+) -> bool:
+    """Set an expiry warning's flag if nobody has: True when this call set it (and may send)."""
+    result = await session.execute(
+        update(Purchase)
+        .where(
+            Purchase.id == purchase_id,
+            flag.is_(false()),
+            Purchase.status.in_(GIVES_ACCESS),
+            Purchase.access_expires_at > expires_after,
+        )
+        .values({flag: True})
+        .execution_options(synchronize_session=False)
+    )
+    return _changed(result)
+
+
+async def release_warning(session: AsyncSession, purchase_id: int, flag: Flag) -> None:
+    await session.execute(
+        update(Purchase)
+        .where(Purchase.id == purchase_id)
+        .values({flag: False})
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def mark_revoked(session: AsyncSession, purchase_id: int, when: datetime) -> bool:
+    """A refunded purchase's access ended (`sent_messages` cleared), once: True when this call did it."""
+    result = await session.execute(
+        update(Purchase)
+        .where(
+            Purchase.id == purchase_id,
+            Purchase.status == PurchaseStatus.REFUNDED,
+            Purchase.access_revoked_at.is_(None),
+        )
+        .values(access_revoked_at=when, sent_messages=[])
+        .execution_options(synchronize_session=False)
+    )
+    return _changed(result)

@@ -15,7 +15,7 @@ from tgadmin.errors import Conflict, NotFound
 from tgadmin.models import Product, Purchase
 from tgadmin.models.enums import ProductType, PurchaseStatus
 from tgadmin.purchase import repository
-from tgadmin.purchase.repository import Item
+from tgadmin.purchase.repository import Flag, Item
 
 ALBUM_MAX = 10  # sendMediaGroup takes 2-10 items
 # How long a subscription's single-use invitation can be used, at most.
@@ -93,7 +93,14 @@ async def complete(
     """paid → completed with its delivery time and (subscriptions) the end of access, audited; False
     when the purchase stopped being paid meanwhile (an admin refunded it during delivery)."""
     expires = access_until(product, delivered_at)
-    if not await repository.complete(session, purchase.id, delivered_at, expires):
+    completed = await repository.move(
+        session,
+        purchase.id,
+        to=PurchaseStatus.COMPLETED,
+        delivered_at=delivered_at,
+        access_expires_at=expires,
+    )
+    if not completed:
         return False
     after = {
         "status": PurchaseStatus.COMPLETED.value,
@@ -104,6 +111,46 @@ async def complete(
         session, actor, "purchase.delivered", "purchase", purchase.id, before={"status": "paid"}, after=after
     )
     return True
+
+
+# --- status and access, for payment and subscription ----------------------------------------------
+
+
+async def move(session: AsyncSession, purchase_id: int, *, to: PurchaseStatus) -> bool:
+    """`status -> to`, once, only from a status the transition table allows: True when this call
+    moved it (False: another writer got there first, or the purchase is where `to` cannot be reached)."""
+    return await repository.move(session, purchase_id, to=to)
+
+
+async def expire(session: AsyncSession, purchase_id: int, when: datetime) -> bool:
+    """completed → expired with what delivery sent forgotten and access ended `when`; True when this
+    call did it."""
+    return await repository.move(
+        session, purchase_id, to=PurchaseStatus.EXPIRED, sent_messages=[], access_revoked_at=when
+    )
+
+
+async def mark_revoked(session: AsyncSession, purchase_id: int, when: datetime) -> bool:
+    """A refunded purchase's access ended (`sent_messages` cleared), once: True when this call did it."""
+    return await repository.mark_revoked(session, purchase_id, when)
+
+
+async def set_bot(session: AsyncSession, purchase_id: int, bot_id: int) -> None:
+    """The bot a purchase is delivered through, when it names none yet."""
+    await repository.set_bot(session, purchase_id, bot_id)
+
+
+async def claim_warning(
+    session: AsyncSession, purchase_id: int, flag: Flag, *, expires_after: datetime
+) -> bool:
+    """Set an expiry warning's flag on a purchase giving access until after `expires_after`, if
+    nobody has: True when this call set it (and may send)."""
+    return await repository.claim_warning(session, purchase_id, flag, expires_after=expires_after)
+
+
+async def release_warning(session: AsyncSession, purchase_id: int, flag: Flag) -> None:
+    """The warning surely was not sent: the next sweep may claim it again."""
+    await repository.release_warning(session, purchase_id, flag)
 
 
 # --- a delivery step whose outcome is unknown -----------------------------------------------------

@@ -1,25 +1,23 @@
-"""All SQL of the subscription domain: due rows, warning claims, expiry.
+"""All SQL of the subscription domain: the due rows. (Writes to a purchase, its status, warning flags
+and revocation, go through `purchase.service`.)
 
 Due rows are read through `ix_purchases_status_expires` (status, access_expires_at): every query
 bounds both columns, so its cost follows the rows due in the window, not the table's size. Pages
 are keyset (access_expires_at, id), so a row that stays due after a failure is not met twice in
-one sweep. Changes that must happen once under concurrency are single conditional UPDATEs.
+one sweep.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
 
-from sqlalchemy import CursorResult, and_, false, or_, select, update
+from sqlalchemy import and_, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
 
-from tgadmin.group import repository as group_repository
-from tgadmin.models import Group, Product, Purchase, TelegramUser
+from tgadmin.models import Bot, Product, Purchase, TelegramUser
 from tgadmin.models.enums import ProductType, PurchaseStatus
-from tgadmin.models.status import allowed_sources
 
 # A subscription gives access while its purchase is in one of these.
 LIVE = (PurchaseStatus.PAID, PurchaseStatus.COMPLETED)
@@ -40,10 +38,6 @@ class Subscription:
     purchase: Purchase
     product: Product
     buyer: TelegramUser
-
-
-def _changed(result: Any) -> bool:
-    return bool(cast(CursorResult[Any], result).rowcount == 1)
 
 
 async def due(
@@ -84,31 +78,6 @@ async def due(
     return [Due(int(purchase_id), when) for purchase_id, when in rows.all() if when is not None]
 
 
-async def claim(session: AsyncSession, purchase_id: int, flag: Flag, *, expires_after: datetime) -> bool:
-    """Set the warning's flag if nobody has: True when this call set it (and may send)."""
-    result = await session.execute(
-        update(Purchase)
-        .where(
-            Purchase.id == purchase_id,
-            flag.is_(false()),
-            Purchase.status.in_(LIVE),
-            Purchase.access_expires_at > expires_after,
-        )
-        .values({flag: True})
-        .execution_options(synchronize_session=False)
-    )
-    return _changed(result)
-
-
-async def release(session: AsyncSession, purchase_id: int, flag: Flag) -> None:
-    await session.execute(
-        update(Purchase)
-        .where(Purchase.id == purchase_id)
-        .values({flag: False})
-        .execution_options(synchronize_session=False)
-    )
-
-
 async def load(session: AsyncSession, purchase_id: int) -> Subscription | None:
     row = (
         await session.execute(
@@ -123,24 +92,10 @@ async def load(session: AsyncSession, purchase_id: int) -> Subscription | None:
     return None if row is None else Subscription(*row)
 
 
-async def move(session: AsyncSession, purchase_id: int, new: PurchaseStatus, **values: Any) -> bool:
-    """`status -> new` only from a status the transition table allows; True when this call moved it."""
-    result = await session.execute(
-        update(Purchase)
-        .where(Purchase.id == purchase_id, Purchase.status.in_(allowed_sources(new)))
-        .values(status=new, **values)
-        .execution_options(synchronize_session=False)
-    )
-    return _changed(result)
-
-
 async def default_bot_id(session: AsyncSession) -> int | None:
-    return await group_repository.first_active_bot_id(session)
-
-
-async def access_group(session: AsyncSession, bot_id: int, chat_id: int) -> Group | None:
-    """The access chat's Group row, when the bot service has recorded it."""
-    return await group_repository.by_telegram_id(session, bot_id, chat_id)
+    """The first active bot: it speaks for purchases that name none."""
+    found = await session.execute(select(Bot.id).where(Bot.is_active.is_(True)).order_by(Bot.id).limit(1))
+    return found.scalar_one_or_none()
 
 
 async def revocations_due(session: AsyncSession, *, after: int, limit: int) -> list[int]:
@@ -156,18 +111,3 @@ async def revocations_due(session: AsyncSession, *, after: int, limit: int) -> l
         .limit(limit)
     )
     return [int(purchase_id) for purchase_id in rows.all()]
-
-
-async def mark_revoked(session: AsyncSession, purchase_id: int, when: datetime) -> bool:
-    """A refunded purchase's access ended (`sent_messages` cleared), once: True when this call did it."""
-    result = await session.execute(
-        update(Purchase)
-        .where(
-            Purchase.id == purchase_id,
-            Purchase.status == PurchaseStatus.REFUNDED,
-            Purchase.access_revoked_at.is_(None),
-        )
-        .values(access_revoked_at=when, sent_messages=[])
-        .execution_options(synchronize_session=False)
-    )
-    return _changed(result)

@@ -1,6 +1,7 @@
 """Subscriptions: the warnings 7 days and 1 day before access ends, and the expiry itself.
 
-Rules that hold everywhere here (the Telegram side is done by `jobs.py` through the gateway):
+Rules that hold everywhere here (the Telegram side is done by `warning.py` and `ending.py` through
+the gateway):
 - A subscription is a purchase of a `subscription` product, `paid` or `completed`, with
   `access_expires_at` set.
 - Each warning goes at most once. Its flag is claimed by one conditional UPDATE and the claim is
@@ -18,11 +19,12 @@ Rules that hold everywhere here (the Telegram side is done by `jobs.py` through 
   delivery never completed, yet its access time ran out) passes through `completed` first. The
   Telegram side is idempotent (deleting again finds nothing; banning and unbanning again changes
   nothing), so two sweeps at once expire a purchase once and audit it once.
-- A refund (PIX or Stars) ends access the same way (`jobs.Revocation`, shared with expiry): the
+- A refund (PIX or Stars) ends access the same way (`revocation.Revocation`, shared with expiry): the
   `revoke-access` job enqueued after the refund's commit, or the sweep for any refunded purchase not
   yet revoked, deletes what it can, removes the buyer from the access chat, tells the buyer why,
   and records `access_revoked_at` (once, audited). A content pack's refund deletes its messages too.
-- Functions flush, never commit: the sweep (`jobs.py`) commits each purchase's unit of work.
+- Functions flush, never commit: the sweep (`jobs.py`, `warning.py`, `ending.py`) commits each
+  purchase's unit of work.
 """
 
 from __future__ import annotations
@@ -38,7 +40,8 @@ from tgadmin.audit.service import Actor, record
 from tgadmin.clock import utcnow
 from tgadmin.models import Purchase
 from tgadmin.models.enums import PurchaseStatus
-from tgadmin.subscription import repository, texts
+from tgadmin.purchase import service as purchase_service
+from tgadmin.subscription import texts
 from tgadmin.subscription.repository import Flag, Subscription
 
 SYSTEM = Actor.system("subscription sweep")
@@ -90,6 +93,13 @@ class SweepSummary:
             self.warned_7d += 1
         else:
             self.warned_1d += 1
+
+    def ended(self, removal: Removal) -> None:
+        """Count what ending one purchase's access did on Telegram's side."""
+        self.messages_deleted += removal.deleted_count
+        self.messages_undeletable += removal.undeletable_count
+        if removal.access_chat_id is not None and removal.access_error is None:
+            self.removed_from_chat += 1
 
     def line(self) -> str:
         text = (
@@ -208,11 +218,8 @@ async def expire(session: AsyncSession, sub: Subscription, removal: Removal) -> 
     before = purchase.status
     if before is PurchaseStatus.PAID:
         # The table reaches `expired` only from `completed`; the access time ran out all the same.
-        await repository.move(session, purchase.id, PurchaseStatus.COMPLETED)
-    moved = await repository.move(
-        session, purchase.id, PurchaseStatus.EXPIRED, sent_messages=[], access_revoked_at=utcnow()
-    )
-    if not moved:
+        await purchase_service.move(session, purchase.id, to=PurchaseStatus.COMPLETED)
+    if not await purchase_service.expire(session, purchase.id, utcnow()):
         return False
     await record(
         session,
@@ -229,7 +236,7 @@ async def expire(session: AsyncSession, sub: Subscription, removal: Removal) -> 
 async def revoke_refunded(session: AsyncSession, sub: Subscription, removal: Removal, told: str) -> bool:
     """Record that a refunded purchase's access ended (what was deleted, what could not be, the
     access chat, whether the buyer was told); True when this call did it (once, audited)."""
-    if not await repository.mark_revoked(session, sub.purchase.id, utcnow()):
+    if not await purchase_service.mark_revoked(session, sub.purchase.id, utcnow()):
         return False
     await record(
         session,
