@@ -25,7 +25,7 @@ from tgadmin.config import Settings, load_settings
 from tgadmin.db import create_engine, session_factory, session_scope
 from tgadmin.models import Operator, PaymentEvent, Purchase, Transaction
 from tgadmin.models.enums import OperatorRole
-from tgadmin.payment import service
+from tgadmin.payment import charges
 from tgadmin.pix.providers import get_provider
 from tgadmin.pix.providers.apipix import webhook_url
 from tgadmin.pix.providers.sandbox import SandboxProvider
@@ -64,7 +64,7 @@ class Shop:
         if purchase_id is None:
             purchase_id = (await self.purchase(**kw)).id
         async with session_scope(self.sessions) as session:
-            return await service.create_pix_charge(
+            return await charges.create_pix_charge(
                 session, self.psp, purchase_id, expires_minutes=self.settings.pix_expires_minutes
             )
 

@@ -26,7 +26,7 @@ from tgadmin.models.enums import OperatorRole, PurchaseStatus, TransactionStatus
 from tgadmin.operator import service as operators
 from tgadmin.operator.auth import SESSION_COOKIE, csrf_for_session
 from tgadmin.payment import bot as payment_bot
-from tgadmin.payment import service, stars
+from tgadmin.payment import charges, refunds, stars
 from tgadmin.payment.webhooks import PaymentRuntime
 from tgadmin.pix.providers.sandbox import SandboxProvider
 from tgadmin.pix.providers.static import StaticPixProvider
@@ -95,7 +95,7 @@ def static_psp() -> StaticPixProvider:
 async def static_charge(shop: Shop, psp: StaticPixProvider) -> Transaction:
     purchase = await shop.purchase()
     async with session_scope(shop.sessions) as session:
-        return await service.create_pix_charge(session, psp, purchase.id, expires_minutes=30)
+        return await charges.create_pix_charge(session, psp, purchase.id, expires_minutes=30)
 
 
 async def paid_charge(shop: Shop) -> Transaction:
@@ -347,7 +347,7 @@ async def test_admin_refund_through_the_api_is_refunded_only_once_the_psp_confir
         pending = await admin.act(tx.id, "refund")
         assert pending.status_code == 202 and pending.json()["result"] == "refund_pending"
         row = await shop.tx(tx.id)
-        assert row.status == TransactionStatus.PAID and row.refund_id == service.refund_id_for(tx)
+        assert row.status == TransactionStatus.PAID and row.refund_id == refunds.refund_id_for(tx)
         assert (await shop.purchase_of(tx)).status == PurchaseStatus.PAID
         assert pending.json()["transaction"]["actions"] == ["refund"]  # asking again confirms it
 

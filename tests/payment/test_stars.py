@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import pytest
@@ -27,12 +28,13 @@ from tgadmin.models import Bot as BotRecord
 from tgadmin.models import PaymentEvent, Product, Purchase, TelegramUser, Transaction
 from tgadmin.models.enums import OperatorRole, PurchaseStatus, TransactionStatus
 from tgadmin.payment import bot as payment_bot
-from tgadmin.payment import repository, stars
-from tgadmin.payment.delivery import QueueDeliveries
+from tgadmin.payment import refunds, repository, stars
 from tgadmin.payment.service import Result
+from tgadmin.purchase.enqueue import QueueDeliveries
 from tgadmin.queue.client import Queues
 from tgadmin.queue.names import JobName, QueueName
 from tgadmin.redis import free_port
+from tgadmin.telegram import stars as telegram_stars
 from tgadmin.worker.runner import WorkerProcess
 
 # --- the service, rule by rule (PostgreSQL and SQLite, rolled back) ----------------------------
@@ -220,12 +222,12 @@ async def test_stars_paid_in_telegram_are_recorded_once_delivered_and_refundable
 
     async with session_scope(world.sessions) as session:
         viewer, admin = await make_operator(session, OperatorRole.VIEWER), await make_operator(session)
-    refunder = payment_bot.stars_refunder(world.tg.bot)
+    refunder = partial(telegram_stars.refund_through, world.tg.bot)
     async with session_scope(world.sessions) as session:
         with pytest.raises(Forbidden):
-            await stars.refund_stars(session, tx.id, viewer, refunder)
+            await refunds.refund_stars(session, tx.id, viewer, refunder)
     async with session_scope(world.sessions) as session:
-        assert (await stars.refund_stars(session, tx.id, admin, refunder)).result == Result.REFUNDED
+        assert (await refunds.refund_stars(session, tx.id, admin, refunder)).result == Result.REFUNDED
     refunded = await world.row(Transaction, Transaction.id == tx.id)
     assert refunded is not None and refunded.status == TransactionStatus.REFUNDED
     assert (await world.row(Purchase, Purchase.id == purchase.id)).status == PurchaseStatus.REFUNDED  # type: ignore[union-attr]
@@ -425,8 +427,8 @@ async def test_reconciliation_records_a_stars_payment_whose_update_was_lost_and_
     async with session_scope(world.sessions) as session:
         admin = await make_operator(session)
     async with session_scope(world.sessions) as session:
-        refunder = payment_bot.stars_refunder(world.tg.bot)
-        assert (await stars.refund_stars(session, kept.id, admin, refunder)).result == Result.REFUNDED
+        refunder = partial(telegram_stars.refund_through, world.tg.bot)
+        assert (await refunds.refund_stars(session, kept.id, admin, refunder)).result == Result.REFUNDED
     await stars_shop.queues.queue(QueueName.BOT_TASKS).obliterate({"force": True})
 
     # Telegram lists: the lost payment, the kept one, its refund (same id, buyer as receiver).

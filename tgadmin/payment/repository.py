@@ -380,23 +380,6 @@ async def claim_for_poll(
     return _changed(result)
 
 
-async def undelivered_paid(session: AsyncSession, paid_before: datetime, limit: int) -> list[int]:
-    """Purchases paid a while ago and still not delivered: their delivery job may have been lost."""
-    rows = await session.scalars(
-        select(Purchase.id)
-        .join(Transaction, Transaction.purchase_id == Purchase.id)
-        .where(
-            Purchase.status == PurchaseStatus.PAID,
-            Purchase.delivered_at.is_(None),
-            Transaction.status == TransactionStatus.PAID,
-            Transaction.paid_at <= paid_before,
-        )
-        .distinct()
-        .limit(limit)
-    )
-    return list(rows.all())
-
-
 def _refund_pending() -> Any:
     """A refund requested at the PSP and not settled: on a paid transaction, or a flagged payment."""
     return Transaction.refund_id.is_not(None) & (

@@ -10,8 +10,8 @@ from sqlalchemy import CursorResult, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tgadmin import db
-from tgadmin.models import MediaAsset, MediaFileId, Product, ProductMedia, Purchase, TelegramUser
-from tgadmin.models.enums import PurchaseStatus
+from tgadmin.models import MediaAsset, MediaFileId, Product, ProductMedia, Purchase, TelegramUser, Transaction
+from tgadmin.models.enums import PurchaseStatus, TransactionStatus
 
 
 @dataclass(frozen=True)
@@ -136,3 +136,20 @@ async def complete(
         .execution_options(synchronize_session=False)
     )
     return bool(cast(CursorResult[Any], result).rowcount == 1)
+
+
+async def undelivered_paid(session: AsyncSession, paid_before: datetime, limit: int) -> list[int]:
+    """Purchases paid a while ago and still not delivered: their delivery job may have been lost."""
+    rows = await session.scalars(
+        select(Purchase.id)
+        .join(Transaction, Transaction.purchase_id == Purchase.id)
+        .where(
+            Purchase.status == PurchaseStatus.PAID,
+            Purchase.delivered_at.is_(None),
+            Transaction.status == TransactionStatus.PAID,
+            Transaction.paid_at <= paid_before,
+        )
+        .distinct()
+        .limit(limit)
+    )
+    return list(rows.all())
