@@ -3,7 +3,8 @@ bot middleware, CLI command): services flush, never commit."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import inspect
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -52,9 +53,37 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
+class AfterCommit:
+    """What must wait until a unit of work's data is visible (enqueueing a job, caching): its owner
+    runs it, in order, once the commit succeeded, and never after a rollback."""
+
+    def __init__(self) -> None:
+        self._callbacks: list[Callable[[], object]] = []
+
+    def add(self, callback: Callable[[], object]) -> None:
+        """`callback()` (awaited when it returns an awaitable) runs after the commit."""
+        self._callbacks.append(callback)
+
+    async def run(self) -> None:
+        callbacks, self._callbacks = self._callbacks, []
+        for callback in callbacks:
+            outcome = callback()
+            if inspect.isawaitable(outcome):
+                await outcome
+
+
+async def commit(session: AsyncSession, after_commit: AfterCommit) -> None:
+    """For the session's owner: commit, then run what waited for it (a failed commit runs nothing)."""
+    await session.commit()
+    await after_commit.run()
+
+
 @asynccontextmanager
-async def session_scope(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
-    """A unit of work owned by the caller: commit on success, roll back on error."""
+async def session_scope(
+    factory: async_sessionmaker[AsyncSession], after_commit: AfterCommit | None = None
+) -> AsyncIterator[AsyncSession]:
+    """A unit of work owned by the caller: commit on success, roll back on error; `after_commit`
+    runs once the commit succeeded (what was added to it before a rollback is dropped)."""
     async with factory() as session:
         try:
             yield session
@@ -62,6 +91,8 @@ async def session_scope(factory: async_sessionmaker[AsyncSession]) -> AsyncItera
         except BaseException:
             await session.rollback()
             raise
+    if after_commit is not None:
+        await after_commit.run()
 
 
 def insert(session: AsyncSession, model: type[DeclarativeBase]) -> postgresql.Insert | sqlite.Insert:

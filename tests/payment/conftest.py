@@ -21,14 +21,18 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tests.factories import audit_actions, make_operator, make_purchase
 from tests.fixtures.redis import REDIS_URL
 from tests.fixtures.sandbox import Sandbox
+from tests.payment.stars_world import StarsShop, open_stars_shop
 from tgadmin.config import Settings, load_settings
 from tgadmin.db import create_engine, session_factory, session_scope
 from tgadmin.models import Operator, PaymentEvent, Purchase, Transaction
 from tgadmin.models.enums import OperatorRole
-from tgadmin.payment import service
+from tgadmin.operator import service as operators
+from tgadmin.operator.auth import SESSION_COOKIE, csrf_for_session
+from tgadmin.payment import charges
 from tgadmin.pix.providers import get_provider
 from tgadmin.pix.providers.apipix import webhook_url
 from tgadmin.pix.providers.sandbox import SandboxProvider
+from tgadmin.pix.providers.static import StaticPixProvider
 from tgadmin.queue.client import Queues
 from tgadmin.queue.names import QueueName
 from tgadmin.redis import free_port
@@ -64,7 +68,7 @@ class Shop:
         if purchase_id is None:
             purchase_id = (await self.purchase(**kw)).id
         async with session_scope(self.sessions) as session:
-            return await service.create_pix_charge(
+            return await charges.create_pix_charge(
                 session, self.psp, purchase_id, expires_minutes=self.settings.pix_expires_minutes
             )
 
@@ -187,3 +191,70 @@ async def shop(
         await psp.aclose()
         await queues.close()
         await engine.dispose()
+
+
+# --- people on the dashboard --------------------------------------------------------------------
+
+ROLES = (OperatorRole.VIEWER, OperatorRole.OPERATOR, OperatorRole.ADMIN)
+
+
+@dataclass
+class Person:
+    """A logged-in dashboard user (or nobody, with `csrf` empty)."""
+
+    http: httpx.AsyncClient
+    csrf: str
+    session_token: str = ""
+
+    async def act(self, tx_id: int, action: str, *, csrf: str | None = None, **body: Any) -> httpx.Response:
+        """POST /api/v1/transactions/{id}/{action} with the CSRF header (or the one given)."""
+        token = self.csrf if csrf is None else csrf
+        headers = {"X-CSRF-Token": token} if token else {}
+        return await self.http.post(
+            f"/api/v1/transactions/{tx_id}/{action}", json=body or None, headers=headers
+        )
+
+    async def press(
+        self, tx_id: int, action: str, *, csrf: str | None = None, **fields: str
+    ) -> httpx.Response:
+        """Submit a Sales page form (not following the redirect)."""
+        data = {"csrf": self.csrf if csrf is None else csrf, **fields}
+        return await self.http.post(f"/sales/transactions/{tx_id}/{action}", data=data)
+
+
+async def log_in(shop: Shop, role: OperatorRole, base_url: str | None = None) -> Person:
+    async with session_scope(shop.sessions) as session:
+        operator = await make_operator(session, role)
+        link = await operators.issue_magic_link(session, operator)
+        login = await operators.consume_magic_link(session, link.token)
+    http = httpx.AsyncClient(base_url=base_url or shop.base_url, trust_env=False, timeout=30)
+    http.cookies.set(SESSION_COOKIE, login.token)
+    return Person(http, csrf_for_session(shop.settings, login.token), login.token)
+
+
+@pytest.fixture
+async def people(shop: Shop) -> AsyncIterator[dict[OperatorRole | None, Person]]:
+    """Anonymous (None) and one logged-in person per role, on the shop's dashboard."""
+    found: dict[OperatorRole | None, Person] = {
+        None: Person(httpx.AsyncClient(base_url=shop.base_url, trust_env=False, timeout=30), "")
+    }
+    for role in ROLES:
+        found[role] = await log_in(shop, role)
+    try:
+        yield found
+    finally:
+        for person in found.values():
+            await person.http.aclose()
+
+
+@pytest.fixture
+def static_psp() -> StaticPixProvider:
+    return StaticPixProvider(pix_key="fulano@example.com", merchant_name="Loja Teste", merchant_city="Recife")
+
+
+@pytest.fixture
+async def stars_shop(
+    sandbox: Sandbox, fresh_db_url: str, redis_prefix: str, redis: Redis
+) -> AsyncIterator[StarsShop]:
+    async with open_stars_shop(sandbox, fresh_db_url, redis_prefix) as shop:
+        yield shop

@@ -13,7 +13,7 @@ from tests.payment.conftest import Shop
 from tgadmin.clock import frozen_at, utcnow
 from tgadmin.db import session_scope
 from tgadmin.models.enums import PurchaseStatus, TransactionStatus
-from tgadmin.payment import jobs, service
+from tgadmin.payment import expiry, jobs, refunds
 from tgadmin.payment.service import Result
 from tgadmin.pix.providers.base import Charge, ChargeState, PixProvider
 from tgadmin.pix.providers.sandbox import SandboxProvider
@@ -146,7 +146,7 @@ async def test_a_payment_after_the_cancel_is_kept_and_flagged_for_refund(shop: S
 
     admin = await shop.operator()
     async with session_scope(shop.sessions) as session:
-        refunded = await service.refund_pix(session, shop.psp, tx.id, admin)
+        refunded = await refunds.refund_pix(session, shop.psp, tx.id, admin)
     assert refunded.result == Result.REFUNDED
     settled = await shop.tx(tx.id)
     assert not settled.needs_refund and settled.refunded_at is not None
@@ -174,7 +174,7 @@ async def test_a_new_charge_keeps_the_purchase_alive_when_the_old_one_expires(sh
         await shop.bank_pays(new)
         await shop.bank_pays(old)  # the PSP's clock: still payable there
         async with session_scope(shop.sessions) as session:
-            polled = await service.poll_charge(session, shop.psp, new.id, 0)
+            polled = await expiry.poll_charge(session, shop.psp, new.id, 0)
         assert polled.result == Result.CONFIRMED
         assert await sweep(shop, after=timedelta(0)) == Counter({"double_payment": 1})
     doubled = await shop.tx(old.id)
@@ -182,7 +182,7 @@ async def test_a_new_charge_keeps_the_purchase_alive_when_the_old_one_expires(sh
     assert doubled.failure_reason == "paid, but the purchase was already paid"
     admin = await shop.operator()
     async with session_scope(shop.sessions) as session:
-        assert (await service.refund_pix(session, shop.psp, old.id, admin)).result == Result.REFUNDED
+        assert (await refunds.refund_pix(session, shop.psp, old.id, admin)).result == Result.REFUNDED
     assert (await shop.tx(old.id)).status == TransactionStatus.REFUNDED
     assert (await shop.purchase_of(old)).status == PurchaseStatus.PAID  # bought with the other payment
 
@@ -248,7 +248,7 @@ async def test_a_paid_purchase_whose_delivery_job_was_lost_is_enqueued_again(sho
     tx = await shop.charge()
     await shop.bank_pays(tx)
     async with session_scope(shop.sessions) as session:
-        assert (await service.poll_charge(session, shop.psp, tx.id, 0)).result == Result.CONFIRMED
+        assert (await expiry.poll_charge(session, shop.psp, tx.id, 0)).result == Result.CONFIRMED
     # ...and the process died before enqueueing. The poll job makes up for it, with the same job id.
     hook = Recorded()
     async with session_scope(shop.sessions) as session:

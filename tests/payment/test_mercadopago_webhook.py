@@ -25,7 +25,7 @@ from tgadmin.config import load_settings
 from tgadmin.db import create_engine, session_factory, session_scope
 from tgadmin.models import PaymentEvent, Purchase, Transaction
 from tgadmin.models.enums import PurchaseStatus, TransactionStatus
-from tgadmin.payment import service
+from tgadmin.payment import charges
 from tgadmin.pix.providers import get_provider
 from tgadmin.pix.providers.base import PixProvider
 from tgadmin.queue.client import Queues
@@ -99,7 +99,7 @@ async def test_a_signed_notification_confirms_the_payment_mercado_pago_reports(m
     async with session_scope(mp_shop.sessions) as session:
         purchase = await make_purchase(session, amount_cents=2990)
     async with session_scope(mp_shop.sessions) as session:
-        tx = await service.create_pix_charge(session, mp_shop.psp, purchase.id, expires_minutes=30)
+        tx = await charges.create_pix_charge(session, mp_shop.psp, purchase.id, expires_minutes=30)
     payment_id = tx.provider_txid or ""
     assert tx.provider == "mercadopago" and payment_id.isdigit()
 

@@ -15,7 +15,7 @@ from tests.payment.conftest import WEBHOOK_SECRET, Shop
 from tgadmin.clock import utcnow
 from tgadmin.db import session_scope
 from tgadmin.models.enums import PurchaseStatus, TransactionStatus
-from tgadmin.payment import service
+from tgadmin.payment import confirmation, expiry
 from tgadmin.payment.service import Result
 from tgadmin.pix.brcode import parse_brcode
 from tgadmin.pix.providers.base import Notification
@@ -92,7 +92,7 @@ async def test_a_late_notification_after_polling_confirmed_changes_nothing(shop:
     tx = await shop.charge()
     paid = await shop.bank_pays(tx)
     async with session_scope(shop.sessions) as session:
-        polled = await service.poll_charge(session, shop.psp, tx.id, 0)
+        polled = await expiry.poll_charge(session, shop.psp, tx.id, 0)
     assert polled.result == Result.CONFIRMED and polled.deliver == (tx.purchase_id,)
     late = await shop.post(pix_body(tx.provider_txid or "", paid["endToEndId"]), path="/pix")
     assert late.status_code == 200 and late.json()["results"] == ["already_paid"]
@@ -137,7 +137,7 @@ async def test_two_notifications_at_once_confirm_once(shop: Shop) -> None:
     async def notify(external_id: str, txid: str, e2e: str) -> Result:
         note = Notification("sandbox", external_id, txid, e2e, 1990, {"txid": txid})
         async with session_scope(shop.sessions) as session:
-            return (await service.handle_notification(session, shop.psp, note)).result
+            return (await confirmation.handle_notification(session, shop.psp, note)).result
 
     # The same notification twice at once: the inbox lets one through.
     txid = tx.provider_txid or ""

@@ -18,7 +18,7 @@ from tgadmin.errors import BadRequest, Conflict, Forbidden, InvalidTransition, S
 from tgadmin.models import AuditLog, Transaction
 from tgadmin.models.enums import Currency, OperatorRole, PurchaseStatus, TransactionStatus
 from tgadmin.models.status import allowed_sources, ensure_transition
-from tgadmin.payment import service
+from tgadmin.payment import charges, confirmation, expiry, refunds
 from tgadmin.payment.service import Result
 from tgadmin.pix.providers.base import Refund
 from tgadmin.pix.providers.sandbox import SandboxProvider
@@ -31,7 +31,7 @@ async def paid_charge(shop: Shop) -> Transaction:
     tx = await shop.charge()
     await shop.bank_pays(tx)
     async with session_scope(shop.sessions) as session:
-        assert (await service.poll_charge(session, shop.psp, tx.id, 0)).result == Result.CONFIRMED
+        assert (await expiry.poll_charge(session, shop.psp, tx.id, 0)).result == Result.CONFIRMED
     return await shop.tx(tx.id)
 
 
@@ -76,11 +76,11 @@ async def test_an_admin_refund_is_confirmed_by_the_psp_then_recorded(shop: Shop)
     tx = await paid_charge(shop)
     admin = await shop.operator()
     async with session_scope(shop.sessions) as session:
-        outcome = await service.refund_pix(session, shop.psp, tx.id, admin)
+        outcome = await refunds.refund_pix(session, shop.psp, tx.id, admin)
     assert outcome.result == Result.REFUNDED
     refunded = await shop.tx(tx.id)
     assert refunded.status == TransactionStatus.REFUNDED and refunded.refunded_at is not None
-    assert refunded.refund_id == service.refund_id_for(tx) and len(refunded.refund_id) <= 35
+    assert refunded.refund_id == refunds.refund_id_for(tx) and len(refunded.refund_id) <= 35
     assert (await shop.purchase_of(tx)).status == PurchaseStatus.REFUNDED
     assert [(r["id"], r["valor"], r["status"]) for r in await refunds_at_psp(shop, tx)] == [
         (refunded.refund_id, "19.90", "DEVOLVIDO")
@@ -88,7 +88,7 @@ async def test_an_admin_refund_is_confirmed_by_the_psp_then_recorded(shop: Shop)
     assert (await shop.audit(tx.id))[-1] == "payment.refunded"
     async with session_scope(shop.sessions) as session:
         with pytest.raises(Conflict, match="already refunded"):
-            await service.refund_pix(session, shop.psp, tx.id, admin)
+            await refunds.refund_pix(session, shop.psp, tx.id, admin)
 
 
 async def test_a_refund_whose_answer_was_lost_is_retried_with_the_same_id(shop: Shop) -> None:
@@ -98,10 +98,10 @@ async def test_a_refund_whose_answer_was_lost_is_retried_with_the_same_id(shop: 
     try:
         with pytest.raises(ServiceUnavailable):
             async with session_scope(shop.sessions) as session:
-                await service.refund_pix(session, psp, tx.id, admin)
+                await refunds.refund_pix(session, psp, tx.id, admin)
         assert (await shop.tx(tx.id)).status == TransactionStatus.PAID  # not refunded on our side yet
         async with session_scope(shop.sessions) as session:
-            assert (await service.refund_pix(session, psp, tx.id, admin)).result == Result.REFUNDED
+            assert (await refunds.refund_pix(session, psp, tx.id, admin)).result == Result.REFUNDED
     finally:
         await psp.aclose()
     assert len(await refunds_at_psp(shop, tx)) == 1  # the PSP gave the money back once
@@ -114,13 +114,13 @@ async def test_a_refund_still_processing_is_not_marked_refunded_until_confirmed(
     psp = flaky(shop, "processing")
     try:
         async with session_scope(shop.sessions) as session:
-            assert (await service.refund_pix(session, psp, tx.id, admin)).result == Result.REFUND_PENDING
+            assert (await refunds.refund_pix(session, psp, tx.id, admin)).result == Result.REFUND_PENDING
         pending = await shop.tx(tx.id)
-        assert pending.status == TransactionStatus.PAID and pending.refund_id == service.refund_id_for(tx)
+        assert pending.status == TransactionStatus.PAID and pending.refund_id == refunds.refund_id_for(tx)
         assert (await shop.purchase_of(tx)).status == PurchaseStatus.PAID
         assert (await shop.audit(tx.id))[-1] == "payment.refund_requested"
         async with session_scope(shop.sessions) as session:
-            assert (await service.refund_pix(session, psp, tx.id, admin)).result == Result.REFUNDED
+            assert (await refunds.refund_pix(session, psp, tx.id, admin)).result == Result.REFUNDED
     finally:
         await psp.aclose()
     assert (await shop.purchase_of(tx)).status == PurchaseStatus.REFUNDED
@@ -132,12 +132,12 @@ async def test_only_admins_refund_and_only_payments(shop: Shop) -> None:
         someone = await shop.operator(role)
         async with session_scope(shop.sessions) as session:
             with pytest.raises(Forbidden):
-                await service.refund_pix(session, shop.psp, tx.id, someone)
+                await refunds.refund_pix(session, shop.psp, tx.id, someone)
     unpaid = await shop.charge()
     admin = await shop.operator()
     async with session_scope(shop.sessions) as session:
         with pytest.raises(Conflict, match="no payment to refund"):
-            await service.refund_pix(session, shop.psp, unpaid.id, admin)
+            await refunds.refund_pix(session, shop.psp, unpaid.id, admin)
     assert await refunds_at_psp(shop, tx) == []
 
 
@@ -151,15 +151,15 @@ async def test_static_payment_confirmed_by_an_operator_is_audited_and_delivered(
 ) -> None:
     purchase = await shop.purchase()
     async with session_scope(shop.sessions) as session:
-        tx = await service.create_pix_charge(session, static_psp, purchase.id, expires_minutes=30)
+        tx = await charges.create_pix_charge(session, static_psp, purchase.id, expires_minutes=30)
     assert tx.provider == "static" and (tx.pix_copy_paste or "").startswith("000201")
     viewer = await shop.operator(OperatorRole.VIEWER)
     operator = await shop.operator(OperatorRole.OPERATOR)
     async with session_scope(shop.sessions) as session:
         with pytest.raises(Forbidden):
-            await service.confirm_static_payment(session, tx.id, viewer)
+            await confirmation.confirm_static_payment(session, tx.id, viewer)
     async with session_scope(shop.sessions) as session:
-        outcome = await service.confirm_static_payment(
+        outcome = await confirmation.confirm_static_payment(
             session, tx.id, operator, end_to_end_id="E1234567820261123"
         )
     assert outcome.result == Result.CONFIRMED and outcome.deliver == (purchase.id,)
@@ -168,16 +168,16 @@ async def test_static_payment_confirmed_by_an_operator_is_audited_and_delivered(
     assert entry is not None and entry.actor_label == operator.email and entry.after is not None
     assert (entry.before or {})["status"] == "pending" and entry.after["status"] == "paid"
     async with session_scope(shop.sessions) as session:
-        again = await service.confirm_static_payment(
+        again = await confirmation.confirm_static_payment(
             session, tx.id, operator, end_to_end_id="E1234567820261123"
         )
     assert again.result == Result.ALREADY_PAID and again.deliver == ()
     admin = await shop.operator()
     async with session_scope(shop.sessions) as session:
         with pytest.raises(BadRequest, match="bank app"):
-            await service.refund_pix(session, static_psp, tx.id, admin)
+            await refunds.refund_pix(session, static_psp, tx.id, admin)
     async with session_scope(shop.sessions) as session:
-        assert (await service.record_manual_refund(session, tx.id, admin)).result == Result.REFUNDED
+        assert (await refunds.record_manual_refund(session, tx.id, admin)).result == Result.REFUNDED
     assert (await shop.purchase_of(tx)).status == PurchaseStatus.REFUNDED
 
 
@@ -187,14 +187,14 @@ async def test_static_payment_after_expiry_or_of_another_amount_is_flagged(
     operator = await shop.operator(OperatorRole.OPERATOR)
     late_purchase, odd_purchase = await shop.purchase(), await shop.purchase()
     async with session_scope(shop.sessions) as session:
-        late = await service.create_pix_charge(session, static_psp, late_purchase.id, expires_minutes=30)
-        odd = await service.create_pix_charge(session, static_psp, odd_purchase.id, expires_minutes=30)
+        late = await charges.create_pix_charge(session, static_psp, late_purchase.id, expires_minutes=30)
+        odd = await charges.create_pix_charge(session, static_psp, odd_purchase.id, expires_minutes=30)
     async with session_scope(shop.sessions) as session:
-        expired = await service.expire_charge(session, static_psp, late.id, now=utcnow() + timedelta(hours=1))
+        expired = await expiry.expire_charge(session, static_psp, late.id, now=utcnow() + timedelta(hours=1))
     assert expired.result == Result.EXPIRED
     async with session_scope(shop.sessions) as session:
-        flagged = await service.confirm_static_payment(session, late.id, operator)
-        mismatch = await service.confirm_static_payment(session, odd.id, operator, amount_cents=990)
+        flagged = await confirmation.confirm_static_payment(session, late.id, operator)
+        mismatch = await confirmation.confirm_static_payment(session, odd.id, operator, amount_cents=990)
     assert (flagged.result, flagged.deliver) == (Result.LATE_PAYMENT, ())
     assert (mismatch.result, mismatch.deliver) == (Result.AMOUNT_MISMATCH, ())
     odd_row = await shop.tx(odd.id)
@@ -204,25 +204,25 @@ async def test_static_payment_after_expiry_or_of_another_amount_is_flagged(
     psp_charge = await shop.charge()
     async with session_scope(shop.sessions) as session:
         with pytest.raises(BadRequest, match="positive"):
-            await service.confirm_static_payment(session, odd.id, operator, amount_cents=-5)
+            await confirmation.confirm_static_payment(session, odd.id, operator, amount_cents=-5)
         with pytest.raises(BadRequest, match="the PSP confirms it"):
-            await service.confirm_static_payment(session, psp_charge.id, operator)
+            await confirmation.confirm_static_payment(session, psp_charge.id, operator)
 
 
 async def test_bad_input_is_refused_before_the_psp_and_nothing_is_stored(shop: Shop) -> None:
     free, dollars = await shop.purchase(amount_cents=0), await shop.purchase(currency=Currency.USD)
     async with session_scope(shop.sessions) as session:
         with pytest.raises(BadRequest, match="positive amount, not 0 cents"):
-            await service.create_pix_charge(session, shop.psp, free.id, expires_minutes=30)
+            await charges.create_pix_charge(session, shop.psp, free.id, expires_minutes=30)
         with pytest.raises(BadRequest, match="in BRL, not USD"):
-            await service.create_pix_charge(session, shop.psp, dollars.id, expires_minutes=30)
+            await charges.create_pix_charge(session, shop.psp, dollars.id, expires_minutes=30)
     with pytest.raises(IntegrityError, match="price_not_negative"):  # the database refuses it too
         async with session_scope(shop.sessions) as session:
             await make_product(session, price_cents=-100)
     paid = await paid_charge(shop)
     async with session_scope(shop.sessions) as session:
         with pytest.raises(Conflict, match="is paid, not pending"):
-            await service.create_pix_charge(session, shop.psp, paid.purchase_id, expires_minutes=30)
+            await charges.create_pix_charge(session, shop.psp, paid.purchase_id, expires_minutes=30)
     async with shop.sessions() as session:
         count = await session.scalar(select(func.count()).select_from(Transaction))
     assert count == 1  # only the paid one

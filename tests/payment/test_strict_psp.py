@@ -32,7 +32,7 @@ from tgadmin.db import create_engine, session_factory, session_scope
 from tgadmin.errors import BadRequest
 from tgadmin.models import PaymentEvent, Purchase, Transaction
 from tgadmin.models.enums import OperatorRole, PurchaseStatus, TransactionStatus
-from tgadmin.payment import jobs, service
+from tgadmin.payment import charges, expiry, jobs, refunds
 from tgadmin.payment.service import Result
 from tgadmin.payment.webhooks import PaymentRuntime
 from tgadmin.pix.providers.apipix import ApiPixProvider
@@ -71,7 +71,7 @@ class StrictShop:
     async def charge(self, amount_cents: int = 1990) -> Transaction:
         async with session_scope(self.sessions) as session:
             purchase = await make_purchase(session, amount_cents=amount_cents)
-            return await service.create_pix_charge(session, self.provider, purchase.id, expires_minutes=30)
+            return await charges.create_pix_charge(session, self.provider, purchase.id, expires_minutes=30)
 
     async def tx(self, transaction_id: int) -> Transaction:
         async with self.sessions() as session:
@@ -159,7 +159,7 @@ async def _paid_then_refund_requested(shop: StrictShop) -> Transaction:
     assert (await shop.psp.notify(tx.provider_txid or "")).json()["results"] == ["confirmed"]
     async with session_scope(shop.sessions) as session:
         admin = await make_operator(session, OperatorRole.ADMIN)
-        outcome = await service.refund_pix(session, shop.provider, tx.id, admin)
+        outcome = await refunds.refund_pix(session, shop.provider, tx.id, admin)
     assert outcome.result == Result.REFUND_PENDING  # EM_PROCESSAMENTO at the PSP
     pending = await shop.tx(tx.id)
     assert pending.status == TransactionStatus.PAID and pending.refund_id is not None
@@ -222,7 +222,7 @@ async def test_one_odd_psp_answer_does_not_stall_polling(strict_shop: StrictShop
     shop.psp.pay(txid[paid.id])
     shop.psp.pay(txid[stranded.id])
     async with session_scope(shop.sessions) as session:
-        assert (await service.poll_charge(session, shop.provider, stranded.id, 0)).result == Result.CONFIRMED
+        assert (await expiry.poll_charge(session, shop.provider, stranded.id, 0)).result == Result.CONFIRMED
     now = utcnow() + timedelta(minutes=2)
     await shop.set(stranded.id, paid_at=now - timedelta(minutes=10))  # its delivery job was lost
     # The odd ones are asked first.
@@ -253,12 +253,12 @@ async def test_a_charge_in_a_state_we_do_not_know_is_not_expired_blindly(strict_
     shop.psp.cobs[tx.provider_txid or ""]["status"] = "EM_ANALISE_ANTIFRAUDE"
     later = utcnow() + timedelta(minutes=31)
     async with session_scope(shop.sessions) as session:
-        outcome = await service.expire_charge(session, shop.provider, tx.id, now=later)
+        outcome = await expiry.expire_charge(session, shop.provider, tx.id, now=later)
     assert outcome.result == Result.PSP_UNAVAILABLE  # asked again by the next sweep
     assert (await shop.tx(tx.id)).status == TransactionStatus.PENDING
     shop.psp.cobs[tx.provider_txid or ""]["status"] = "ATIVA"
     async with session_scope(shop.sessions) as session:
-        outcome = await service.expire_charge(session, shop.provider, tx.id, now=later)
+        outcome = await expiry.expire_charge(session, shop.provider, tx.id, now=later)
     assert outcome.result == Result.EXPIRED
     assert shop.psp.cobs[tx.provider_txid or ""]["status"] == "REMOVIDA_PELO_USUARIO_RECEBEDOR"
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -18,14 +19,14 @@ from tests.factories import audit_actions, make_operator, make_transaction
 from tests.payment.conftest import WEBHOOK_SECRET
 from tests.purchase.conftest import Buyer, Shop
 from tgadmin.clock import utcnow
-from tgadmin.db import session_scope
+from tgadmin.db import AfterCommit, session_scope
 from tgadmin.models import Purchase
 from tgadmin.models.enums import Currency, PaymentMethod, ProductType, PurchaseStatus, TransactionStatus
-from tgadmin.payment import actions, service
-from tgadmin.payment.delivery import revocation_job_id
+from tgadmin.payment import actions, charges, expiry, refunds, service
 from tgadmin.payment.service import Outcome, Result
 from tgadmin.payment.webhooks import PaymentRuntime
 from tgadmin.pix.providers import get_provider
+from tgadmin.purchase.enqueue import revocation_job_id
 from tgadmin.queue.names import JobName
 
 
@@ -78,11 +79,12 @@ async def member_status(shop: Shop, chat_id: int, buyer: Buyer) -> str:
 async def refund(shop: Shop, transaction_id: int) -> Outcome:
     """What the refund endpoint does: the admin's refund, the commit, then the jobs after it."""
     runtime = PaymentRuntime(shop.world.settings)
+    after_commit = AfterCommit()
     try:
-        async with shop.world.sessions() as session:
+        async with session_scope(shop.world.sessions, after_commit) as session:
             admin = await make_operator(session)
-            outcome = await actions.refund(session, runtime, transaction_id, admin)
-            await actions.commit_and_deliver(session, runtime, outcome)
+            act = partial(refunds.refund, session, runtime, transaction_id, admin)
+            outcome = await actions.run(session, after_commit, runtime, act)
     finally:
         await runtime.aclose()
     return outcome
@@ -111,11 +113,11 @@ async def test_a_pix_refunded_subscription_loses_its_access_and_the_buyer_is_tol
     psp = get_provider(shop.world.settings)
     try:
         async with session_scope(shop.world.sessions) as session:
-            tx = await service.create_pix_charge(session, psp, purchase_id, expires_minutes=30)
+            tx = await charges.create_pix_charge(session, psp, purchase_id, expires_minutes=30)
         paid = await shop.world.sandbox.control.post("/sandbox/pix/pay", json={"code": tx.pix_copy_paste})
         assert paid.status_code == 200, paid.text
         async with session_scope(shop.world.sessions) as session:
-            assert (await service.poll_charge(session, psp, tx.id, 0)).result == Result.CONFIRMED
+            assert (await expiry.poll_charge(session, psp, tx.id, 0)).result == Result.CONFIRMED
     finally:
         await psp.aclose()
     sub = await delivered_and_joined(shop, buyer, access_chat, purchase_id)
@@ -199,7 +201,7 @@ async def test_a_refund_settled_where_no_job_is_enqueued_still_ends_access_at_th
     # A refund confirmed by a path that only commits (a PSP poll, say): nobody enqueues the job.
     async with session_scope(shop.world.sessions) as session:
         admin = await make_operator(session)
-        assert (await service.record_manual_refund(session, tx.id, admin)).revoke == (purchase_id,)
+        assert (await refunds.record_manual_refund(session, tx.id, admin)).revoke == (purchase_id,)
 
     swept = await shop.world.run(JobName.SUBSCRIPTION_SWEEP, {}, job_id="sweep-after-refund")
 

@@ -39,7 +39,7 @@ from tgadmin.db import session_scope
 from tgadmin.models.enums import OperatorRole
 from tgadmin.operator import service as operators
 from tgadmin.operator.auth import CSRF_HEADER, SESSION_COOKIE, csrf_for_session
-from tgadmin.payment import service as payments
+from tgadmin.payment import charges
 from tgadmin.pix.providers.static import StaticPixProvider
 from tgadmin.redis import free_port
 from tgadmin.web.app import create_app
@@ -111,9 +111,7 @@ async def api(fresh_db_url: str, redis_url: str, redis_prefix: str, redis: Redis
         ids = []
         for _ in range(3):
             purchase = await make_purchase(session)
-            ids.append(
-                (await payments.create_pix_charge(session, static, purchase.id, expires_minutes=30)).id
-            )
+            ids.append((await charges.create_pix_charge(session, static, purchase.id, expires_minutes=30)).id)
     async with serve_app(app, port) as url:
         async with httpx.AsyncClient(base_url=url, trust_env=False) as viewer:
             viewer.cookies.set(SESSION_COOKIE, identities[1].cookies[SESSION_COOKIE])

@@ -8,7 +8,6 @@ The error middleware sits outside the session so that a failed commit is also an
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 import time
 import traceback
@@ -23,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tgadmin.bot.users import SeenUser, touch_user
+from tgadmin.db import AfterCommit, session_scope
 from tgadmin.errors import TgadminError
 from tgadmin.logs import redact
 from tgadmin.models import Bot as BotRecord
@@ -183,8 +183,8 @@ class BotDirectory:
 class SessionMiddleware(BaseMiddleware):
     """One unit of work per update, owned here: committed when the handlers return, else rolled back.
 
-    Handlers append to `data["after_commit"]` what must wait until their data is visible (enqueueing
-    a job, caching); it runs only once the commit succeeded.
+    Handlers add to `data["after_commit"]` (`db.AfterCommit`) what must wait until their data is
+    visible (enqueueing a job, caching); it runs only once the commit succeeded.
     """
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], bots: BotDirectory) -> None:
@@ -202,22 +202,12 @@ class SessionMiddleware(BaseMiddleware):
             return await self._unit_of_work(handler, event, data)
 
     async def _unit_of_work(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        after_commit: list[Callable[[], Any]] = []
-        async with self.sessions() as session:
-            try:
-                data["session"] = session
-                data["after_commit"] = after_commit
-                data["bot_db_id"] = await self.bots.db_id(session, data["bot"].id)
-                result = await handler(event, data)
-                await session.commit()
-            except BaseException:
-                await session.rollback()
-                raise
-        for callback in after_commit:
-            outcome = callback()
-            if inspect.isawaitable(outcome):
-                await outcome
-        return result
+        after_commit = AfterCommit()
+        async with session_scope(self.sessions, after_commit) as session:
+            data["session"] = session
+            data["after_commit"] = after_commit
+            data["bot_db_id"] = await self.bots.db_id(session, data["bot"].id)
+            return await handler(event, data)
 
 
 class TelegramUserMiddleware(BaseMiddleware):
@@ -244,7 +234,7 @@ class TelegramUserMiddleware(BaseMiddleware):
         if recent is not None and recent[0] == seen and now - recent[2] < SEEN_PRECISION:
             return recent[1]
         user_id = await touch_user(data["session"], seen)
-        data["after_commit"].append(lambda: self._remember(seen, user_id, now))
+        data["after_commit"].add(lambda: self._remember(seen, user_id, now))
         return user_id
 
     def _remember(self, seen: SeenUser, user_id: int, at: float) -> None:

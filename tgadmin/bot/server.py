@@ -33,7 +33,7 @@ from tgadmin.config import Settings
 from tgadmin.db import create_engine, session_factory
 from tgadmin.logs import redact
 from tgadmin.models import Bot as BotRecord
-from tgadmin.payment.delivery import QueueDeliveries
+from tgadmin.purchase.enqueue import QueueDeliveries
 from tgadmin.queue.client import Queues
 from tgadmin.telegram.bots import active_bots, api_server
 

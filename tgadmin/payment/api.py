@@ -7,9 +7,10 @@ role; refunds the admin role. Calls that change something carry the session's CS
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tgadmin.config import Settings
@@ -17,7 +18,7 @@ from tgadmin.errors import ErrorRead, NotFound
 from tgadmin.models import Operator
 from tgadmin.models.enums import PaymentMethod, TransactionStatus
 from tgadmin.operator.auth import AdminDep, CsrfHeader, OperatorDep, ViewerDep
-from tgadmin.payment import actions, repository, service
+from tgadmin.payment import actions, charges, confirmation, refunds, repository, service
 from tgadmin.payment.schemas import (
     ActionRead,
     StaticConfirmation,
@@ -25,11 +26,9 @@ from tgadmin.payment.schemas import (
     TransactionRead,
 )
 from tgadmin.payment.service import Result
-from tgadmin.payment.webhooks import PaymentRuntime
-from tgadmin.webkit.deps import SessionDep
+from tgadmin.payment.webhooks import PaymentsDep
+from tgadmin.webkit.deps import SessionDep, UnitOfWorkDep
 from tgadmin.webkit.params import Offset, RowId
-
-PaymentsDep = Annotated[PaymentRuntime, Depends(actions.runtime)]
 
 _REFUSALS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorRead, "description": "not logged in"},
@@ -52,7 +51,7 @@ async def sale_read(
     row = await repository.sale(session, transaction_id)
     if row is None:
         raise NotFound(f"transaction {transaction_id} does not exist")
-    allowed = actions.available(row[0], operator.role, actions.configured_provider(settings))
+    allowed = service.available(row[0], operator.role, service.configured_provider(settings))
     return TransactionRead.of(row, allowed)
 
 
@@ -70,8 +69,8 @@ async def sales_page(
     rows, total = await repository.sales(
         session, status=status, method=method, needs_refund=needs_refund, limit=limit, offset=offset
     )
-    configured = actions.configured_provider(settings)
-    items = [TransactionRead.of(row, actions.available(row[0], operator.role, configured)) for row in rows]
+    configured = service.configured_provider(settings)
+    items = [TransactionRead.of(row, service.available(row[0], operator.role, configured)) for row in rows]
     return TransactionPage(items=items, total=total, limit=limit, offset=offset)
 
 
@@ -114,13 +113,13 @@ async def get_transaction(
 async def transaction_qr(transaction_id: RowId, session: SessionDep, operator: ViewerDep) -> Response:
     """The PIX charge's QR code, as the buyer saw it."""
     tx = await service.load_transaction(session, transaction_id)
-    return Response(service.qr_image_bytes(tx), media_type="image/png")
+    return Response(charges.qr_image_bytes(tx), media_type="image/png")
 
 
 @router.post("/transactions/{transaction_id}/confirm", responses=_ACTION_REFUSALS)
 async def confirm_transaction(
     transaction_id: RowId,
-    session: SessionDep,
+    work: UnitOfWorkDep,
     operator: OperatorDep,
     _csrf: CsrfHeader,
     payments: PaymentsDep,
@@ -130,15 +129,24 @@ async def confirm_transaction(
 
     A payment after expiry, or of another amount, is recorded and flagged for refund, not delivered."""
     seen = body or StaticConfirmation()
-    outcome = await service.confirm_static_payment(
-        session, transaction_id, operator, end_to_end_id=seen.end_to_end_id, amount_cents=seen.amount_cents
+    outcome = await actions.run(
+        work.session,
+        work.after_commit,
+        payments,
+        partial(
+            confirmation.confirm_static_payment,
+            work.session,
+            transaction_id,
+            operator,
+            end_to_end_id=seen.end_to_end_id,
+            amount_cents=seen.amount_cents,
+        ),
     )
-    await actions.commit_and_deliver(session, payments, outcome)
     return ActionRead(
         result=outcome.result.value,
         message=actions.message_for(outcome),
         delivering=list(outcome.deliver),
-        transaction=await sale_read(session, transaction_id, operator, payments.settings),
+        transaction=await sale_read(work.session, transaction_id, operator, payments.settings),
     )
 
 
@@ -149,7 +157,7 @@ async def confirm_transaction(
 async def refund_transaction(
     transaction_id: RowId,
     response: Response,
-    session: SessionDep,
+    work: UnitOfWorkDep,
     operator: AdminDep,
     _csrf: CsrfHeader,
     payments: PaymentsDep,
@@ -157,14 +165,18 @@ async def refund_transaction(
     """Give the whole payment back: PIX through the PSP (static PIX: record the refund made from the
     bank app), Stars through the bot that received them. Refunded only once the PSP or Telegram
     confirms it; calling again is safe and is how a pending refund gets confirmed."""
-    outcome = await actions.refund(session, payments, transaction_id, operator)
-    await actions.commit_and_deliver(session, payments, outcome)
+    outcome = await actions.run(
+        work.session,
+        work.after_commit,
+        payments,
+        partial(refunds.refund, work.session, payments, transaction_id, operator),
+    )
     if outcome.result == Result.REFUND_PENDING:
         response.status_code = status.HTTP_202_ACCEPTED
     return ActionRead(
         result=outcome.result.value,
         message=actions.message_for(outcome),
-        transaction=await sale_read(session, transaction_id, operator, payments.settings),
+        transaction=await sale_read(work.session, transaction_id, operator, payments.settings),
     )
 
 
@@ -175,7 +187,7 @@ async def refund_transaction(
 )
 async def sandbox_pay_transaction(
     transaction_id: RowId,
-    session: SessionDep,
+    work: UnitOfWorkDep,
     operator: OperatorDep,
     _csrf: CsrfHeader,
     payments: PaymentsDep,
@@ -184,14 +196,15 @@ async def sandbox_pay_transaction(
 
     The PSP's notification to our webhook confirms it moments later (or polling does, when no
     webhook is registered at the sandbox); the answer's transaction may still be pending."""
-    code = await actions.sandbox_code(session, payments.settings, transaction_id, operator)
-    # No database transaction stays open while the sandbox pays and notifies our webhook.
-    await session.commit()
+    code = await service.sandbox_code(work.session, payments.settings, transaction_id, operator)
+    # The PSP notifies our webhook while it pays: it must find this request's work committed, and no
+    # transaction of ours open.
+    await work.checkpoint()
     paid = await actions.pay_in_sandbox(payments, code)
     notified = paid.get("notified")
     how = "its notification confirms it here" if notified else "polling confirms it (no webhook registered)"
     return ActionRead(
         result="paid_at_sandbox",
         message=f"the sandbox bank paid the charge ({paid.get('endToEndId')}); {how}",
-        transaction=await sale_read(session, transaction_id, operator, payments.settings),
+        transaction=await sale_read(work.session, transaction_id, operator, payments.settings),
     )

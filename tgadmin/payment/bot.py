@@ -8,25 +8,20 @@ one, a paid purchase waits for the poll job, which enqueues undelivered purchase
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from functools import partial
-from typing import Any
 
 from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.types import LabeledPrice, Message, PreCheckoutQuery
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tgadmin.errors import BadRequest
+from tgadmin.db import AfterCommit
 from tgadmin.payment import stars
-from tgadmin.payment.delivery import DeliveryHook
+from tgadmin.purchase.enqueue import DeliveryHook
 
 log = logging.getLogger(__name__)
 
 router = Router(name="payment")
-
-ALREADY_REFUNDED = "CHARGE_ALREADY_REFUNDED"
 
 
 @router.pre_checkout_query()
@@ -50,7 +45,7 @@ async def pre_checkout(query: PreCheckoutQuery, session: AsyncSession) -> None:
 async def successful_payment(
     message: Message,
     session: AsyncSession,
-    after_commit: list[Callable[[], Any]],
+    after_commit: AfterCommit,
     bot_db_id: int | None = None,
     payment_deliveries: DeliveryHook | None = None,
 ) -> None:
@@ -66,7 +61,7 @@ async def successful_payment(
     )
     log.info("Stars payment %s: %s", paid.telegram_payment_charge_id, outcome.result.value)
     if outcome.deliver and payment_deliveries is not None:
-        after_commit.append(partial(payment_deliveries, outcome.deliver))
+        after_commit.add(partial(payment_deliveries, outcome.deliver))
 
 
 @router.message(Command("paysupport"))
@@ -88,19 +83,3 @@ async def send_stars_invoice(bot: Bot, chat_id: int, invoice: stars.StarsInvoice
         provider_token="",
         protect_content=True,
     )
-
-
-def stars_refunder(bot: Bot) -> stars.StarsRefunder:
-    """`refundStarPayment` as the Stars service needs it: a retry after success counts as refunded."""
-
-    async def refund(user_telegram_id: int, charge_id: str) -> bool:
-        try:
-            return bool(
-                await bot.refund_star_payment(user_id=user_telegram_id, telegram_payment_charge_id=charge_id)
-            )
-        except TelegramBadRequest as error:
-            if ALREADY_REFUNDED in error.message:
-                return True
-            raise BadRequest(f"Telegram refused the Stars refund: {error.message}") from None
-
-    return refund

@@ -21,10 +21,11 @@ from pydantic import Field, StrictInt
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tgadmin.clock import utcnow
-from tgadmin.payment import repository, service
-from tgadmin.payment.delivery import DeliveryHook, QueueDeliveries
+from tgadmin.payment import expiry, refunds, repository, service
 from tgadmin.pix.providers import get_provider
 from tgadmin.pix.providers.base import PixProvider
+from tgadmin.purchase import enqueue
+from tgadmin.purchase.enqueue import DeliveryHook, QueueDeliveries
 from tgadmin.queue.context import JobRun
 from tgadmin.queue.jobs import Handler, JobData
 from tgadmin.queue.names import JobName
@@ -55,7 +56,7 @@ async def sweep_expired(
     await commit()
     tally: Counter[str] = Counter()
     for transaction_id in due:
-        outcome = await service.expire_charge(session, provider, transaction_id, now=now)
+        outcome = await expiry.expire_charge(session, provider, transaction_id, now=now)
         await commit()
         await deliver(outcome.deliver)
         tally[outcome.result.value] += 1
@@ -80,22 +81,22 @@ async def poll_pending(
     handed: set[int] = set()
     if provider.name != service.STATIC_PROVIDER:  # a static code has no PSP to ask
         due = await repository.due_for_poll(session, provider.name, now, limit)
-        refunds = await repository.due_refund_checks(session, provider.name, now, limit)
+        refund_checks = await repository.due_refund_checks(session, provider.name, now, limit)
         await commit()
         for transaction_id, seen in due:
             outcome = await _isolated(
-                session, commit, transaction_id, seen, now, service.poll_charge, provider
+                session, commit, transaction_id, seen, now, expiry.poll_charge, provider
             )
             await deliver(outcome.deliver)
             handed.update(outcome.deliver)
             tally[outcome.result.value] += 1
-        for transaction_id, seen in refunds:
+        for transaction_id, seen in refund_checks:
             outcome = await _isolated(
-                session, commit, transaction_id, seen, now, service.poll_refund, provider
+                session, commit, transaction_id, seen, now, refunds.poll_refund, provider
             )
             tally[f"refund_{outcome.result.value}"] += 1
     paid_before = now - REDELIVER_AFTER
-    stranded = [p for p in await repository.undelivered_paid(session, paid_before, limit) if p not in handed]
+    stranded = [p for p in await enqueue.undelivered_paid(session, paid_before, limit) if p not in handed]
     await commit()
     await deliver(stranded)
     tally["redelivered"] = len(stranded)

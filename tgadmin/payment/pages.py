@@ -1,5 +1,5 @@
 """The Sales page: transactions, filtered, with the buttons the operator's role allows (thin: the
-actions are in actions.py, the same ones the JSON API runs).
+actions run through actions.py, as the JSON API's do).
 
 Each button is a POST form with the session's CSRF token; it redirects back to the list it came
 from with a one-time message (a short-lived cookie read by the next GET /sales): what happened, or
@@ -13,27 +13,26 @@ import binascii
 import json
 from collections.abc import Awaitable, Callable
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from typing import Annotated, Any
 from urllib.parse import parse_qsl, urlencode
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from tgadmin.errors import BadRequest, TgadminError
 from tgadmin.models.enums import Currency, TransactionStatus
 from tgadmin.operator.auth import AdminDep, OperatorDep, ViewerDep, check_csrf
-from tgadmin.payment import actions, service
+from tgadmin.payment import actions, confirmation, refunds, service
 from tgadmin.payment.api import sales_page
 from tgadmin.payment.service import Outcome
-from tgadmin.payment.webhooks import PaymentRuntime
-from tgadmin.webkit.deps import SessionDep, StateDep
+from tgadmin.payment.webhooks import PaymentRuntime, PaymentsDep
+from tgadmin.webkit.deps import SessionDep, StateDep, UnitOfWork, UnitOfWorkDep
 from tgadmin.webkit.params import PageNumber, RowId
 from tgadmin.webkit.templating import templates
 
 router = APIRouter(include_in_schema=False)
 
-PaymentsDep = Annotated[PaymentRuntime, Depends(actions.runtime)]
 FLASH_COOKIE = "tgadmin_flash"
 PER_PAGE = 50
 # The list's own query parameters: the only part of `back` a redirect keeps.
@@ -143,7 +142,7 @@ async def sales(
             "back": urlencode({**query, **({"page": page} if page > 1 else {})}),
             "flash": _flash(request),
             "money": money,
-            "provider": actions.configured_provider(payments.settings),
+            "provider": service.configured_provider(payments.settings),
         },
     )
     if FLASH_COOKIE in request.cookies:
@@ -152,18 +151,17 @@ async def sales(
 
 
 async def _act(
-    session: AsyncSession,
+    work: UnitOfWork,
     payments: PaymentRuntime,
     transaction_id: int,
     back: str,
     act: Callable[[], Awaitable[Outcome]],
 ) -> Response:
-    """One operator action on a transaction: commit, enqueue delivery, go back saying what happened."""
+    """One operator action on a transaction (delivery is enqueued after the request's commit); go
+    back saying what happened, or why not."""
     try:
-        outcome = await act()
-        await actions.commit_and_deliver(session, payments, outcome)
+        outcome = await actions.run(work.session, work.after_commit, payments, act)
     except TgadminError as error:
-        await session.rollback()
         return _back(back, f"Transaction #{transaction_id}: {error.message}", ok=False)
     return _back(back, f"Transaction #{transaction_id}: {actions.message_for(outcome)}", ok=True)
 
@@ -172,7 +170,7 @@ async def _act(
 async def confirm(
     transaction_id: RowId,
     request: Request,
-    session: SessionDep,
+    work: UnitOfWorkDep,
     state: StateDep,
     operator: OperatorDep,
     payments: PaymentsDep,
@@ -184,22 +182,22 @@ async def confirm(
     check_csrf(state.settings, request.state.session_token, csrf)
 
     async def confirm_it() -> Outcome:
-        return await service.confirm_static_payment(
-            session,
+        return await confirmation.confirm_static_payment(
+            work.session,
             transaction_id,
             operator,
             end_to_end_id=end_to_end_id[:64] or None,
             amount_cents=parse_brl(amount),
         )
 
-    return await _act(session, payments, transaction_id, back, confirm_it)
+    return await _act(work, payments, transaction_id, back, confirm_it)
 
 
 @router.post("/sales/transactions/{transaction_id}/refund")
 async def refund(
     transaction_id: RowId,
     request: Request,
-    session: SessionDep,
+    work: UnitOfWorkDep,
     state: StateDep,
     operator: AdminDep,
     payments: PaymentsDep,
@@ -208,11 +206,11 @@ async def refund(
 ) -> Response:
     check_csrf(state.settings, request.state.session_token, csrf)
     return await _act(
-        session,
+        work,
         payments,
         transaction_id,
         back,
-        lambda: actions.refund(session, payments, transaction_id, operator),
+        partial(refunds.refund, work.session, payments, transaction_id, operator),
     )
 
 
@@ -220,7 +218,7 @@ async def refund(
 async def sandbox_pay(
     transaction_id: RowId,
     request: Request,
-    session: SessionDep,
+    work: UnitOfWorkDep,
     state: StateDep,
     operator: OperatorDep,
     payments: PaymentsDep,
@@ -229,12 +227,12 @@ async def sandbox_pay(
 ) -> Response:
     check_csrf(state.settings, request.state.session_token, csrf)
     try:
-        code = await actions.sandbox_code(session, payments.settings, transaction_id, operator)
-        # No database transaction stays open while the sandbox pays and notifies our webhook.
-        await session.commit()
+        code = await service.sandbox_code(work.session, payments.settings, transaction_id, operator)
+        # The PSP notifies our webhook while it pays: it must find this request's work committed, and
+        # no transaction of ours open.
+        await work.checkpoint()
         paid = await actions.pay_in_sandbox(payments, code)
     except TgadminError as error:
-        await session.rollback()
         return _back(back, f"Transaction #{transaction_id}: {error.message}", ok=False)
     if paid.get("notified"):
         message = f"Transaction #{transaction_id}: the sandbox bank paid it; its notification confirms it"

@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tgadmin.errors import TgadminError
 from tgadmin.payment import repository, stars
-from tgadmin.payment.delivery import DeliveryHook, QueueDeliveries
+from tgadmin.purchase.enqueue import DeliveryHook, QueueDeliveries
 from tgadmin.queue.context import JobRun
 from tgadmin.queue.jobs import Handler, JobData
 from tgadmin.queue.names import JobName

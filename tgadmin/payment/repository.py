@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tgadmin import db
 from tgadmin.clock import utcnow
 from tgadmin.models import Bot, PaymentEvent, Product, Purchase, TelegramUser, Transaction
-from tgadmin.models.enums import PaymentMethod, PurchaseStatus, TransactionStatus
+from tgadmin.models.enums import PaymentMethod, TransactionStatus
 from tgadmin.models.status import move_sources
 
 LIVE = (TransactionStatus.PENDING, TransactionStatus.PROCESSING)
@@ -354,23 +354,6 @@ async def claim_for_poll(
         .execution_options(synchronize_session=False)
     )
     return _changed(result)
-
-
-async def undelivered_paid(session: AsyncSession, paid_before: datetime, limit: int) -> list[int]:
-    """Purchases paid a while ago and still not delivered: their delivery job may have been lost."""
-    rows = await session.scalars(
-        select(Purchase.id)
-        .join(Transaction, Transaction.purchase_id == Purchase.id)
-        .where(
-            Purchase.status == PurchaseStatus.PAID,
-            Purchase.delivered_at.is_(None),
-            Transaction.status == TransactionStatus.PAID,
-            Transaction.paid_at <= paid_before,
-        )
-        .distinct()
-        .limit(limit)
-    )
-    return list(rows.all())
 
 
 def _refund_pending() -> Any:

@@ -9,9 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tgadmin.models.enums import Currency, PaymentMethod, PurchaseStatus, TransactionStatus
 from tgadmin.models.transaction import MAX_AMOUNT_CENTS
-from tgadmin.payment.actions import Action
+from tgadmin.payment.confirmation import END_TO_END_ID
 from tgadmin.payment.repository import SaleRow
-from tgadmin.payment.service import END_TO_END_ID
+from tgadmin.payment.service import Action
 
 
 class BuyerRead(BaseModel):

@@ -1,4 +1,5 @@
-"""Telegram Stars: invoices in XTR, the pre-checkout check, the payment recorded once, refunds.
+"""Telegram Stars: invoices in XTR, the pre-checkout check, the payment recorded once (refunds:
+`refunds.refund_stars`).
 
 Telegram types stay in `bot.py`; this speaks the domain. The invoice payload names the purchase
 and the transaction (`purchase:<id>:tx:<id>`), so a payment always finds what it pays for, and the
@@ -9,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -17,23 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tgadmin.audit.service import Actor, record
 from tgadmin.clock import utcnow
-from tgadmin.errors import BadRequest, Conflict, NotFound
+from tgadmin.errors import BadRequest, Conflict
 from tgadmin.models import Transaction
-from tgadmin.models.enums import Currency, OperatorRole, PaymentMethod, PurchaseStatus, TransactionStatus
-from tgadmin.models.operator import Operator
+from tgadmin.models.enums import Currency, PaymentMethod, PurchaseStatus, TransactionStatus
 from tgadmin.payment import repository
-from tgadmin.payment.service import (
-    Outcome,
-    Payment,
-    Result,
-    apply_payment,
-    load_transaction,
-    pending_purchase,
-    refund_id_for,
-    require_role,
-    settle_refund,
-    snapshot,
-)
+from tgadmin.payment.charges import pending_purchase
+from tgadmin.payment.confirmation import apply_payment
+from tgadmin.payment.service import Outcome, Payment, Result, snapshot
 from tgadmin.purchase import service as purchase_service
 
 log = logging.getLogger(__name__)
@@ -43,9 +33,6 @@ PAYLOAD_RE = re.compile(r"purchase:(\d{1,18}):tx:(\d{1,18})")
 # Telegram's limits for an invoice.
 MAX_TITLE = 32
 MAX_DESCRIPTION = 255
-
-# Refunds a Stars payment through Telegram (`refundStarPayment`); True once Telegram confirms.
-StarsRefunder = Callable[[int, str], Awaitable[bool]]
 
 
 @dataclass(frozen=True)
@@ -252,27 +239,3 @@ async def reconcile_charge(session: AsyncSession, charge: StarsCharge, *, bot_id
             outcome.result.value,
         )
     return outcome
-
-
-async def refund_stars(
-    session: AsyncSession, transaction_id: int, operator: Operator, refunder: StarsRefunder
-) -> Outcome:
-    """An admin gives the Stars back (`refundStarPayment`); refunded only when Telegram confirms."""
-    actor = require_role(operator, OperatorRole.ADMIN)
-    tx = await load_transaction(session, transaction_id)
-    if tx.method != PaymentMethod.STARS or not tx.telegram_payment_charge_id:
-        raise BadRequest(f"transaction {tx.id} is not a Stars payment")
-    if tx.status == TransactionStatus.REFUNDED:
-        return Outcome(Result.ALREADY_REFUNDED, tx.id)
-    if tx.status != TransactionStatus.PAID and not tx.needs_refund:
-        raise Conflict(f"transaction {tx.id} is {tx.status.value}: there is no payment to refund")
-    purchase = await repository.purchase(session, tx.purchase_id)
-    buyer = await repository.buyer(session, purchase.user_id) if purchase else None
-    if buyer is None:
-        raise NotFound(f"the buyer of transaction {tx.id} is unknown")
-    before = snapshot(tx)
-    await repository.set_refund(session, tx.id, refund_id_for(tx))
-    if not await refunder(buyer.telegram_id, tx.telegram_payment_charge_id):
-        await record(session, actor, "payment.refund_requested", "transaction", tx.id, before=before)
-        return Outcome(Result.REFUND_PENDING, tx.id)
-    return await settle_refund(session, tx, actor, before)

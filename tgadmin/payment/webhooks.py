@@ -21,16 +21,18 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
-from typing import Any
+from functools import partial
+from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 
 from tgadmin.config import Settings
+from tgadmin.db import AfterCommit
 from tgadmin.errors import BadRequest, ConfigError, Forbidden, NotFound, PayloadTooLarge
-from tgadmin.payment import service
-from tgadmin.payment.delivery import DeliveryHook, QueueDeliveries, revoke_access
+from tgadmin.payment import confirmation
 from tgadmin.pix.providers import get_provider
 from tgadmin.pix.providers.base import PixProvider
+from tgadmin.purchase.enqueue import DeliveryHook, QueueDeliveries, revoke_access
 from tgadmin.queue.client import Queues
 from tgadmin.webkit.deps import StateDep
 
@@ -109,6 +111,15 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         await app.state.payments.aclose()
 
 
+def runtime(request: Request) -> PaymentRuntime:
+    """The process's PIX provider and delivery hook (opened by this router's lifespan)."""
+    existing: PaymentRuntime | None = getattr(request.app.state, "payments", None)
+    if existing is None:
+        existing = request.app.state.payments = PaymentRuntime(request.app.state.tgadmin.settings)
+    return existing
+
+
+PaymentsDep = Annotated[PaymentRuntime, Depends(runtime)]
 router = APIRouter(lifespan=_lifespan)
 
 
@@ -149,8 +160,8 @@ async def pix_webhook_with_secret(
 
 
 async def _receive(provider: str, secret: str | None, request: Request, state: StateDep) -> dict[str, Any]:
-    runtime: PaymentRuntime = request.app.state.payments
-    psp = runtime.provider(provider)
+    payments: PaymentRuntime = request.app.state.payments
+    psp = payments.provider(provider)
     body = await read_capped(request)
     try:
         notes = psp.parse_notification(
@@ -161,9 +172,10 @@ async def _receive(provider: str, secret: str | None, request: Request, state: S
         raise
     results = []
     for note in notes:
-        async with state.unit_of_work() as session:
-            outcome = await service.handle_notification(session, psp, note)
-        await runtime.deliver(outcome.deliver)
+        after_commit = AfterCommit()
+        async with state.unit_of_work(after_commit) as session:
+            outcome = await confirmation.handle_notification(session, psp, note)
+            after_commit.add(partial(payments.deliver, outcome.deliver))
         log.info("%s notification %s: %s", provider, note.external_id, outcome.result.value)
         results.append(outcome.result.value)
     return {"received": len(notes), "results": results}

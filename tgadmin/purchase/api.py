@@ -11,6 +11,7 @@ Reads need the viewer role; the decision the operator role and the session's CSR
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
@@ -24,7 +25,7 @@ from tgadmin.queue.client import Queues
 from tgadmin.queue.monitor import QueueMonitor
 from tgadmin.queue.names import JobName, QueueName
 from tgadmin.telegram.ledger import SendLedger
-from tgadmin.webkit.deps import SessionDep, StateDep
+from tgadmin.webkit.deps import SessionDep, StateDep, UnitOfWorkDep
 
 router = APIRouter(prefix="/api/v1", tags=["delivery"])
 
@@ -67,7 +68,7 @@ async def unknown_steps(
 async def decide_delivery_step(
     job_id: str,
     body: StepDecisionIn,
-    session: SessionDep,
+    work: UnitOfWorkDep,
     state: StateDep,
     operator: OperatorDep,
     _csrf: CsrfHeader,
@@ -84,12 +85,12 @@ async def decide_delivery_step(
     if state.redis is None:
         raise ServiceUnavailable("no Redis configured: the step's send record cannot be cleared")
     actor = Actor.operator(operator.id, operator.email)
-    step = await service.resolve_unknown_step(session, purchase_id, body.decision, actor)
-    await session.commit()
-    # Decided in the database, which is what delivery reads first; the Redis mark goes too, so that
-    # "send again" does not find the old "pending" and stop once more.
-    await SendLedger(state.redis, state.settings.redis_prefix, service.step_key(purchase_id, step)).forget()
-    await jobs.retry(QueueName.BOT_TASKS, job_id)
+    step = await service.resolve_unknown_step(work.session, purchase_id, body.decision, actor)
+    # Once decided in the database (what delivery reads first), the Redis mark goes too, so that
+    # "send again" does not find the old "pending" and stop once more; then the job is retried.
+    ledger = SendLedger(state.redis, state.settings.redis_prefix, service.step_key(purchase_id, step))
+    work.after_commit.add(ledger.forget)
+    work.after_commit.add(partial(jobs.retry, QueueName.BOT_TASKS, job_id))
     done = "recorded as arrived" if body.decision is service.StepDecision.ARRIVED else "to be sent again"
     return StepDecisionRead(
         purchase_id=purchase_id,

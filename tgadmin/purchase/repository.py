@@ -17,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
 
 from tgadmin import db
-from tgadmin.models import MediaAsset, MediaFileId, Product, ProductMedia, Purchase, TelegramUser
-from tgadmin.models.enums import PurchaseStatus
+from tgadmin.models import MediaAsset, MediaFileId, Product, ProductMedia, Purchase, TelegramUser, Transaction
+from tgadmin.models.enums import PurchaseStatus, TransactionStatus
 from tgadmin.models.status import move_sources
 
 # A purchase gives access (content delivered or being delivered, a subscription running) in these.
@@ -135,6 +135,23 @@ async def awaiting_decision(session: AsyncSession, limit: int) -> list[Purchase]
         select(Purchase)
         .where(Purchase.delivery_step_unknown.is_not(None))
         .order_by(Purchase.updated_at, Purchase.id)
+        .limit(limit)
+    )
+    return list(rows.all())
+
+
+async def undelivered_paid(session: AsyncSession, paid_before: datetime, limit: int) -> list[int]:
+    """Purchases paid a while ago and still not delivered: their delivery job may have been lost."""
+    rows = await session.scalars(
+        select(Purchase.id)
+        .join(Transaction, Transaction.purchase_id == Purchase.id)
+        .where(
+            Purchase.status == PurchaseStatus.PAID,
+            Purchase.delivered_at.is_(None),
+            Transaction.status == TransactionStatus.PAID,
+            Transaction.paid_at <= paid_before,
+        )
+        .distinct()
         .limit(limit)
     )
     return list(rows.all())

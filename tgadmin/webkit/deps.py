@@ -12,7 +12,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from tgadmin.config import Settings
-from tgadmin.db import create_engine, session_factory, session_scope
+from tgadmin.db import AfterCommit, commit, create_engine, session_factory, session_scope
 from tgadmin.ratelimit import FixedWindows
 from tgadmin.redis import client as redis_client
 
@@ -37,9 +37,10 @@ class AppState:
         return self._one_at_a_time if self._one_at_a_time is not None else nullcontext()
 
     @asynccontextmanager
-    async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
-        """A session owned by the caller (committed on success), in turn with the others."""
-        async with self.in_turn(), session_scope(self.sessions) as session:
+    async def unit_of_work(self, after_commit: AfterCommit | None = None) -> AsyncIterator[AsyncSession]:
+        """A session owned by the caller (committed on success, then `after_commit` runs), in turn
+        with the others."""
+        async with self.in_turn(), session_scope(self.sessions, after_commit) as session:
             yield session
 
     async def start(self) -> None:
@@ -56,14 +57,41 @@ def get_state(request: Request) -> AppState:
     return state
 
 
-async def get_session(state: Annotated[AppState, Depends(get_state)]) -> AsyncIterator[AsyncSession]:
+class UnitOfWork:
+    """A request's unit of work, owned by its dependency: the session, and what waits for its commit
+    (a route adds "then enqueue these deliveries" to `after_commit`; it runs only once the commit
+    succeeded, never after a rollback)."""
+
+    def __init__(self, session: AsyncSession, after_commit: AfterCommit) -> None:
+        self.session = session
+        self.after_commit = after_commit
+
+    async def checkpoint(self) -> None:
+        """Commit the work so far and run what waited for it; the request goes on in a new transaction.
+
+        For a call that must find this request's work committed before it answers (the sandbox PSP
+        notifies our webhook while it pays)."""
+        await commit(self.session, self.after_commit)
+
+
+async def get_unit_of_work(state: Annotated[AppState, Depends(get_state)]) -> AsyncIterator[UnitOfWork]:
     """The request owns the unit of work: commit when the handler returns, roll back on error.
 
-    Scoped to the handler (`SessionDep`), so the commit happens before the response is sent: a client
-    that follows a redirect, or sends its next request at once, sees what this one committed (with
-    FastAPI's default request scope the commit would run only after the response went out)."""
-    async with state.unit_of_work() as session:
-        yield session
+    Scoped to the handler (`UnitOfWorkDep`), so the commit and its after-commit hooks happen before
+    the response is sent: a client that follows a redirect, or sends its next request at once, sees
+    what this one committed and enqueued (with FastAPI's default request scope the commit would run
+    only after the response went out)."""
+    after_commit = AfterCommit()
+    async with state.unit_of_work(after_commit) as session:
+        yield UnitOfWork(session, after_commit)
+
+
+UnitOfWorkDep = Annotated[UnitOfWork, Depends(get_unit_of_work, scope="function")]
+
+
+async def get_session(work: UnitOfWorkDep) -> AsyncSession:
+    """The session of the request's unit of work (the same one for every dependency of a request)."""
+    return work.session
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

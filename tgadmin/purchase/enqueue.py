@@ -1,19 +1,23 @@
-"""After a payment is committed: hand the purchase to delivery (the `deliver-purchase` job).
+"""The enqueue side of delivery: a paid purchase becomes a `deliver-purchase` job, a refunded one a
+`revoke-access` job.
 
-Transports (webhook route, job handlers, bot handlers) call a `DeliveryHook` AFTER their commit,
-never inside the unit of work, so the worker always finds the purchase paid. The job id is derived
-from the purchase, so enqueueing twice yields one job; a hook that failed (Redis down) is made up
-for by the poll job, which re-enqueues paid purchases still undelivered.
+Session owners (request dependency, job wrapper, bot middleware) call a `DeliveryHook` AFTER their
+commit, never inside the unit of work, so the worker always finds the purchase paid. The job id is
+derived from the purchase, so enqueueing twice yields one job; a hook that failed (Redis down) is
+made up for by the poll job, which enqueues `undelivered_paid` purchases again.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Protocol
 
 from redis.exceptions import RedisError
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from tgadmin.purchase import repository
 from tgadmin.queue.client import Queues
 from tgadmin.queue.names import JobName
 
@@ -61,3 +65,9 @@ class QueueDeliveries:
             except (RedisError, OSError) as error:
                 # The payment is committed; the poll job re-enqueues undelivered purchases.
                 log.error("could not enqueue delivery of purchase %s: %s", purchase_id, error)
+
+
+async def undelivered_paid(session: AsyncSession, paid_before: datetime, limit: int) -> list[int]:
+    """Purchases paid before `paid_before` and still not delivered: their delivery job may have been
+    lost, so they are to be enqueued again (same job id: never delivered twice)."""
+    return await repository.undelivered_paid(session, paid_before, limit)
