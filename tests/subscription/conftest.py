@@ -30,6 +30,7 @@ from tgadmin.subscription.service import SweepSummary
 from tgadmin.telegram.bots import register_from_token
 from tgadmin.telegram.client import BotClients
 from tgadmin.telegram.gateway import Gateway
+from tgadmin.worker.events import DomainEvents
 
 
 @dataclass
@@ -148,7 +149,9 @@ async def subs(fresh_db_url: str, redis_prefix: str, redis: Redis, sandbox: Sand
         bot_id = (await register_from_token(session, tg.token, settings)).id
     clients = BotClients(settings, sessions)
     try:
-        yield Subs(settings, sessions, sandbox, tg, bot_id, Gateway.create(settings, redis, clients))
+        yield Subs(
+            settings, sessions, sandbox, tg, bot_id, Gateway.create(settings, redis, clients, DomainEvents())
+        )
     finally:
         await clients.close()
         await engine.dispose()

@@ -22,7 +22,7 @@ from aiogram.types import Chat, TelegramObject, Update, User
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tgadmin.bot.users import SeenUser, touch_user
+from tgadmin.buyer.service import SeenUser, touch_user
 from tgadmin.errors import TgadminError
 from tgadmin.logs import redact
 from tgadmin.models import Bot as BotRecord

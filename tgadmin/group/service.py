@@ -2,8 +2,9 @@
 
 Bots cannot list their chats, so groups are learned from the bot's own `my_chat_member` updates
 (`upsert_membership`, `deactivate`), from migrations (`mark_migrated`) and refreshed by the
-`sync-*` jobs (`apply_chat_info`). The gateway calls `deactivate_group`, `mark_migrated` and
-`record_rights_error` when Telegram's answers say so. Services flush; the caller commits.
+`sync-*` jobs (`apply_chat_info`). What the gateway learns from Telegram's answers arrives through
+`group.events.GroupEvents` (`deactivate`, `mark_migrated`, `record_rights_error`, `record_success`).
+Services flush; the caller commits.
 """
 
 from __future__ import annotations
