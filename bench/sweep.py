@@ -150,7 +150,7 @@ async def build(
     engine = create_engine(db_url)
     try:
         async with session_scope(session_factory(engine)) as session:
-            bot_id = (await register_from_token(session, token, settings)).id
+            bot_id = (await register_from_token(session, token, settings)).bot.id
     finally:
         await engine.dispose()
     conn = await asyncpg.connect(pg_dsn(db_url))

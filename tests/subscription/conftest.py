@@ -146,7 +146,7 @@ async def subs(fresh_db_url: str, redis_prefix: str, redis: Redis, sandbox: Sand
     sessions = session_factory(engine)
     tg = await sandbox.create_bot("vip_bot")
     async with session_scope(sessions) as session:
-        bot_id = (await register_from_token(session, tg.token, settings)).id
+        bot_id = (await register_from_token(session, tg.token, settings)).bot.id
     clients = BotClients(settings, sessions)
     try:
         yield Subs(

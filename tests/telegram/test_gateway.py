@@ -73,7 +73,7 @@ async def peer(fresh_db_url: str, redis_prefix: str, redis: Redis, sandbox: Sand
     sessions = session_factory(engine)
     tg = await sandbox.create_bot("gate_bot")
     async with session_scope(sessions) as session:
-        bot_id = (await register_from_token(session, tg.token, settings)).id
+        bot_id = (await register_from_token(session, tg.token, settings)).bot.id
     clients = BotClients(settings, sessions)
     events = RecordedEvents()
     # Shorter than retry_after: a paused call is rescheduled at once instead of sleeping in-process.

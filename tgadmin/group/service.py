@@ -21,6 +21,7 @@ from tgadmin.errors import NotFound
 from tgadmin.group import repository
 from tgadmin.models import Group
 from tgadmin.models.enums import BotMemberStatus, ChatType
+from tgadmin.telegram import bots
 
 log = logging.getLogger(__name__)
 
@@ -230,7 +231,7 @@ async def resolve_target(
     rows = await repository.by_chat(session, chat_id)
     if rows:
         return rows[0].bot_id, rows[0]
-    first = await repository.first_active_bot_id(session)
+    first = await bots.first_active_id(session)
     if first is None:
         raise NotFound("no active bot account: register one (TELEGRAM_BOT_TOKEN or the Settings page)")
     return first, None

@@ -20,6 +20,7 @@ from tgadmin.group import repository as group_repository
 from tgadmin.models import Group, Product, Purchase, TelegramUser
 from tgadmin.models.enums import ProductType, PurchaseStatus
 from tgadmin.models.status import allowed_sources
+from tgadmin.telegram import bots
 
 # A subscription gives access while its purchase is in one of these.
 LIVE = (PurchaseStatus.PAID, PurchaseStatus.COMPLETED)
@@ -135,7 +136,7 @@ async def move(session: AsyncSession, purchase_id: int, new: PurchaseStatus, **v
 
 
 async def default_bot_id(session: AsyncSession) -> int | None:
-    return await group_repository.first_active_bot_id(session)
+    return await bots.first_active_id(session)
 
 
 async def access_group(session: AsyncSession, bot_id: int, chat_id: int) -> Group | None:
