@@ -160,7 +160,7 @@ async def _subscribers(db_url: str, sandbox: Sandbox, token: str, buyers: int) -
     ids = []
     try:
         async with session_scope(session_factory(engine)) as session:
-            bot = await register_from_token(session, token, get_settings())
+            bot = (await register_from_token(session, token, get_settings())).bot
             product = await make_product(session, kind=ProductType.SUBSCRIPTION, title="VIP")
             for n in range(buyers):
                 telegram_id = sandbox.post("/sandbox/users", first_name=f"Assinante {n}")["id"]
@@ -241,7 +241,7 @@ async def _paid_purchases(db_url: str, sandbox: Sandbox, token: str, media: Path
     purchases = {}
     try:
         async with session_scope(session_factory(engine)) as session:
-            bot = await register_from_token(session, token, get_settings())
+            bot = (await register_from_token(session, token, get_settings())).bot
             product = await make_product(session, title="Pack Verão")
             for position in range(DOCUMENTS):
                 data = f"arquivo {position}".encode()

@@ -221,7 +221,7 @@ async def _record(db_url: str, token: str, chat_ids: list[int], cooldown_seconds
     engine = create_engine(db_url)
     try:
         async with session_scope(session_factory(engine)) as session:
-            bot = await register_from_token(session, token, settings)
+            bot = (await register_from_token(session, token, settings)).bot
             for chat_id in chat_ids:
                 group = await upsert_membership(
                     session,

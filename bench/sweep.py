@@ -36,6 +36,7 @@ from tgadmin.subscription.service import SweepSummary, WarningKind, flag_of
 from tgadmin.telegram.bots import register_from_token
 from tgadmin.telegram.client import BotClients
 from tgadmin.telegram.gateway import Gateway
+from tgadmin.worker.events import DomainEvents
 
 DUE_7D, DUE_1D, DUE_EXPIRY = 200, 100, 100
 MESSAGES_PER_EXPIRY = 3
@@ -149,7 +150,7 @@ async def build(
     engine = create_engine(db_url)
     try:
         async with session_scope(session_factory(engine)) as session:
-            bot_id = (await register_from_token(session, token, settings)).id
+            bot_id = (await register_from_token(session, token, settings)).bot.id
     finally:
         await engine.dispose()
     conn = await asyncpg.connect(pg_dsn(db_url))
@@ -263,7 +264,11 @@ async def real_sweep(db_url: str, now: datetime) -> tuple[float, SweepSummary]:
         async with sessions() as session:
             started = time.perf_counter()
             summary = await sweep(
-                session, Gateway.create(settings, redis, clients), session.commit, now=now, batch_size=BATCH
+                session,
+                Gateway.create(settings, redis, clients, DomainEvents()),
+                session.commit,
+                now=now,
+                batch_size=BATCH,
             )
             return time.perf_counter() - started, summary
     finally:

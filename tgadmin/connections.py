@@ -8,15 +8,14 @@ from dataclasses import dataclass
 
 import aiosmtplib
 import httpx
-from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from tgadmin.config import Settings
 from tgadmin.db import create_engine, ping, session_factory
 from tgadmin.errors import TgadminError
-from tgadmin.models import Bot
 from tgadmin.redis import ping as redis_ping
 from tgadmin.storage import get_storage
+from tgadmin.telegram import bots
 
 TIMEOUT = 6.0
 
@@ -80,8 +79,7 @@ async def _bot_tokens(settings: Settings) -> list[str]:
     engine = create_engine(settings.database_url)
     try:
         async with session_factory(engine)() as session:
-            result = await session.execute(select(Bot).where(Bot.is_active.is_(True)))
-            tokens = [bot.token for bot in result.scalars()]
+            tokens = [bot.token for bot in await bots.active_bots(session)]
     except (SQLAlchemyError, OSError):
         tokens = []  # the database line reports why
     finally:

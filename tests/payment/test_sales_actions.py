@@ -229,7 +229,7 @@ async def test_stars_refund_goes_through_the_bot_that_received_them(
     buyer = await shop.sandbox.create_user("Ana")
     await shop.sandbox.user_says(buyer, "/start")
     async with session_scope(shop.sessions) as session:
-        record = await register_from_token(session, tg.token, shop.settings)
+        record = (await register_from_token(session, tg.token, shop.settings)).bot
         purchase = await make_purchase(session, stars_price=150, buyer_telegram_id=buyer)
         purchase.bot_id = record.id
         invoice = await stars.create_stars_invoice(session, purchase.id)

@@ -30,6 +30,7 @@ from tgadmin.subscription.service import SweepSummary
 from tgadmin.telegram.bots import register_from_token
 from tgadmin.telegram.client import BotClients
 from tgadmin.telegram.gateway import Gateway
+from tgadmin.worker.events import DomainEvents
 
 
 @dataclass
@@ -145,10 +146,12 @@ async def subs(fresh_db_url: str, redis_prefix: str, redis: Redis, sandbox: Sand
     sessions = session_factory(engine)
     tg = await sandbox.create_bot("vip_bot")
     async with session_scope(sessions) as session:
-        bot_id = (await register_from_token(session, tg.token, settings)).id
+        bot_id = (await register_from_token(session, tg.token, settings)).bot.id
     clients = BotClients(settings, sessions)
     try:
-        yield Subs(settings, sessions, sandbox, tg, bot_id, Gateway.create(settings, redis, clients))
+        yield Subs(
+            settings, sessions, sandbox, tg, bot_id, Gateway.create(settings, redis, clients, DomainEvents())
+        )
     finally:
         await clients.close()
         await engine.dispose()

@@ -200,7 +200,9 @@ async def test_telegram_unreachable_leaves_the_purchase_for_the_next_sweep(subs:
     clients = BotClients(nowhere, subs.sessions)
     try:
         async with subs.sessions() as session:
-            failed = await _sweep_with(session, Gateway.create(nowhere, subs.gateway.redis, clients))
+            failed = await _sweep_with(
+                session, Gateway.create(nowhere, subs.gateway.redis, clients, subs.gateway.events)
+            )
     finally:
         await clients.close()
 

@@ -14,19 +14,24 @@ from tgadmin.redis import free_port
 from tgadmin.telegram.bots import active_bots, register_from_token
 
 
-async def test_token_registers_the_bot_once_and_a_new_token_updates_it(
+async def test_token_registers_the_bot_once_and_says_what_changed(
     session: AsyncSession, sandbox: Sandbox
 ) -> None:
     created = await sandbox.create_bot(username="shop_bot")
     settings = load_settings(telegram_api_base_url=sandbox.url)
-    bot = await register_from_token(session, created.token, settings)
-    assert (bot.telegram_id, bot.username) == (created.id, "shop_bot")
+    first = await register_from_token(session, created.token, settings)
+    bot = first.bot
+    assert (bot.telegram_id, bot.username, first.created) == (created.id, "shop_bot", True)
     raw = (await session.execute(text("select token from bots"))).scalar_one()
     assert created.token not in raw
     again = await register_from_token(session, created.token, settings)
-    assert again.id == bot.id and len(await active_bots(session)) == 1
-    actions = (await session.execute(select(AuditLog.action))).scalars().all()
-    assert actions == ["bot.register"]
+    assert (again.bot.id, again.created, again.changed) == (bot.id, False, False)
+    assert await active_bots(session) == [bot]
+    bot.username = "renamed_meanwhile"
+    assert (await register_from_token(session, created.token, settings)).changed
+    assert bot.username == "shop_bot"
+    # Auditing is the caller's: the toolkit records nothing.
+    assert (await session.execute(select(AuditLog.action))).scalars().all() == []
 
 
 async def test_refused_or_malformed_token_is_a_clear_error(session: AsyncSession, sandbox: Sandbox) -> None:

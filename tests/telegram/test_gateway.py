@@ -20,11 +20,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.fixtures.redis import REDIS_URL
 from tests.fixtures.sandbox import Sandbox, SandboxBot
+from tests.telegram.recorded_events import RecordedEvents, known_group
 from tgadmin.config import load_settings
 from tgadmin.db import create_engine, session_factory, session_scope
+from tgadmin.models import Group
 from tgadmin.telegram.bots import register_from_token
 from tgadmin.telegram.client import BotClients
-from tgadmin.telegram.errors import Reschedule
+from tgadmin.telegram.errors import Reschedule, TelegramCallError
 from tgadmin.telegram.gateway import Gateway
 from tgadmin.telegram.limiter import Limiter, Target
 
@@ -39,15 +41,16 @@ class Peer:
     bot_id: int
     sessions: async_sessionmaker[AsyncSession]
     gateway: Gateway
+    events: RecordedEvents
 
-    async def group(self, title: str) -> int:
-        chat = await self.sandbox.create_chat("supergroup", title)
-        await self.sandbox.add_member(chat, bot_id=self.tg.id, status="administrator")
+    async def group(self, title: str, type: str = "supergroup", **member: Any) -> int:
+        chat = await self.sandbox.create_chat(type, title)
+        await self.sandbox.add_member(chat, bot_id=self.tg.id, **({"status": "administrator"} | member))
         return chat
 
-    async def call(self, method: TelegramMethod[Any]) -> Any:
+    async def call(self, method: TelegramMethod[Any], group: Group | None = None) -> Any:
         async with self.sessions() as session:
-            return await self.gateway.call(session, method, bot_id=self.bot_id)
+            return await self.gateway.call(session, method, bot_id=self.bot_id, group=group)
 
     async def reaching(self, since: int) -> list[dict[str, Any]]:
         """The calls of our bot that reached the sandbox after sequence number `since`."""
@@ -70,12 +73,13 @@ async def peer(fresh_db_url: str, redis_prefix: str, redis: Redis, sandbox: Sand
     sessions = session_factory(engine)
     tg = await sandbox.create_bot("gate_bot")
     async with session_scope(sessions) as session:
-        bot_id = (await register_from_token(session, tg.token, settings)).id
+        bot_id = (await register_from_token(session, tg.token, settings)).bot.id
     clients = BotClients(settings, sessions)
+    events = RecordedEvents()
     # Shorter than retry_after: a paused call is rescheduled at once instead of sleeping in-process.
-    gateway = Gateway(settings, redis, clients, Gateway.create(settings, redis, clients).limiter, 0.5)
+    gateway = Gateway(settings, redis, clients, events, Limiter(redis, settings), 0.5)
     try:
-        yield Peer(sandbox, tg, bot_id, sessions, gateway)
+        yield Peer(sandbox, tg, bot_id, sessions, gateway, events)
     finally:
         await clients.close()
         await engine.dispose()
@@ -174,6 +178,7 @@ async def test_a_limiter_failure_before_the_request_leaves_no_pending_send_behin
         gateway.settings,
         gateway.redis,
         gateway.clients,
+        gateway.events,
         RedisGoneAtCommit(gateway.redis, gateway.settings),
         gateway.max_inline_wait,
     )
@@ -188,3 +193,35 @@ async def test_a_limiter_failure_before_the_request_leaves_no_pending_send_behin
     # the job sends (instead of failing with "outcome unknown" and losing the message).
     assert await peer.reaching(since) == []
     assert guard.told == []
+
+
+async def test_the_gateway_reports_what_telegram_answers_through_its_events(peer: Peer) -> None:
+    """Each report goes to `GatewayEvents` (the domains' side); the gateway writes no row itself."""
+    ok = await peer.group("Ofertas")
+    await peer.call(SendMessage(chat_id=ok, text="promo"), known_group(peer.bot_id, ok))
+    await peer.call(GetChat(chat_id=ok))  # no Group row named: nothing to report
+    assert peer.events.reported == [("call_succeeded", ok)]
+
+    # A migration is reported, then the call follows to the supergroup with the group it answered.
+    basic = await peer.group("Antigo", type="group")
+    supergroup = await peer.sandbox.migrate(basic)
+    peer.events.moved_to[supergroup] = known_group(peer.bot_id, supergroup)
+    await peer.call(SendMessage(chat_id=basic, text="promo"), known_group(peer.bot_id, basic))
+    assert peer.events.reported[1:] == [
+        ("chat_migrated", peer.bot_id, basic, supergroup),
+        ("call_succeeded", supergroup),
+    ]
+
+    muted = await peer.group("Mudo", status="restricted", rights={"can_send_messages": False})
+    kicked = await peer.group("Fora", status="kicked")
+    buyer = await peer.sandbox.create_user("Ana")
+    await peer.sandbox.user_says(buyer, "/start", bot_id=peer.tg.id)
+    await peer.sandbox.block(buyer, bot_id=peer.tg.id)
+    for chat, group in ((muted, known_group(peer.bot_id, muted)), (kicked, None), (buyer, None)):
+        with pytest.raises(TelegramCallError):
+            await peer.call(SendMessage(chat_id=chat, text="promo"), group)
+    assert [r[:3] for r in peer.events.reported[3:]] == [
+        ("rights_missing", muted, "Bad Request: not enough rights to send text messages to the chat"),
+        ("chat_gone", peer.bot_id, kicked),
+        ("user_blocked", buyer),
+    ]

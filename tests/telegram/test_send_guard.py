@@ -10,6 +10,7 @@ import pytest
 from aiogram.methods import SendMessage
 from redis.asyncio import Redis
 
+from tests.telegram.recorded_events import RecordedEvents
 from tgadmin.config import load_settings
 from tgadmin.telegram.gateway import Gateway
 from tgadmin.telegram.ledger import SendLedger
@@ -28,7 +29,7 @@ async def test_a_call_cancelled_while_the_limiter_makes_it_wait_leaves_no_pendin
 ) -> None:
     settings = load_settings(redis_prefix=redis_prefix, tg_private_per_second=1)
     limiter = Limiter(redis, settings)
-    gateway = Gateway(settings, redis, NoClients(), limiter)  # type: ignore[arg-type]
+    gateway = Gateway(settings, redis, NoClients(), RecordedEvents(), limiter)  # type: ignore[arg-type]
     chat = 5_000_000_777
     # A call to this private chat was just made: the next one waits about a second in `commit`.
     await limiter.commit(Target(1, chat))

@@ -119,7 +119,7 @@ async def world(
     sessions = session_factory(engine)
     tg = await sandbox.create_bot("shop_bot")
     async with session_scope(sessions) as session:
-        bot_id = (await register_from_token(session, tg.token, settings)).id
+        bot_id = (await register_from_token(session, tg.token, settings)).bot.id
     worker = WorkerProcess(settings, concurrency=4)
     await worker.start()
     queues = Queues(settings)

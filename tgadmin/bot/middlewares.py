@@ -18,14 +18,13 @@ from aiogram import BaseMiddleware, Bot
 from aiogram.enums import ChatMemberStatus, ChatType
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import Chat, TelegramObject, Update, User
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tgadmin.bot.users import SeenUser, touch_user
+from tgadmin.buyer.service import SeenUser, touch_user
 from tgadmin.db import AfterCommit, session_scope
 from tgadmin.errors import TgadminError
 from tgadmin.logs import redact
-from tgadmin.models import Bot as BotRecord
+from tgadmin.telegram.bots import id_by_telegram_id
 
 log = logging.getLogger(__name__)
 
@@ -173,10 +172,10 @@ class BotDirectory:
     async def db_id(self, session: AsyncSession, telegram_id: int) -> int:
         known = self._ids.get(telegram_id)
         if known is None:
-            found = await session.scalar(select(BotRecord.id).where(BotRecord.telegram_id == telegram_id))
+            found = await id_by_telegram_id(session, telegram_id)
             if found is None:
                 raise TgadminError(f"bot {telegram_id} has no record: register it first")
-            known = self._ids[telegram_id] = int(found)
+            known = self._ids[telegram_id] = found
         return known
 
 

@@ -17,7 +17,7 @@ from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from aiogram import Bot, Router
-from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.session.base import DEFAULT_TIMEOUT
 from aiogram.exceptions import TelegramAPIError
 from aiogram.methods import TelegramMethod
 from aiogram.types import Update
@@ -35,7 +35,7 @@ from tgadmin.logs import redact
 from tgadmin.models import Bot as BotRecord
 from tgadmin.purchase.enqueue import QueueDeliveries
 from tgadmin.queue.client import Queues
-from tgadmin.telegram.bots import active_bots, api_server
+from tgadmin.telegram import bots
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +53,8 @@ class LiveBot:
         self.telegram_id = record.telegram_id
         self.username = record.username
         self._secret = record.webhook_secret.encode()
-        session = AiohttpSession(api=api_server(settings))
-        self.client = Bot(record.token, session=session)
+        # aiogram's default, as before: long polling adds its own wait to this request timeout.
+        self.client = bots.client(record.token, settings, timeout=DEFAULT_TIMEOUT)
 
     def secret_matches(self, given: str | None) -> bool:
         # Header values arrive decoded as latin-1: encoding them back gives the bytes on the wire,
@@ -93,7 +93,7 @@ class BotService:
         if not self.loaded:
             await seed_first_bot(self.settings, self.sessions)
             async with self.sessions() as session:
-                records = await active_bots(session)
+                records = await bots.active_bots(session)
             for record in records:
                 self._add(record)
             self.loaded = True
@@ -113,7 +113,7 @@ class BotService:
             if bot_id in self.bots:
                 return self.bots[bot_id]
             async with self.sessions() as session:
-                record = await session.get(BotRecord, bot_id)
+                record = await bots.find(session, bot_id)
             return self._add(record) if record is not None and record.is_active else None
 
     def webhook_url(self, live: LiveBot) -> str:

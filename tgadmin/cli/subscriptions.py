@@ -35,6 +35,7 @@ async def _sweep(now: datetime | None) -> str:
     from tgadmin.subscription.jobs import sweep
     from tgadmin.telegram.client import BotClients
     from tgadmin.telegram.gateway import Gateway
+    from tgadmin.worker.events import DomainEvents
 
     cfg = settings()
     engine = create_engine(cfg.database_url)
@@ -47,7 +48,7 @@ async def _sweep(now: datetime | None) -> str:
             async with sessions() as session:
                 summary = await sweep(
                     session,
-                    Gateway.create(cfg, redis, clients),
+                    Gateway.create(cfg, redis, clients, DomainEvents()),
                     session.commit,
                     now=now,
                     batch_size=cfg.subscription_batch_size,

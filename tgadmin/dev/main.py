@@ -59,26 +59,24 @@ class DevBot:
 
 
 async def _stored_bot(settings: Settings) -> DevBot | None:
-    from sqlalchemy import select
-
-    from tgadmin.models import Bot
+    from tgadmin.telegram import bots
 
     engine = create_engine(settings.database_url)
     try:
         async with session_factory(engine)() as session:
-            bot = (await session.execute(select(Bot).order_by(Bot.id).limit(1))).scalar_one_or_none()
+            bot = await bots.first(session)
             return None if bot is None else DevBot(bot.username, bot.token)
     finally:
         await engine.dispose()
 
 
 async def _register(settings: Settings, token: str) -> None:
-    from tgadmin.telegram.bots import register_from_token
+    from tgadmin.bot.seeding import register_bot
 
     engine = create_engine(settings.database_url)
     try:
         async with session_scope(session_factory(engine)) as session:
-            await register_from_token(session, token, settings)
+            await register_bot(session, token, settings)
     finally:
         await engine.dispose()
 

@@ -9,11 +9,12 @@ from pydantic import StrictInt
 
 from tgadmin.errors import BadRequest, NotFound
 from tgadmin.group import repository, service
-from tgadmin.models import Bot, Group
+from tgadmin.models import Group
 from tgadmin.models.enums import BotMemberStatus, ChatType
 from tgadmin.queue.context import JobRun
 from tgadmin.queue.jobs import Handler, JobData
 from tgadmin.queue.names import JobName
+from tgadmin.telegram import bots
 
 USEFUL_RIGHTS = ("can_post_messages", "can_delete_messages", "can_restrict_members", "can_invite_users")
 
@@ -34,9 +35,7 @@ class ChatData(JobData):
 
 
 async def _membership(run: JobRun, bot_id: int, chat_id: int) -> service.Membership:
-    bot = await run.session.get(Bot, bot_id)
-    if bot is None:
-        raise NotFound(f"no bot with id {bot_id}")
+    bot = await bots.get_bot(run.session, bot_id)
     member = await run.gateway.call(
         run.session, GetChatMember(chat_id=chat_id, user_id=bot.telegram_id), bot_id=bot_id
     )

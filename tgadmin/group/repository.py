@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tgadmin.models import Bot, Group
+from tgadmin.models import Group
 
 
 async def get(session: AsyncSession, group_id: int) -> Group | None:
@@ -63,8 +63,3 @@ async def by_chat(session: AsyncSession, telegram_id: int) -> Sequence[Group]:
     """Every bot's row for this chat, active ones first."""
     query = select(Group).where(Group.telegram_id == telegram_id).order_by(Group.is_active.desc(), Group.id)
     return (await session.execute(query)).scalars().all()
-
-
-async def first_active_bot_id(session: AsyncSession) -> int | None:
-    found = await session.execute(select(Bot.id).where(Bot.is_active.is_(True)).order_by(Bot.id).limit(1))
-    return found.scalar_one_or_none()

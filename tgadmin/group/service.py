@@ -2,8 +2,9 @@
 
 Bots cannot list their chats, so groups are learned from the bot's own `my_chat_member` updates
 (`upsert_membership`, `deactivate`), from migrations (`mark_migrated`) and refreshed by the
-`sync-*` jobs (`apply_chat_info`). The gateway calls `deactivate_group`, `mark_migrated` and
-`record_rights_error` when Telegram's answers say so. Services flush; the caller commits.
+`sync-*` jobs (`apply_chat_info`). What the gateway learns from Telegram's answers arrives through
+`group.events.GroupEvents` (`deactivate`, `mark_migrated`, `record_rights_error`, `record_success`).
+Services flush; the caller commits.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from tgadmin.errors import NotFound
 from tgadmin.group import repository
 from tgadmin.models import Group
 from tgadmin.models.enums import BotMemberStatus, ChatType
+from tgadmin.telegram import bots
 
 log = logging.getLogger(__name__)
 
@@ -234,7 +236,7 @@ async def resolve_target(
     rows = await repository.by_chat(session, chat_id)
     if rows:
         return rows[0].bot_id, rows[0]
-    first = await repository.first_active_bot_id(session)
+    first = await bots.first_active_id(session)
     if first is None:
         raise NotFound("no active bot account: register one (TELEGRAM_BOT_TOKEN or the Settings page)")
     return first, None

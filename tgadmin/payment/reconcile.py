@@ -29,12 +29,12 @@ from pydantic import Field, StrictInt
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tgadmin.errors import TgadminError
-from tgadmin.payment import repository, stars
+from tgadmin.payment import stars
 from tgadmin.purchase.enqueue import DeliveryHook, QueueDeliveries
 from tgadmin.queue.context import JobRun
 from tgadmin.queue.jobs import Handler, JobData
 from tgadmin.queue.names import JobName
-from tgadmin.telegram.bots import active_bots
+from tgadmin.telegram import bots
 from tgadmin.telegram.errors import TelegramCallError
 from tgadmin.telegram.gateway import Gateway
 
@@ -71,7 +71,7 @@ async def reconcile_bot(
 ) -> Counter[str]:
     """Read the bot's transactions from where the last run stopped; record what has no record."""
     tally: Counter[str] = Counter()
-    offset = await repository.stars_reconciled(session, bot_id)
+    offset = await bots.stars_reconciled(session, bot_id)
     await commit()
     for _ in range(max_pages):
         if offset is None:
@@ -83,7 +83,7 @@ async def reconcile_bot(
             await commit()  # nothing new: no write (on SQLite a write takes the one writer's lock)
             break
         reached = offset + len(page.transactions)
-        moved = await repository.advance_stars_reconciled(session, bot_id, offset, reached)
+        moved = await bots.advance_stars_reconciled(session, bot_id, offset, reached)
         await commit()
         if not moved or len(page.transactions) < page_size:
             break
@@ -120,7 +120,7 @@ async def reconcile_stars(
     page_size: int = PAGE,
 ) -> Counter[str]:
     """Every active bot in turn; a bot Telegram will not answer for is logged, the others go on."""
-    bot_ids = [bot.id for bot in await active_bots(session)]
+    bot_ids = [bot.id for bot in await bots.active_bots(session)]
     await commit()
     tally: Counter[str] = Counter()
     for bot_id in bot_ids:

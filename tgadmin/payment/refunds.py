@@ -40,8 +40,8 @@ from tgadmin.payment.service import (
 )
 from tgadmin.pix.providers.base import PixProvider
 from tgadmin.purchase import service as purchase_service
+from tgadmin.telegram import bots
 from tgadmin.telegram import stars as telegram_stars
-from tgadmin.telegram.bots import active_bots
 
 log = logging.getLogger(__name__)
 
@@ -200,14 +200,14 @@ async def _seller(session: AsyncSession, tx: Transaction) -> BotRecord:
     """The bot the Stars were paid to: only it can give them back."""
     purchase = await repository.purchase(session, tx.purchase_id)
     if purchase is not None and purchase.bot_id is not None:
-        found = await session.get(BotRecord, purchase.bot_id)
+        found = await bots.find(session, purchase.bot_id)
         if found is not None:
             return found
     else:
         # Purchases made before bots were recorded on them: unambiguous while there is one bot.
-        bots = await active_bots(session)
-        if len(bots) == 1:
-            return bots[0]
+        active = await bots.active_bots(session)
+        if len(active) == 1:
+            return active[0]
     raise Conflict(
         f"transaction {tx.id}: the bot that received these Stars is unknown or gone, "
         "and only that bot can refund them"

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tgadmin import db
 from tgadmin.clock import utcnow
-from tgadmin.models import Bot, PaymentEvent, Product, Purchase, TelegramUser, Transaction
+from tgadmin.models import PaymentEvent, Product, Purchase, TelegramUser, Transaction
 from tgadmin.models.enums import PaymentMethod, TransactionStatus
 from tgadmin.models.status import move_sources
 
@@ -405,23 +405,3 @@ async def back_off_poll(
         .values(poll_count=seen_count + 1, next_poll_at=next_poll_at)
         .execution_options(synchronize_session=False)
     )
-
-
-# --- Stars reconciliation -----------------------------------------------------------------------
-
-
-async def stars_reconciled(session: AsyncSession, bot_id: int) -> int | None:
-    """How many of the bot's Star transactions are reconciled; None when the bot is gone."""
-    found = await session.scalar(select(Bot.stars_reconciled).where(Bot.id == bot_id))
-    return None if found is None else int(found)
-
-
-async def advance_stars_reconciled(session: AsyncSession, bot_id: int, seen: int, reached: int) -> bool:
-    """Move the bot's reconciled count from `seen` to `reached`; False when another run moved it."""
-    result = await session.execute(
-        update(Bot)
-        .where(Bot.id == bot_id, Bot.stars_reconciled == seen)
-        .values(stars_reconciled=reached)
-        .execution_options(synchronize_session=False)
-    )
-    return _changed(result)

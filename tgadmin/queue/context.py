@@ -13,6 +13,7 @@ from tgadmin.queue.client import Queues, connection_url
 from tgadmin.redis import client as redis_client
 from tgadmin.storage import Storage, get_storage
 from tgadmin.telegram.client import BotClients
+from tgadmin.telegram.events import GatewayEvents
 from tgadmin.telegram.gateway import Gateway
 
 
@@ -30,7 +31,8 @@ class WorkerContext:
     storage: Storage
 
     @classmethod
-    def create(cls, settings: Settings) -> WorkerContext:
+    def create(cls, settings: Settings, events: GatewayEvents) -> WorkerContext:
+        """`events` receives what the gateway learns (the top floor wires it to the domains)."""
         engine = create_engine(settings.database_url)
         sessions = session_factory(engine)
         redis = redis_client(connection_url(settings))
@@ -41,7 +43,7 @@ class WorkerContext:
             sessions,
             redis,
             clients,
-            Gateway.create(settings, redis, clients),
+            Gateway.create(settings, redis, clients, events),
             Queues(settings),
             get_storage(settings),
         )

@@ -16,8 +16,9 @@ from sqlalchemy import and_, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
 
-from tgadmin.models import Bot, Product, Purchase, TelegramUser
+from tgadmin.models import Product, Purchase, TelegramUser
 from tgadmin.models.enums import ProductType, PurchaseStatus
+from tgadmin.telegram import bots
 
 # A subscription gives access while its purchase is in one of these.
 LIVE = (PurchaseStatus.PAID, PurchaseStatus.COMPLETED)
@@ -94,8 +95,7 @@ async def load(session: AsyncSession, purchase_id: int) -> Subscription | None:
 
 async def default_bot_id(session: AsyncSession) -> int | None:
     """The first active bot: it speaks for purchases that name none."""
-    found = await session.execute(select(Bot.id).where(Bot.is_active.is_(True)).order_by(Bot.id).limit(1))
-    return found.scalar_one_or_none()
+    return await bots.first_active_id(session)
 
 
 async def revocations_due(session: AsyncSession, *, after: int, limit: int) -> list[int]:

@@ -1,4 +1,4 @@
-"""aiogram clients: one `Bot` per bot account per process, pointed at `TELEGRAM_API_BASE_URL`.
+"""aiogram clients of the workers: one per bot account per process, built by `bots.client`.
 
 Tokens live in the database (encrypted); the client is built on first use and kept, since an
 aiohttp session per call would cost a TCP/TLS handshake each time. `forget` drops a client whose
@@ -10,20 +10,10 @@ from __future__ import annotations
 import asyncio
 
 from aiogram import Bot
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tgadmin.config import Settings
-from tgadmin.errors import NotFound
-from tgadmin.models import Bot as BotRecord
-
-REQUEST_TIMEOUT = 30
-
-
-def make_bot(token: str, settings: Settings, *, timeout: float = REQUEST_TIMEOUT) -> Bot:
-    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_base_url), timeout=timeout)
-    return Bot(token, session=session)
+from tgadmin.telegram import bots
 
 
 class BotClients:
@@ -41,10 +31,8 @@ class BotClients:
         async with self._lock:
             if bot_id not in self._bots:
                 async with self.sessions() as session:
-                    record = await session.get(BotRecord, bot_id)
-                    if record is None:
-                        raise NotFound(f"no bot with id {bot_id}")
-                    self._bots[bot_id] = make_bot(record.token, self.settings)
+                    record = await bots.get_bot(session, bot_id)
+                    self._bots[bot_id] = bots.client(record.token, self.settings)
             return self._bots[bot_id]
 
     async def forget(self, bot_id: int) -> None:
@@ -53,6 +41,6 @@ class BotClients:
             await bot.session.close()
 
     async def close(self) -> None:
-        bots, self._bots = list(self._bots.values()), {}
-        for bot in bots:
+        clients, self._bots = list(self._bots.values()), {}
+        for bot in clients:
             await bot.session.close()

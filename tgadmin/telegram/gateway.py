@@ -7,14 +7,16 @@ cooldown, any 429 pause), (b) makes the call, (c) classifies a failure and acts 
                   bot alone when no chat was named) for `retry_after` in Redis, so every worker on
                   every machine honours it, on every call naming that chat or bot; raise
                   `Reschedule` (no attempt spent)
-  migrated        move the group to its supergroup id (`group.service.mark_migrated`) and call again
-  deactivation    group: `is_active=False` with the reason; private chat: the user blocked the bot
-  not enough      counted on the group (`rights_errors`), never deactivates; repeated ones alert
-  rights
+  migrated        report it (`events.chat_migrated`, which moves the group to its supergroup id) and
+                  call again
+  deactivation    report it: group: `events.chat_gone`; private chat: `events.user_blocked`
+  not enough      report it (`events.rights_missing`: counted on the group, never deactivates;
+  rights          repeated ones alert)
   anything else   raise `TelegramCallError` with the class (permanent / done / recoverable) for the
                   job to decide; the worker turns recoverable into a retry with backoff.
 
-The gateway flushes what it changes in the caller's session; the job wrapper commits.
+Each report goes through `GatewayEvents` (telegram/events.py) with the caller's session: the
+domains flush what they change, the job wrapper commits.
 """
 
 from __future__ import annotations
@@ -27,14 +29,13 @@ from aiogram.exceptions import TelegramAPIError, TelegramNetworkError, TelegramU
 from aiogram.methods import TelegramMethod
 from aiohttp import ClientConnectorError
 from redis.asyncio import Redis
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tgadmin.config import Settings
-from tgadmin.group import service as group_service
-from tgadmin.models import Group, TelegramUser
+from tgadmin.models import Group
 from tgadmin.telegram.client import BotClients
 from tgadmin.telegram.errors import Classified, ErrorClass, Reason, Reschedule, TelegramCallError, classify
+from tgadmin.telegram.events import GatewayEvents
 from tgadmin.telegram.limiter import MAX_INLINE_WAIT, Limiter, Target
 
 log = logging.getLogger(__name__)
@@ -71,12 +72,13 @@ class Gateway:
     settings: Settings
     redis: Redis
     clients: BotClients
+    events: GatewayEvents
     limiter: Limiter
     max_inline_wait: float = MAX_INLINE_WAIT
 
     @classmethod
-    def create(cls, settings: Settings, redis: Redis, clients: BotClients) -> Gateway:
-        return cls(settings, redis, clients, Limiter(redis, settings))
+    def create(cls, settings: Settings, redis: Redis, clients: BotClients, events: GatewayEvents) -> Gateway:
+        return cls(settings, redis, clients, events, Limiter(redis, settings))
 
     async def call(
         self,
@@ -120,7 +122,7 @@ class Gateway:
             if guard is not None:
                 await guard.succeeded(result)
             if group is not None:
-                await group_service.record_success(session, group)
+                await self.events.call_succeeded(session, group)
             return result
         raise TelegramCallError(
             Classified(ErrorClass.PERMANENT, Reason.MIGRATED, "chat migrated more than once"), _name(method)
@@ -157,27 +159,23 @@ class Gateway:
         if classified.kind is ErrorClass.MIGRATED and classified.migrate_to_chat_id is not None:
             if chat_id is None:
                 raise TelegramCallError(classified, name)
-            moved = await group_service.mark_migrated(session, bot_id, chat_id, classified.migrate_to_chat_id)
+            moved = await self.events.chat_migrated(session, bot_id, chat_id, classified.migrate_to_chat_id)
             log.info("chat %s migrated to %s; following", chat_id, classified.migrate_to_chat_id)
             return moved if moved is not None else group
         if classified.kind is ErrorClass.DEACTIVATION:
             await self._deactivate(session, classified, target)
         elif classified.reason is Reason.NOT_ENOUGH_RIGHTS and group is not None:
-            await group_service.record_rights_error(session, group, classified.description)
+            await self.events.rights_missing(session, group, classified.description)
         raise TelegramCallError(classified, name)
 
     async def _deactivate(self, session: AsyncSession, classified: Classified, target: Target) -> None:
         if target.chat_id is None:
             return
         if target.is_private:
-            await session.execute(
-                update(TelegramUser)
-                .where(TelegramUser.telegram_id == target.chat_id)
-                .values(blocked_bot=True)
-            )
+            await self.events.user_blocked(session, target.chat_id)
             log.info("user %s: %s; marked as having blocked the bot", target.chat_id, classified.reason)
             return
-        await group_service.deactivate(session, target.bot_id, target.chat_id, reason=classified.description)
+        await self.events.chat_gone(session, target.bot_id, target.chat_id, classified.description)
 
 
 def _chat_of(method: TelegramMethod[Any]) -> int | None:

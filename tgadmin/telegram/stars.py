@@ -8,7 +8,7 @@ from aiohttp import ClientError
 
 from tgadmin.config import Settings
 from tgadmin.errors import BadRequest, ServiceUnavailable
-from tgadmin.telegram.client import make_bot
+from tgadmin.telegram import bots
 
 ALREADY_REFUNDED = "CHARGE_ALREADY_REFUNDED"
 TIMEOUT = 20.0
@@ -31,7 +31,7 @@ async def refund_star_payment(
 ) -> bool:
     """Refund through the bot with `token` (named `bot_name` in errors); Telegram or the network
     failing is ServiceUnavailable, so the caller records nothing and the operator tries again."""
-    client = make_bot(token, settings, timeout=TIMEOUT)
+    client = bots.client(token, settings, timeout=TIMEOUT)
     try:
         return await refund_through(client, user_telegram_id, charge_id)
     except (TelegramAPIError, ClientError, TimeoutError) as error:

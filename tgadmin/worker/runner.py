@@ -31,6 +31,7 @@ from tgadmin.queue.context import JobRun, WorkerContext
 from tgadmin.queue.jobs import Handler
 from tgadmin.queue.names import JobName, QueueName
 from tgadmin.telegram.errors import ErrorClass, Reschedule, TelegramCallError
+from tgadmin.worker.events import DomainEvents
 from tgadmin.worker.registry import all_handlers
 
 log = logging.getLogger(__name__)
@@ -126,7 +127,7 @@ class WorkerProcess:
         return self.concurrency if queue is QueueName.BOT_TASKS else 1
 
     async def start(self) -> None:
-        self.ctx = WorkerContext.create(self.settings)
+        self.ctx = WorkerContext.create(self.settings, DomainEvents())
         if self.ctx.engine.dialect.name == "sqlite":
             # SQLite has one writer, and a transaction that read before writing fails at once
             # ("database is locked") when another wrote meanwhile: the embedded default runs its

@@ -1,4 +1,4 @@
-"""Buyers as Telegram shows them: one row per Telegram user, refreshed on every private update."""
+"""Buyers as Telegram shows them: refreshed on every private update, flagged when they block the bot."""
 
 from __future__ import annotations
 
@@ -7,9 +7,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tgadmin import db
+from tgadmin.buyer import repository
 from tgadmin.clock import utcnow
-from tgadmin.models import TelegramUser
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +25,7 @@ class SeenUser:
 
 
 async def touch_user(session: AsyncSession, seen: SeenUser) -> int:
-    """Insert or refresh the user in one statement (two updates of a new user may race); returns its id."""
+    """Insert or refresh the user; returns its id."""
     now = utcnow()
     values: dict[str, Any] = {
         "first_name": seen.first_name,
@@ -37,15 +36,9 @@ async def touch_user(session: AsyncSession, seen: SeenUser) -> int:
     }
     if seen.blocked_bot is not None:
         values["blocked_bot"] = seen.blocked_bot
-    statement = (
-        db.insert(session, TelegramUser)
-        .values(
-            telegram_id=seen.telegram_id,
-            first_seen_at=now,
-            blocked_bot=bool(seen.blocked_bot),
-            **{k: v for k, v in values.items() if k != "blocked_bot"},
-        )
-        .on_conflict_do_update(index_elements=[TelegramUser.telegram_id], set_=values)
-        .returning(TelegramUser.id)
-    )
-    return int((await session.execute(statement)).scalar_one())
+    return await repository.upsert(session, seen.telegram_id, values, now)
+
+
+async def mark_blocked(session: AsyncSession, telegram_id: int) -> None:
+    """Telegram refused a message to the user's private chat: they blocked the bot (or are gone)."""
+    await repository.set_blocked(session, telegram_id)

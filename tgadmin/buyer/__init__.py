@@ -1,0 +1,1 @@
+"""Buyers: the Telegram users who talk to the bots, one `TelegramUser` row each."""
