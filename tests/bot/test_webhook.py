@@ -107,6 +107,9 @@ async def test_unknown_bot_is_404_and_a_body_that_is_no_update_is_400(
     secret = {"X-Telegram-Bot-Api-Secret-Token": world.webhook_secret}
     async with httpx.AsyncClient(base_url=world.base_url, trust_env=False) as client:
         unknown = await client.post("/telegram/webhook/999999", json=private_update(1, 1), headers=secret)
+        # Past a signed 64-bit integer, and zero: no bot can have these ids (no overflow in the driver).
+        huge = await client.post(f"/telegram/webhook/{2**64}", json=private_update(1, 1), headers=secret)
+        zero = await client.post("/telegram/webhook/0", json=private_update(1, 1), headers=secret)
         not_json = await client.post(
             f"/telegram/webhook/{world.record_id}", content=b"{not json", headers=secret
         )
@@ -117,6 +120,7 @@ async def test_unknown_bot_is_404_and_a_body_that_is_no_update_is_400(
             f"/telegram/webhook/{world.record_id}", json=private_update(7, 5151), headers=secret
         )
     assert (unknown.status_code, not_json.status_code, not_update.status_code) == (404, 400, 400)
+    assert (huge.status_code, zero.status_code) == (404, 404)
     assert good.status_code == 200
 
     async def stored() -> TelegramUser | None:

@@ -36,6 +36,7 @@ from tgadmin.models import Bot as BotRecord
 from tgadmin.purchase.enqueue import QueueDeliveries
 from tgadmin.queue.client import Queues
 from tgadmin.telegram import bots
+from tgadmin.webkit.params import INT64_MAX
 
 log = logging.getLogger(__name__)
 
@@ -206,7 +207,8 @@ def create_app(service: BotService) -> FastAPI:
         request: Request,
         secret: Annotated[str | None, Header(alias=AUTH_HEADER)] = None,
     ) -> Response:
-        live = await service.bot(bot_id)
+        # An id no row can have (past a signed 64-bit integer) is an unknown bot, not a driver overflow.
+        live = await service.bot(bot_id) if 1 <= bot_id <= INT64_MAX else None
         if live is None:
             return _error(404, "unknown bot")
         if not live.secret_matches(secret):
