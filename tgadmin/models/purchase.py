@@ -22,6 +22,8 @@ class Purchase(IdMixin, TimestampMixin, Base):
         Index("ix_purchases_product", "product_id"),
         # Hourly analytics: the purchases created in one hour, whatever the table's size.
         Index("ix_purchases_created", "created_at"),
+        # Conversion analytics: purchases by the group or campaign that carried the buyer.
+        Index("ix_purchases_source", "source", "created_at"),
     )
 
     user_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("telegram_users.id", ondelete="RESTRICT"))
@@ -42,5 +44,9 @@ class Purchase(IdMixin, TimestampMixin, Base):
     delivery_step_unknown: Mapped[str | None] = mapped_column(String(64))
     # When the buyer lost access (expiry, refund): delivered messages deleted, access chat left.
     access_revoked_at: Mapped[datetime | None]
+    # The group or campaign whose link the buyer followed before this checkout (deep link source).
+    source: Mapped[str | None] = mapped_column(String(64), default=None)
+    # When /mypurchases last sent the pack again (at most once an hour).
+    resent_at: Mapped[datetime | None]
     expiration_notified_7_days: Mapped[bool] = mapped_column(Boolean, default=False)
     expiration_notified_1_day: Mapped[bool] = mapped_column(Boolean, default=False)
