@@ -22,6 +22,14 @@ def language(code: str | None) -> Language:
     return "en" if (code or "").lower().startswith("en") else "pt"
 
 
+def buyer_language(preferred: str | None, code: str | None) -> Language:
+    """The buyer's language: the one they chose (`telegram_users.preferred_language`, set on first
+    contact and by /language), else what Telegram says they speak. Every buyer text asks this."""
+    if preferred == "en" or preferred == "pt":
+        return preferred
+    return language(code)
+
+
 def format_date(moment: datetime, lang: Language) -> str:
     if lang == "en":
         utc = moment.astimezone(UTC)
