@@ -25,8 +25,10 @@ def language(code: str | None) -> Language:
 def buyer_language(preferred: str | None, code: str | None) -> Language:
     """The buyer's language: the one they chose (`telegram_users.preferred_language`, set on first
     contact and by /language), else what Telegram says they speak. Every buyer text asks this."""
-    if preferred == "en" or preferred == "pt":
-        return preferred
+    if preferred == "en":
+        return "en"
+    if preferred == "pt":
+        return "pt"
     return language(code)
 
 
