@@ -27,10 +27,12 @@ class ConfirmAge(CallbackData, prefix="age"):
 
 
 class Buy(CallbackData, prefix="buy"):
-    """Checkout of a product at the price the button showed (a changed price makes it stale)."""
+    """Checkout of a product at the price the button showed (a changed price makes it stale);
+    `source` is the deep link's source tag that led here ("" when none), stored on the purchase."""
 
     product_id: int
     price_cents: int
+    source: str = ""
 
 
 class PayWith(CallbackData, prefix="pay"):
