@@ -1,7 +1,10 @@
 """The chat page at `/`: chats the way a Telegram client shows them, driven by the control API.
 
-Everything it needs is inline (no asset from the internet); it polls `/sandbox/chats` and the open
-chat's messages once a second, presses buttons, pays invoices and PIX codes as the user would.
+Everything it needs is inline (no asset from the internet; the script is split over
+`chats_view.js`, how chats look, and `chats_actions.js`, what the operator does, both included
+into the page). The operator picks who they are, creates users and groups, adds and promotes the
+bot, opens a chat with a bot (a t.me deep link does it too, sending `/start <payload>`), writes,
+presses buttons and pays invoices and PIX codes as that user would. It polls the world once a second.
 """
 
 from __future__ import annotations
