@@ -1,13 +1,16 @@
-"""`tgadmin dev` on a fresh folder: everything comes up on the embedded defaults, and Ctrl-C stops it all."""
+"""`tgadmin dev` on a fresh folder: everything comes up on the embedded defaults, with the demo buyer
+and group, and Ctrl-C stops it all."""
 
 from __future__ import annotations
 
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 
 import httpx
@@ -66,6 +69,13 @@ def test_dev_brings_up_the_platform_and_ctrl_c_stops_everything(tmp_path: Path) 
         link = re.search(r"login link \(single use, 15 min\): (\S+)", text)
         assert link and httpx.get(link.group(1)).status_code == 200
         assert (tmp_path / "var" / "tgadmin.db").exists() and (tmp_path / "var" / "secrets.env").exists()
+        demo = re.search(r"demo:\s+buyer Ana \(user (\d+), pt-br\).*\(chat (-\d+)\)", text)
+        assert demo, text
+        assert demo_group_row(tmp_path / "var" / "tgadmin.db", int(demo.group(2))) == (
+            "Grupo Demo",
+            "administrator",
+            1,
+        )
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(60)
@@ -76,6 +86,19 @@ def test_dev_brings_up_the_platform_and_ctrl_c_stops_everything(tmp_path: Path) 
     assert [
         child for child in children if child.is_running() and child.status() != psutil.STATUS_ZOMBIE
     ] == []
+
+
+def demo_group_row(database: Path, chat_id: int, within: float = 20.0) -> tuple[str, str, int] | None:
+    """The demo group as the bot service records it from its my_chat_member update (soon after start)."""
+    deadline = time.monotonic() + within
+    while True:
+        with closing(sqlite3.connect(database)) as db:
+            row = db.execute(
+                "SELECT title, bot_status, is_active FROM groups WHERE telegram_id = ?", (chat_id,)
+            ).fetchone()
+        if (row is not None and row[1] == "administrator") or time.monotonic() > deadline:
+            return None if row is None else (str(row[0]), str(row[1]), int(row[2]))
+        time.sleep(0.2)
 
 
 def test_a_returning_operator_is_told_where_the_login_link_appears(

@@ -17,6 +17,7 @@ from tgadmin import migrate
 from tgadmin.config import SECRETS_FILE, VAR_DIR, PixProviderName, Settings, get_settings
 from tgadmin.crypto import generate_key, random_token
 from tgadmin.db import create_engine, session_factory, session_scope
+from tgadmin.dev.demo import DemoCast, create_demo_cast
 from tgadmin.dev.supervisor import Supervisor
 from tgadmin.errors import ServiceUnavailable
 from tgadmin.pix.providers.apipix import webhook_url
@@ -56,6 +57,10 @@ def wait_http(url: str, timeout: float = 30.0) -> None:
 class DevBot:
     username: str
     token: str
+
+    @property
+    def id(self) -> int:
+        return int(self.token.split(":", 1)[0])
 
 
 async def _stored_bot(settings: Settings) -> DevBot | None:
@@ -170,6 +175,7 @@ def run_dev() -> None:
             env["REDIS_URL"] = redis.url
             print(f"redis     | embedded Valkey on {redis.url}", flush=True)
         bot: DevBot | None = None
+        cast: DemoCast | None = None
         if settings.telegram_bot_token is None and not settings.uses_sandbox_telegram:
             sandbox_url = f"http://127.0.0.1:{settings.sandbox_port}"
             supervisor.start("sandbox", "sandbox", "--port", str(settings.sandbox_port))
@@ -179,13 +185,15 @@ def run_dev() -> None:
             get_settings.cache_clear()
             settings = get_settings()
             bot = connect_sandbox_bot(settings, sandbox_url)
+            # Before the bot service starts: it finds the group's my_chat_member waiting for it.
+            cast = create_demo_cast(sandbox_url, bot.id)
             settings = use_sandbox_psp_webhook(settings, env)
         settings = ensure_pix_webhook_secret(settings, env)
         supervisor.start("dashboard", "dashboard", "--port", str(settings.dashboard_port))
         supervisor.start("bot", "bot", "--polling")
         supervisor.start("worker", "worker")
         wait_http(f"http://127.0.0.1:{settings.dashboard_port}/healthz")
-        _announce(settings, bot, asyncio.run(_first_admin_link(settings)))
+        _announce(settings, bot, asyncio.run(_first_admin_link(settings)), cast)
         while (name := supervisor.exited()) is None:
             time.sleep(0.5)
         print(f"dev       | {name} stopped; stopping everything", flush=True)
@@ -198,13 +206,20 @@ def run_dev() -> None:
         print("dev       | stopped", flush=True)
 
 
-def _announce(settings: Settings, bot: DevBot | None, login_link: str | None) -> None:
+def _announce(
+    settings: Settings, bot: DevBot | None, login_link: str | None, cast: DemoCast | None = None
+) -> None:
     lines = [f"dashboard: http://127.0.0.1:{settings.dashboard_port}"]
     if bot is not None:
         lines += [
-            f"sandbox:   {settings.telegram_api_base_url}  (chats as a Telegram client shows them)",
+            f"sandbox:   {settings.telegram_api_base_url}/  (chat page: act as any user, click through)",
             f"bot:       @{bot.username}  token {bot.token}  (sandbox only)",
         ]
+    if cast is not None:
+        lines.append(
+            f'demo:      buyer Ana (user {cast.buyer_id}, pt-br) and supergroup "Grupo Demo"'
+            f" (chat {cast.group_id}) with the bot as admin"
+        )
     if login_link:
         lines.append(f"first admin {DEV_ADMIN_EMAIL}, login link (single use, 15 min): {login_link}")
     elif not settings.smtp_host:
