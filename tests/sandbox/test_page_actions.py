@@ -139,3 +139,27 @@ async def test_a_deep_link_in_a_group_opens_the_bot_and_sends_start_with_its_pay
     )
     assert (start.text, start.chat.id) == ("/start model_7_g1", ana)
     await expect(page.locator(".msg.user .text")).to_have_text("/start model_7_g1")
+
+
+async def test_writing_in_a_group_before_joining_it_says_why_and_joining_lets_the_message_through(
+    sandbox: Sandbox, page: Page
+) -> None:
+    await sandbox.configure(enforce_limits=False)
+    shop = await sandbox.create_bot("vitrine_bot")
+    bia = await sandbox.create_user("Bia")
+    group = await sandbox.create_chat("supergroup", "Grupo Demo")
+    await sandbox.add_member(group, bot_id=shop.id, status="administrator")
+    updates = Updates(shop.bot)
+    await page.goto(sandbox.url + "/")
+    await page.locator(".chat-item", has_text="Grupo Demo").click()
+
+    await page.get_by_label("Message").fill("Oi")
+    await page.get_by_label("Message").press("Enter")
+    await expect(page.locator("#toast")).to_have_text(f"user {bia} is not a member of chat {group}")
+    await page.get_by_role("button", name="Join as Bia").click()
+    await expect(page.get_by_text("Bia: member")).to_be_visible()
+    await page.get_by_label("Message").fill("Oi de novo")
+    await page.get_by_label("Message").press("Enter")
+
+    said = await updates.next(lambda u: u.message is not None and u.message.text is not None)
+    assert present(said.message).text == "Oi de novo"
