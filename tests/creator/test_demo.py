@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tests.factories import audit_actions, make_bot, make_group
 from tgadmin.creator.demo import PRODUCTS, DemoSeed, seed_demo
 from tgadmin.db import create_engine, session_factory, session_scope
-from tgadmin.models import Creator, CreatorPreview, MediaAsset, Product, ProductMedia
+from tgadmin.models import Creator, CreatorPreview, MediaAsset, MediaFileId, Product, ProductMedia
 from tgadmin.models.enums import BotMemberStatus, CreatorTier, ProductType
 from tgadmin.storage import LocalStorage
 
@@ -101,6 +101,22 @@ async def test_a_stored_file_lost_since_the_last_seed_is_put_back(
     lost.unlink()
     again = await seed_demo(session, storage)
     assert lost.is_file() and again.changed
+
+
+async def test_a_picture_drawn_anew_is_uploaded_again_not_sent_by_its_old_file_id(
+    session: AsyncSession, tmp_path: Path
+) -> None:
+    storage = LocalStorage(tmp_path / "media")
+    seed = await seed_demo(session, storage)
+    bot = await make_bot(session)
+    asset = (await session.execute(select(MediaAsset).order_by(MediaAsset.id).limit(1))).scalar_one()
+    session.add(MediaFileId(asset_id=asset.id, bot_id=bot.id, file_id="old-picture", file_unique_id=None))
+    asset.sha256 = "drawn-by-an-older-pillow"
+    await session.flush()
+    again = await seed_demo(session, storage)
+    assert again.changed and again.creator_id == seed.creator_id
+    assert (await session.scalars(select(MediaFileId.file_id))).all() == []
+    assert asset.sha256 == hashlib.sha256((tmp_path / "media" / asset.storage_key).read_bytes()).hexdigest()
 
 
 def tgadmin(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -106,7 +107,9 @@ def draw(label: str, colour: str, size: tuple[int, int]) -> tuple[bytes, int, in
     canvas = ImageDraw.Draw(image)
     font = ImageFont.load_default(size=max(14, size[0] // 12))
     canvas.rectangle((0, size[1] * 2 // 3, size[0], size[1]), fill="#222222")
-    canvas.text((size[0] // 16, size[1] * 3 // 4), label, fill="white", font=font)
+    # Pillow's built-in font has no accented letters: "Pack Verão" is drawn "Pack Verao".
+    folded = "".join(c for c in unicodedata.normalize("NFKD", label) if not unicodedata.combining(c))
+    canvas.text((size[0] // 16, size[1] * 3 // 4), folded, fill="white", font=font)
     buffer = io.BytesIO()
     image.save(buffer, format="JPEG", quality=80)
     return buffer.getvalue(), size[0], size[1]
@@ -135,11 +138,15 @@ class _Seeder:
         if asset is None:
             asset = MediaAsset(storage_key=key, content_type=JPEG, size_bytes=0, sha256="", crop=None)
             self.session.add(asset)
+        redrawn = asset.sha256 not in ("", digest)
         values = {"content_type": JPEG, "size_bytes": len(data), "width": width, "height": height}
         if _assign(asset, {**values, "sha256": digest}) or not await self.storage.exists(key):
             await self.storage.put(key, data, JPEG)
             self.changed = True
         await self.session.flush()
+        if redrawn:
+            # Telegram's copies are of the old picture: the next send uploads the new one.
+            await repository.forget_file_ids(self.session, asset.id)
         return asset
 
     async def creator(self) -> Creator:

@@ -100,3 +100,8 @@ async def remember_file_id(
             set_={"file_id": file_id, "file_unique_id": file_unique_id},
         )
     )
+
+
+async def forget_file_ids(session: AsyncSession, asset_id: int) -> None:
+    """The asset's bytes changed: no bot's file_id shows them any more."""
+    await session.execute(delete(MediaFileId).where(MediaFileId.asset_id == asset_id))
