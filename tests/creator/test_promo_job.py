@@ -13,12 +13,13 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from tests.factories import make_buyer, make_purchase
 from tests.worker import harness
 from tests.worker.harness import World
 from tgadmin.creator.demo import DemoSeed, seed_demo
 from tgadmin.db import session_scope
-from tgadmin.models import Group, MediaFileId, PostHistory
-from tgadmin.models.enums import PostKind, PostStatus
+from tgadmin.models import Group, MediaFileId, PostHistory, Product
+from tgadmin.models.enums import PostKind, PostStatus, PurchaseStatus
 from tgadmin.queue.names import JobName
 from tgadmin.storage import LocalStorage
 
@@ -119,6 +120,25 @@ async def test_a_promo_for_an_unknown_creator_or_group_fails_with_a_clear_reason
     assert "no creator with id 999999" in (no_creator.reason or "")
     assert "no group with id 999999" in (no_group.reason or "")
     assert posted(await world.sandbox.messages(group.telegram_id)) == []
+
+
+async def test_a_buyer_of_a_demo_pack_receives_its_photos_in_albums(world: World) -> None:
+    seed = await seeded(world)
+    verao = next(p for p in seed.products if p.title == "Pack Verão")
+    buyer = await world.sandbox.create_user("Bia")
+    await world.sandbox.user_says(buyer, "/start")
+    async with session_scope(world.sessions) as session:
+        purchase = await make_purchase(
+            session,
+            product=await session.get_one(Product, verao.id),
+            buyer=await make_buyer(session, buyer),
+            status=PurchaseStatus.PAID,
+            bot_id=world.bot_id,
+        )
+    out = await world.run(JobName.DELIVER_PURCHASE, {"purchaseId": purchase.id})
+    assert out.state == "completed", out.reason
+    photos = [m for m in posted(await world.sandbox.messages(buyer)) if m["media"]["kind"] == "photo"]
+    assert len(photos) == 15 and len({m["media_group_id"] for m in photos}) == 2
 
 
 def seed_command(world: World, cwd: Path) -> subprocess.CompletedProcess[str]:
