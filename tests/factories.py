@@ -24,6 +24,8 @@ from tgadmin.models import (
     Transaction,
 )
 from tgadmin.models.enums import (
+    BotMemberStatus,
+    ChatType,
     Currency,
     OperatorRole,
     PaymentMethod,
@@ -171,6 +173,29 @@ async def make_bot(session: AsyncSession) -> Bot:
     n = serial()
     bot = Bot(telegram_id=900_000 + n, username=f"shop_{n}_bot", token=f"{n}:" + "A" * 35, webhook_secret="s")
     return await _added(session, bot)
+
+
+async def make_group(
+    session: AsyncSession,
+    bot: Bot,
+    *,
+    status: BotMemberStatus = BotMemberStatus.ADMINISTRATOR,
+    is_active: bool = True,
+    title: str = "Ofertas",
+) -> Group:
+    """A supergroup the bot is in (an administrator unless told otherwise)."""
+    group = Group(
+        bot_id=bot.id,
+        telegram_id=-1_000_000_000_000 - serial(),
+        type=ChatType.SUPERGROUP,
+        title=title,
+        bot_status=status,
+        bot_rights={},
+        is_active=is_active,
+        cooldown_seconds=0,
+        rights_errors=0,
+    )
+    return await _added(session, group)
 
 
 async def make_post(

@@ -214,6 +214,12 @@ async def get_group(session: AsyncSession, group_id: int) -> Group | None:
     return await repository.get(session, group_id)
 
 
+async def first_admin_group(session: AsyncSession, bot_id: int) -> Group | None:
+    """The bot's oldest active group where it is an administrator (where a promo can go)."""
+    groups = await repository.for_bot(session, bot_id, active_only=True)
+    return next((group for group in groups if group.bot_is_admin), None)
+
+
 async def find(session: AsyncSession, bot_id: int, telegram_id: int) -> Group | None:
     return await repository.by_telegram_id(session, bot_id, telegram_id)
 

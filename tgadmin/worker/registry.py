@@ -9,10 +9,11 @@ from tgadmin.queue.names import JobName
 
 
 def all_handlers() -> dict[JobName, Handler[Any]]:
-    """Handlers of every job type this version runs (`send-promo` joins with the demo seed)."""
+    """Handlers of every job type this version runs."""
     from tgadmin.analytics import jobs as analytics_jobs
     from tgadmin.audit import jobs as audit_jobs
     from tgadmin.campaign import jobs as campaign_jobs
+    from tgadmin.creator import jobs as creator_jobs
     from tgadmin.group import jobs as group_jobs
     from tgadmin.payment import jobs as payment_jobs
     from tgadmin.payment import reconcile as stars_reconcile
@@ -31,6 +32,7 @@ def all_handlers() -> dict[JobName, Handler[Any]]:
         analytics_jobs,
         campaign_jobs,
         subscription_jobs,
+        creator_jobs,
     ):
         handlers.update(module.HANDLERS)
     return handlers
