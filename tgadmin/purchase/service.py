@@ -193,6 +193,27 @@ async def complete_renewal(
     return True
 
 
+async def give_back_renewal(session: AsyncSession, renewal: Purchase, days: int) -> datetime | None:
+    """A refunded renewal's days come off the purchase it extended (the sweep then warns or expires
+    that one by its new end); returns the new end, None when that purchase gives no access any more.
+    Raises RenewalRaced when its end changed meanwhile (the caller tries again later)."""
+    found = (
+        None
+        if renewal.renews_purchase_id is None
+        else await repository.order(session, renewal.renews_purchase_id)
+    )
+    live = None if found is None else found.purchase
+    if live is None or live.status not in repository.GIVES_ACCESS or live.access_revoked_at is not None:
+        return None
+    end = live.access_expires_at
+    if end is None:
+        return None
+    new_end = end - timedelta(days=days)
+    if not await repository.extend_access(session, live.id, end=end, new_end=new_end):
+        raise RenewalRaced(f"purchase {live.id} no longer ends at {end.isoformat()}")
+    return new_end
+
+
 async def expire_renewals(session: AsyncSession, purchase_id: int, when: datetime) -> list[int]:
     """The renewal records of a purchase whose access just ended end with it (completed → expired)."""
     ended = []
