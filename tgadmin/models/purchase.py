@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tgadmin.models.base import Base, BigIntId, IdMixin, PortableJSON, TimestampMixin, str_enum
@@ -24,6 +24,14 @@ class Purchase(IdMixin, TimestampMixin, Base):
         Index("ix_purchases_created", "created_at"),
         # Conversion analytics: purchases by the group or campaign that carried the buyer.
         Index("ix_purchases_source", "source", "created_at"),
+        # Expiry of a subscription ends the renewals that extended it. Partial: the sweep's
+        # `renews_purchase_id IS NULL` must not lure a planner away from the status index.
+        Index(
+            "ix_purchases_renews",
+            "renews_purchase_id",
+            postgresql_where=text("renews_purchase_id IS NOT NULL"),
+            sqlite_where=text("renews_purchase_id IS NOT NULL"),
+        ),
     )
 
     user_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("telegram_users.id", ondelete="RESTRICT"))
@@ -48,5 +56,10 @@ class Purchase(IdMixin, TimestampMixin, Base):
     source: Mapped[str | None] = mapped_column(String(64), default=None)
     # When /mypurchases last sent the pack again (at most once an hour).
     resent_at: Mapped[datetime | None]
+    # A renewal paid while this buyer's purchase of the product still gave access: that purchase's
+    # `access_expires_at` moved forward and it keeps the access; this one only records the payment.
+    renews_purchase_id: Mapped[int | None] = mapped_column(
+        BigIntId, ForeignKey("purchases.id", ondelete="SET NULL"), default=None
+    )
     expiration_notified_7_days: Mapped[bool] = mapped_column(Boolean, default=False)
     expiration_notified_1_day: Mapped[bool] = mapped_column(Boolean, default=False)

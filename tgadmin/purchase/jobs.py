@@ -17,6 +17,11 @@ unknown outcome: it is recorded on the purchase (`delivery_step_unknown`, audite
 naming the step, and nothing is sent until an operator decides (purchase.api: "arrived" or
 "send again"). A delivery job for a purchase already completed does nothing; one for a purchase not
 paid (refunded, failed...) is refused.
+
+A subscription paid while the same buyer's purchase of it still gives access is a renewal
+(`service.renewal_for`): one "renewed until" message (its own step), no files and no invite (the
+buyer has them and is in the access chat), then the live purchase's end moves forward
+(`service.complete_renewal`).
 """
 
 from __future__ import annotations
@@ -51,6 +56,7 @@ from pydantic import Field, StrictInt
 from tgadmin.audit.service import Actor
 from tgadmin.clock import utcnow
 from tgadmin.errors import Conflict, NotFound
+from tgadmin.i18n import buyer_language
 from tgadmin.purchase import repository, service, texts
 from tgadmin.purchase.repository import Item, Order
 from tgadmin.queue.context import JobRun
@@ -80,6 +86,10 @@ async def deliver(run: JobRun, data: DeliverData) -> dict[str, Any]:
         raise Conflict(f"purchase {purchase.id} names no bot to deliver it through")
     steps = {str(k): list(v) for k, v in (purchase.delivered_steps or {}).items()}
     delivery = _Delivery(run, order, purchase.bot_id, list(purchase.sent_messages or []), steps)
+    now = utcnow()
+    renewal = await service.renewal_for(run.session, order, now)
+    if renewal is not None:
+        return await delivery.renew(renewal, now)
     return await delivery.deliver()
 
 
@@ -117,6 +127,22 @@ class _Delivery:
             "chatId": self.chat_id,
             "messages": self.messages,
             "uploads": self.uploads,
+            "completed": completed,
+            **({} if completed else {"note": "the purchase stopped being paid during delivery"}),
+        }
+
+    async def renew(self, renewal: service.Renewal, now: datetime) -> dict[str, Any]:
+        purchase, product, buyer = self.order.purchase, self.order.product, self.order.buyer
+        lang = buyer_language(buyer.preferred_language, buyer.language_code)
+        text = texts.renewed(product.title, renewal.new_end, lang)
+        await self._step("renewed", partial(_text, self.chat_id, text))
+        completed = await service.complete_renewal(self.run.session, purchase, renewal, now, ACTOR)
+        return {
+            "purchaseId": purchase.id,
+            "chatId": self.chat_id,
+            "messages": self.messages,
+            "renewed": renewal.live_id,
+            "accessExpiresAt": renewal.new_end.isoformat(),
             "completed": completed,
             **({} if completed else {"note": "the purchase stopped being paid during delivery"}),
         }

@@ -240,3 +240,55 @@ async def mark_revoked(session: AsyncSession, purchase_id: int, when: datetime) 
         .execution_options(synchronize_session=False)
     )
     return _changed(result)
+
+
+# --- renewals -----------------------------------------------------------------------------------
+
+
+async def live_subscription(
+    session: AsyncSession, user_id: int, product_id: int, *, now: datetime, other_than: int
+) -> Purchase | None:
+    """The buyer's purchase of this product still giving access after `now` (not a renewal record,
+    not revoked), the one a renewal extends; None when their access has ended."""
+    return await session.scalar(
+        select(Purchase)
+        .where(
+            Purchase.user_id == user_id,
+            Purchase.product_id == product_id,
+            Purchase.id != other_than,
+            Purchase.status.in_(GIVES_ACCESS),
+            Purchase.access_expires_at > now,
+            Purchase.access_revoked_at.is_(None),
+            Purchase.renews_purchase_id.is_(None),
+        )
+        .order_by(Purchase.access_expires_at.desc(), Purchase.id)
+        .limit(1)
+        .execution_options(populate_existing=True)
+    )
+
+
+async def extend_access(session: AsyncSession, purchase_id: int, *, end: datetime, new_end: datetime) -> bool:
+    """Move a live purchase's end from `end` to `new_end` with its warnings due again, once: False
+    when it no longer ends at `end` (another renewal, an expiry or a refund got there first)."""
+    result = await session.execute(
+        update(Purchase)
+        .where(
+            Purchase.id == purchase_id,
+            Purchase.status.in_(GIVES_ACCESS),
+            Purchase.access_expires_at == end,
+            Purchase.access_revoked_at.is_(None),
+        )
+        .values(access_expires_at=new_end, expiration_notified_7_days=False, expiration_notified_1_day=False)
+        .execution_options(synchronize_session=False)
+    )
+    return _changed(result)
+
+
+async def renewals_of(session: AsyncSession, purchase_id: int) -> list[int]:
+    """The completed renewal records that extended this purchase."""
+    rows = await session.scalars(
+        select(Purchase.id)
+        .where(Purchase.renews_purchase_id == purchase_id, Purchase.status == PurchaseStatus.COMPLETED)
+        .order_by(Purchase.id)
+    )
+    return [int(found) for found in rows.all()]

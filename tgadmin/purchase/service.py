@@ -4,6 +4,7 @@ be delivered and how it is completed. Takes the session, never commits."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Literal
@@ -15,7 +16,7 @@ from tgadmin.errors import Conflict, NotFound
 from tgadmin.models import Product, Purchase
 from tgadmin.models.enums import ProductType, PurchaseStatus
 from tgadmin.purchase import repository
-from tgadmin.purchase.repository import Flag, Item
+from tgadmin.purchase.repository import Flag, Item, Order
 
 ALBUM_MAX = 10  # sendMediaGroup takes 2-10 items
 # How long a subscription's single-use invitation can be used, at most.
@@ -111,6 +112,115 @@ async def complete(
         session, actor, "purchase.delivered", "purchase", purchase.id, before={"status": "paid"}, after=after
     )
     return True
+
+
+# --- renewal: a subscription paid while the buyer's access still runs -----------------------------
+
+
+@dataclass(frozen=True)
+class Renewal:
+    """The buyer's live purchase `live_id` of the product, whose access moves from `end` to `new_end`."""
+
+    live_id: int
+    end: datetime
+    new_end: datetime
+
+
+class RenewalRaced(RuntimeError):
+    """The live purchase's end changed between reading it and extending it (another renewal, an
+    expiry): the delivery job is retried and decides again from what the database says then."""
+
+
+async def renewal_for(session: AsyncSession, order: Order, now: datetime) -> Renewal | None:
+    """The renewal a paid subscription makes: the same buyer's purchase of the same product still
+    giving access after `now` runs `subscription_days` longer from its current end. None when there
+    is none (their access ended, or this is no subscription): the purchase is delivered afresh."""
+    product = order.product
+    if product.type is not ProductType.SUBSCRIPTION or not product.subscription_days:
+        return None
+    live = await repository.live_subscription(
+        session, order.purchase.user_id, product.id, now=now, other_than=order.purchase.id
+    )
+    if live is None or live.access_expires_at is None:
+        return None
+    end = live.access_expires_at
+    return Renewal(live.id, end, end + timedelta(days=product.subscription_days))
+
+
+async def complete_renewal(
+    session: AsyncSession, purchase: Purchase, renewal: Renewal, delivered_at: datetime, actor: Actor
+) -> bool:
+    """paid → completed as a renewal: the live purchase's end moves to `new_end` with its warnings
+    due again (so the sweep warns before the new end and never expires it at the old one); this
+    purchase records the payment, the same end and which purchase it extended (the sweep skips it;
+    the live one's expiry ends it). Audited on both. False when this purchase stopped being paid
+    meanwhile (nothing extended); RenewalRaced when the live purchase changed under us."""
+    moved = await repository.move(
+        session,
+        purchase.id,
+        to=PurchaseStatus.COMPLETED,
+        delivered_at=delivered_at,
+        access_expires_at=renewal.new_end,
+        renews_purchase_id=renewal.live_id,
+    )
+    if not moved:
+        return False
+    if not await repository.extend_access(session, renewal.live_id, end=renewal.end, new_end=renewal.new_end):
+        raise RenewalRaced(f"purchase {renewal.live_id} no longer ends at {renewal.end.isoformat()}")
+    new_end = renewal.new_end.isoformat()
+    await record(
+        session,
+        actor,
+        "purchase.renewal_delivered",
+        "purchase",
+        purchase.id,
+        before={"status": PurchaseStatus.PAID.value},
+        after={
+            "status": PurchaseStatus.COMPLETED.value,
+            "renews_purchase_id": renewal.live_id,
+            "access_expires_at": new_end,
+        },
+    )
+    await record(
+        session,
+        actor,
+        "purchase.renewed",
+        "purchase",
+        renewal.live_id,
+        before={"access_expires_at": renewal.end.isoformat()},
+        after={"access_expires_at": new_end, "renewal_purchase_id": purchase.id},
+    )
+    return True
+
+
+async def give_back_renewal(session: AsyncSession, renewal: Purchase, days: int) -> datetime | None:
+    """A refunded renewal's days come off the purchase it extended (the sweep then warns or expires
+    that one by its new end); returns the new end, None when that purchase gives no access any more.
+    Raises RenewalRaced when its end changed meanwhile (the caller tries again later)."""
+    found = (
+        None
+        if renewal.renews_purchase_id is None
+        else await repository.order(session, renewal.renews_purchase_id)
+    )
+    live = None if found is None else found.purchase
+    if live is None or live.status not in repository.GIVES_ACCESS or live.access_revoked_at is not None:
+        return None
+    end = live.access_expires_at
+    if end is None:
+        return None
+    new_end = end - timedelta(days=days)
+    if not await repository.extend_access(session, live.id, end=end, new_end=new_end):
+        raise RenewalRaced(f"purchase {live.id} no longer ends at {end.isoformat()}")
+    return new_end
+
+
+async def expire_renewals(session: AsyncSession, purchase_id: int, when: datetime) -> list[int]:
+    """The renewal records of a purchase whose access just ended end with it (completed → expired)."""
+    ended = []
+    for renewal_id in await repository.renewals_of(session, purchase_id):
+        if await expire(session, renewal_id, when):
+            ended.append(renewal_id)
+    return ended
 
 
 # --- status and access, for payment and subscription ----------------------------------------------

@@ -25,6 +25,12 @@ ACCESS: dict[Language, str] = {
     "pt": "🔑 Seu convite para o grupo de “{product}”: vale para uma única entrada.",
     "en": "🔑 Your invitation to the group of “{product}”: it admits one person, once.",
 }
+RENEWED: dict[Language, str] = {
+    "pt": "✅ Pagamento confirmado! Sua assinatura “{product}” foi renovada.\n"
+    "Seu acesso agora vale até {date}.",
+    "en": "✅ Payment confirmed! Your subscription “{product}” is renewed.\n"
+    "Your access now lasts until {date}.",
+}
 JOIN: dict[Language, str] = {"pt": "Entrar no grupo", "en": "Join the group"}
 
 
@@ -43,3 +49,8 @@ def access(product_title: str, language_code: str | None) -> tuple[str, str]:
     """The invitation message and its button's label."""
     lang = language(language_code)
     return ACCESS[lang].format(product=product_title), JOIN[lang]
+
+
+def renewed(product_title: str, access_until: datetime, lang: Language) -> str:
+    """A renewal paid while access still ran: nothing is sent again, the access runs longer."""
+    return RENEWED[lang].format(product=product_title, date=format_date(access_until, lang))

@@ -51,7 +51,7 @@ async def due(
     limit: int,
 ) -> list[Due]:
     """Live subscription purchases expiring in (expires_after, expires_until], soonest first,
-    without `unflagged` set when given."""
+    without `unflagged` set when given (renewal records are never due)."""
     expires = Purchase.access_expires_at
     query = (
         select(Purchase.id, expires)
@@ -60,6 +60,8 @@ async def due(
             Purchase.status.in_(LIVE),
             expires <= expires_until,
             Product.type == ProductType.SUBSCRIPTION,
+            # A renewal's own record: the purchase it extended is warned and expired in its stead.
+            Purchase.renews_purchase_id.is_(None),
         )
         .order_by(expires, Purchase.id)
         .limit(limit)

@@ -19,6 +19,12 @@ the gateway):
   delivery never completed, yet its access time ran out) passes through `completed` first. The
   Telegram side is idempotent (deleting again finds nothing; banning and unbanning again changes
   nothing), so two sweeps at once expire a purchase once and audit it once.
+- Renewal: a subscription paid while access still runs moves the live purchase's end forward and
+  clears its warning flags (`purchase.service.complete_renewal`), so the sweep warns again before
+  the new end and finds nothing due at the old one; the renewal's own record (`renews_purchase_id`)
+  is never due itself and expires with the purchase it extended. The warnings and the expiry
+  notice carry a Renew button into checkout (`callbacks.Buy` at the product's current price)
+  while the product is still sold.
 - A refund (PIX or Stars) ends access the same way (`revocation.Revocation`, shared with expiry): the
   `revoke-access` job enqueued after the refund's commit, or the sweep for any refunded purchase not
   yet revoked, deletes what it can, removes the buyer from the access chat, tells the buyer why,
@@ -38,6 +44,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tgadmin.audit.service import Actor, record
 from tgadmin.clock import utcnow
+from tgadmin.i18n import Language, buyer_language
 from tgadmin.models import Purchase
 from tgadmin.models.enums import PurchaseStatus
 from tgadmin.purchase import service as purchase_service
@@ -130,11 +137,18 @@ class SweepSummary:
         }
 
 
+def buyer_lang(sub: Subscription) -> Language:
+    return buyer_language(sub.buyer.preferred_language, sub.buyer.language_code)
+
+
+def can_renew(sub: Subscription) -> bool:
+    """A Renew button goes with a warning or the expiry notice while the product is still sold."""
+    return sub.product.is_active
+
+
 def warning_text(sub: Subscription, kind: WarningKind) -> str:
     assert sub.purchase.access_expires_at is not None
-    return texts.warning(
-        kind.value, sub.product.title, sub.purchase.access_expires_at, sub.buyer.language_code
-    )
+    return texts.warning(kind.value, sub.product.title, sub.purchase.access_expires_at, buyer_lang(sub))
 
 
 async def record_warning(
@@ -211,16 +225,20 @@ def sent_messages(purchase: Purchase) -> list[tuple[int, list[int]]]:
     return found
 
 
-async def expire(session: AsyncSession, sub: Subscription, removal: Removal) -> bool:
-    """Move the purchase to `expired` with `sent_messages` cleared; True when this call did it
-    (False: another sweep, or a refund, got there first)."""
+async def expire(session: AsyncSession, sub: Subscription, removal: Removal, told: str) -> bool:
+    """Move the purchase to `expired` with `sent_messages` cleared (`told`: whether the buyer was
+    told, for the audit); True when this call did it (False: another sweep, or a refund, got there
+    first)."""
     purchase = sub.purchase
     before = purchase.status
     if before is PurchaseStatus.PAID:
         # The table reaches `expired` only from `completed`; the access time ran out all the same.
         await purchase_service.move(session, purchase.id, to=PurchaseStatus.COMPLETED)
-    if not await purchase_service.expire(session, purchase.id, utcnow()):
+    when = utcnow()
+    if not await purchase_service.expire(session, purchase.id, when):
         return False
+    # Renewals paid while it ran moved its end forward; their records end with it.
+    renewals = await purchase_service.expire_renewals(session, purchase.id, when)
     await record(
         session,
         SYSTEM,
@@ -228,7 +246,12 @@ async def expire(session: AsyncSession, sub: Subscription, removal: Removal) -> 
         "purchase",
         purchase.id,
         before={"status": before.value, "expires_at": _iso(purchase.access_expires_at)},
-        after={"status": PurchaseStatus.EXPIRED.value, **removal.describe()},
+        after={
+            "status": PurchaseStatus.EXPIRED.value,
+            **removal.describe(),
+            "buyer": told,
+            **({"renewals_expired": renewals} if renewals else {}),
+        },
     )
     return True
 
@@ -246,6 +269,30 @@ async def revoke_refunded(session: AsyncSession, sub: Subscription, removal: Rem
         sub.purchase.id,
         before={"status": sub.purchase.status.value},
         after={"reason": "refund", "buyer": told, **removal.describe()},
+    )
+    return True
+
+
+async def revoke_refunded_renewal(session: AsyncSession, sub: Subscription) -> bool:
+    """A refunded renewal gave no access of its own (the buyer's live purchase was extended and keeps
+    them in the chat): its days come off that purchase instead, nothing is taken on Telegram. True
+    when this call recorded it (once, audited); RenewalRaced when the live purchase changed meanwhile."""
+    if not await purchase_service.mark_revoked(session, sub.purchase.id, utcnow()):
+        return False
+    days = sub.product.subscription_days or 0
+    new_end = await purchase_service.give_back_renewal(session, sub.purchase, days)
+    await record(
+        session,
+        SYSTEM,
+        "purchase.access_revoked",
+        "purchase",
+        sub.purchase.id,
+        before={"status": sub.purchase.status.value},
+        after={
+            "reason": "refund of a renewal",
+            "renews_purchase_id": sub.purchase.renews_purchase_id,
+            "renewed_purchase_expires_at": _iso(new_end),
+        },
     )
     return True
 

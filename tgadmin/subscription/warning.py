@@ -10,7 +10,7 @@ from aiogram.methods import SendMessage
 
 from tgadmin.errors import NotFound, TgadminError
 from tgadmin.purchase import service as purchase_service
-from tgadmin.subscription import repository, service
+from tgadmin.subscription import buttons, repository, service
 from tgadmin.subscription.context import SweepContext
 from tgadmin.subscription.repository import Due, Subscription
 from tgadmin.subscription.service import WarningKind
@@ -66,7 +66,11 @@ async def warn(ctx: SweepContext, due: Due, kind: WarningKind) -> None:
     try:
         sent = await ctx.gateway.call(
             session,
-            SendMessage(chat_id=sub.buyer.telegram_id, text=service.warning_text(sub, kind)),
+            SendMessage(
+                chat_id=sub.buyer.telegram_id,
+                text=service.warning_text(sub, kind),
+                reply_markup=buttons.renew(sub),
+            ),
             bot_id=bot_id,
             guard=guard,
         )
