@@ -42,7 +42,8 @@ def ensure_secrets() -> bool:
     return True
 
 
-def wait_http(url: str, timeout: float = 30.0) -> None:
+def wait_http(url: str, timeout: float = 90.0) -> None:
+    # Generous: on a busy 2-core machine the first start (migrations, imports) can take a while.
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
