@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tgadmin.buyer import service, texts
 from tgadmin.i18n import Language
 from tgadmin.telegram.callbacks import SetLanguage
+from tgadmin.telegram.replies import patiently
 
 router = Router(name="buyer")
 router.message.filter(F.chat.type == ChatType.PRIVATE)
@@ -37,9 +38,8 @@ async def language(message: Message, session: AsyncSession, telegram_user_id: in
         InlineKeyboardButton(text=texts.LANGUAGE_NAMES[code], callback_data=SetLanguage(code=code).pack())
         for code in LANGUAGES
     ]
-    await message.answer(
-        texts.CHOOSE_LANGUAGE[lang], reply_markup=InlineKeyboardMarkup(inline_keyboard=[buttons])
-    )
+    markup = InlineKeyboardMarkup(inline_keyboard=[buttons])
+    await patiently(lambda: message.answer(texts.CHOOSE_LANGUAGE[lang], reply_markup=markup))
 
 
 @router.callback_query(SetLanguage.filter())
@@ -59,16 +59,18 @@ async def set_language(
     await query.answer()
     if isinstance(query.message, Message):
         try:
-            await query.message.edit_text(texts.LANGUAGE_SET[chosen])
+            edited = query.message
+            await patiently(lambda: edited.edit_text(texts.LANGUAGE_SET[chosen]))
             return
         except TelegramBadRequest:
             pass  # too old to edit: say it in a new message
-    await bot.send_message(query.from_user.id, texts.LANGUAGE_SET[chosen])
+    await patiently(lambda: bot.send_message(query.from_user.id, texts.LANGUAGE_SET[chosen]))
 
 
 @router.message(Command("help"))
 async def help_(message: Message, session: AsyncSession, telegram_user_id: int | None = None) -> None:
-    await message.answer(texts.HELP[await _language(session, telegram_user_id, _code(message))])
+    lang = await _language(session, telegram_user_id, _code(message))
+    await patiently(lambda: message.answer(texts.HELP[lang]))
 
 
 fallback = Router(name="buyer-fallback")
@@ -79,7 +81,8 @@ async def hint(message: Message, session: AsyncSession, telegram_user_id: int | 
     """Stickers, photos, unknown commands, any text: point at /start instead of staying silent.
 
     Returned, not sent: the transport sends it after the commit, so a hint that cannot be delivered
-    never takes the update's unit of work (the buyer's row) down with it."""
+    (the buyer blocked the bot, or writes faster than Telegram lets a chat be answered) is only
+    logged and never takes the update's unit of work (the buyer's row) down with it."""
     lang = await _language(session, telegram_user_id, _code(message))
     return SendMessage(chat_id=message.chat.id, text=texts.HINT[lang])
 

@@ -14,7 +14,13 @@ from aiogram import Bot, F, Router
 from aiogram.enums import ChatType
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import CommandObject, CommandStart
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputMediaVideo,
+    Message,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tgadmin.buyer import service as buyers
@@ -26,8 +32,11 @@ from tgadmin.models import Creator, TelegramUser
 from tgadmin.storage import Storage
 from tgadmin.telegram import media
 from tgadmin.telegram.callbacks import Buy, CatalogPage, ConfirmAge, OpenCreator
+from tgadmin.telegram.replies import patiently
 
 log = logging.getLogger(__name__)
+
+CAPTION_MAX = 1024  # a photo's caption; a longer page goes as its own message
 
 router = Router(name="creator")
 router.message.filter(F.chat.type == ChatType.PRIVATE)
@@ -50,22 +59,29 @@ class Visit:
         self.user, self.storage = user, storage
         self.lang: Language = buyers.language_of(user, code)
 
-    async def catalog(self, page: int = 0, *, edit: Message | None = None) -> None:
+    async def send(self, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+        await patiently(lambda: self.bot.send_message(self.chat_id, text, reply_markup=markup))
+
+    async def catalog(
+        self, page: int = 0, *, edit: Message | None = None, preface: str | None = None
+    ) -> None:
+        """A page of the list; `preface` (why the buyer sees it) goes in the same message."""
         found = await service.catalog(self.session, page)
+        lead = f"{preface}\n\n" if preface else ""
         if not found.creators:
-            await self.bot.send_message(self.chat_id, texts.EMPTY[self.lang])
+            await self.send(lead + texts.EMPTY[self.lang])
             return
-        text = texts.catalog(
+        text = lead + texts.catalog(
             self.lang, found.page, found.pages, any_adult=any(c.is_adult for c in found.creators)
         )
         markup = _catalog_keyboard(found, self.lang)
         if edit is not None:
             try:
-                await edit.edit_text(text, reply_markup=markup)
+                await patiently(lambda: edit.edit_text(text, reply_markup=markup))
                 return
             except TelegramBadRequest:
                 pass  # too old to edit, or unchanged: a fresh list reads as well
-        await self.bot.send_message(self.chat_id, text, reply_markup=markup)
+        await self.send(text, markup)
 
     async def open(self, creator: Creator, source: str | None) -> None:
         """The creator's page, or first the 18+ question when the creator asks for it."""
@@ -75,41 +91,43 @@ class Visit:
                 text=texts.AGE_BUTTON[self.lang],
                 callback_data=ConfirmAge(creator_id=creator.id, source=source or "").pack(),
             )
-            await self.bot.send_message(
-                self.chat_id,
-                texts.age_prompt(self.lang, creator.name),
-                reply_markup=InlineKeyboardMarkup(inline_keyboard=[[button], [_back(self.lang)]]),
-            )
+            markup = InlineKeyboardMarkup(inline_keyboard=[[button], [_back(self.lang)]])
+            await self.send(texts.age_prompt(self.lang, creator.name), markup)
             return
         shown = await service.showcase(self.session, creator, self.bot_db_id)
-        await self._previews(shown)
-        await self.bot.send_message(
-            self.chat_id,
-            texts.creator_page(
-                self.lang, creator.name, creator.tier, creator.country, creator.bio, bool(shown.products)
-            ),
-            reply_markup=_products_keyboard(shown, self.lang, source),
+        text = texts.creator_page(
+            self.lang, creator.name, creator.tier, creator.country, creator.bio, bool(shown.products)
         )
+        markup = _products_keyboard(shown, self.lang, source)
+        if not await self._previews(shown, text, markup):
+            await self.send(text, markup)
 
-    async def _previews(self, shown: Showcase) -> None:
-        """An album of 2-10, or one photo; files this bot sent before go by file_id, the rest are
-        uploaded and their file_id kept. A preview that cannot be read or sent leaves the text alone."""
+    async def _previews(self, shown: Showcase, text: str, markup: InlineKeyboardMarkup) -> bool:
+        """An album of 2-10, or one photo carrying the page itself (True: the page is shown too).
+        Files this bot sent before go by file_id, the rest are uploaded and their file_id kept. A
+        preview that cannot be read or sent leaves the page as text alone."""
         if not shown.previews or self.storage is None:
-            return
+            return False
+        single = len(shown.previews) == 1 and len(text) <= CAPTION_MAX
         try:
             items = [await media.input_media(self.storage, a, f) for a, f in shown.previews]
             if len(items) == 1:
-                only = items[0]
-                if media.kind_of(shown.previews[0][0].content_type) == "video":
-                    sent = [await self.bot.send_video(self.chat_id, only.media)]
-                else:
-                    sent = [await self.bot.send_photo(self.chat_id, only.media)]
+                sent = [await patiently(lambda: self._one(items[0], text, markup, single))]
             else:
-                sent = await self.bot.send_media_group(self.chat_id, list(items))
+                sent = await patiently(lambda: self.bot.send_media_group(self.chat_id, list(items)))
         except (TgadminError, TelegramBadRequest) as error:
             log.warning("previews of creator %s not shown: %s", shown.creator.id, error)
-            return
+            return False
         await media.remember_sent(self.session, self.bot_db_id, shown.previews, sent)
+        return single
+
+    async def _one(
+        self, item: media.InputMedia, text: str, markup: InlineKeyboardMarkup, with_page: bool
+    ) -> Message:
+        caption, buttons = (text, markup) if with_page else (None, None)
+        if isinstance(item, InputMediaVideo):
+            return await self.bot.send_video(self.chat_id, item.media, caption=caption, reply_markup=buttons)
+        return await self.bot.send_photo(self.chat_id, item.media, caption=caption, reply_markup=buttons)
 
 
 async def _visit(
@@ -144,8 +162,7 @@ async def start(
     link = service.parse_payload(payload)
     creator = await service.active_creator(session, link.creator_id) if link is not None else None
     if link is None or creator is None:
-        await bot.send_message(message.chat.id, texts.UNKNOWN_LINK[visit.lang])
-        await visit.catalog()
+        await visit.catalog(preface=texts.UNKNOWN_LINK[visit.lang])
         return
     if link.source is not None and telegram_user_id is not None:
         await buyers.note_source(session, telegram_user_id, link.source)
@@ -225,7 +242,7 @@ async def confirm_age(
 async def _gone(query: CallbackQuery, visit: Visit) -> None:
     """A stale button: say so where the buyer is looking, then the list as it is now."""
     await query.answer(texts.GONE[visit.lang], show_alert=True)
-    await visit.catalog()
+    await visit.catalog(preface=texts.GONE[visit.lang])
 
 
 def _back(lang: Language) -> InlineKeyboardButton:
