@@ -4,6 +4,7 @@ counter (no randomness), so two factories never collide on a unique column withi
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from datetime import datetime
 from typing import Any, TypeVar
@@ -15,7 +16,9 @@ from tgadmin.models import (
     AuditLog,
     Bot,
     Creator,
+    CreatorPreview,
     Group,
+    MediaAsset,
     Operator,
     PostHistory,
     Product,
@@ -26,6 +29,7 @@ from tgadmin.models import (
 from tgadmin.models.enums import (
     BotMemberStatus,
     ChatType,
+    CreatorTier,
     Currency,
     OperatorRole,
     PaymentMethod,
@@ -51,9 +55,45 @@ async def _added(session: AsyncSession, row: Row) -> Row:
     return row
 
 
-async def make_creator(session: AsyncSession) -> Creator:
+async def make_creator(
+    session: AsyncSession,
+    *,
+    name: str | None = None,
+    is_adult: bool = False,
+    is_active: bool = True,
+    tier: CreatorTier = CreatorTier.BRONZE,
+    country: str | None = None,
+    bio: str | None = None,
+) -> Creator:
     n = serial()
-    return await _added(session, Creator(name=f"Modelo {n}", username=f"modelo_{n}"))
+    creator = Creator(
+        name=name or f"Modelo {n}",
+        username=f"modelo_{n}",
+        is_adult=is_adult,
+        is_active=is_active,
+        tier=tier,
+        country=country,
+        bio=bio,
+    )
+    return await _added(session, creator)
+
+
+async def make_preview(
+    session: AsyncSession, creator: Creator, storage_key: str, data: bytes, position: int
+) -> MediaAsset:
+    """A preview photo of `creator` whose file (`data`, a PNG) the caller put at `storage_key`."""
+    asset = await _added(
+        session,
+        MediaAsset(
+            storage_key=storage_key,
+            content_type="image/png",
+            size_bytes=len(data),
+            sha256=hashlib.sha256(data).hexdigest(),
+            crop=None,
+        ),
+    )
+    await _added(session, CreatorPreview(creator_id=creator.id, asset_id=asset.id, position=position))
+    return asset
 
 
 async def make_product(
@@ -65,9 +105,10 @@ async def make_product(
     stars_price: int | None = None,
     is_active: bool = True,
     access_chat_id: int | None = None,
+    creator: Creator | None = None,
 ) -> Product:
-    """A creator's product; a subscription lasts 30 days."""
-    creator = await make_creator(session)
+    """A creator's product (a new creator's unless given); a subscription lasts 30 days."""
+    creator = creator or await make_creator(session)
     product = Product(
         creator_id=creator.id,
         title=title,

@@ -138,7 +138,8 @@ async def test_a_failing_handler_gets_the_buyer_a_short_portuguese_apology_and_l
     async def explode(message: Message) -> None:
         raise RuntimeError(f"database password=hunter2 and token {world.tg.token}")
 
-    running = await start_service(world, routers=[*domain_routers(), broken])
+    # First: the buyer domain's fallback, registered last, answers any private message.
+    running = await start_service(world, routers=[broken, *domain_routers()])
     try:
         ana = await world.sandbox.create_user("Ana", language_code="pt-br")
         await world.sandbox.user_says(ana, "quero comprar")

@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from aiogram import Router
 
+from tgadmin.buyer import bot as buyer_bot
+from tgadmin.creator import bot as creator_bot
 from tgadmin.group import bot as group_bot
 from tgadmin.payment import bot as payment_bot
 
 
 def domain_routers() -> list[Router]:
-    return [group_bot.router, payment_bot.router]
+    return [
+        group_bot.router,
+        payment_bot.router,
+        creator_bot.router,
+        buyer_bot.router,
+        # Keep last: it answers every private message and button no router above took.
+        buyer_bot.fallback,
+    ]

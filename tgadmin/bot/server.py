@@ -35,6 +35,7 @@ from tgadmin.logs import redact
 from tgadmin.models import Bot as BotRecord
 from tgadmin.purchase.enqueue import QueueDeliveries
 from tgadmin.queue.client import Queues
+from tgadmin.storage import get_storage
 from tgadmin.telegram import bots
 from tgadmin.webkit.params import INT64_MAX
 
@@ -79,6 +80,8 @@ class BotService:
         self.sessions: async_sessionmaker[AsyncSession] = session_factory(self.engine)
         self.wiring = build_dispatcher(self.sessions, routers=routers)
         self.dispatcher = self.wiring.dispatcher
+        # Handlers that send files from storage (the creators' previews) find it under `storage`.
+        self.dispatcher["storage"] = get_storage(settings)
         # A paid Stars purchase goes to the `deliver-purchase` job after its update's commit. Without
         # Redis (a bot process run alone) the worker's pix-poll job enqueues undelivered purchases.
         self.queues = Queues(settings) if settings.effective_redis_url else None

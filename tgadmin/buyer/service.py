@@ -1,4 +1,5 @@
-"""Buyers as Telegram shows them: refreshed on every private update, flagged when they block the bot."""
+"""Buyers as Telegram shows them: refreshed on every private update, flagged when they block the bot;
+their language, 18+ confirmation and the source that brought them in."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tgadmin import i18n
 from tgadmin.buyer import repository
 from tgadmin.clock import utcnow
+from tgadmin.models import TelegramUser
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,9 +39,35 @@ async def touch_user(session: AsyncSession, seen: SeenUser) -> int:
     }
     if seen.blocked_bot is not None:
         values["blocked_bot"] = seen.blocked_bot
-    return await repository.upsert(session, seen.telegram_id, values, now)
+    # The language Telegram reports on first contact becomes the buyer's; later profile updates never
+    # change it (only /language does). With no code at all, it stays unknown and falls back to the code.
+    first = {} if seen.language_code is None else {"preferred_language": i18n.language(seen.language_code)}
+    return await repository.upsert(session, seen.telegram_id, values, now, on_insert=first)
 
 
 async def mark_blocked(session: AsyncSession, telegram_id: int) -> None:
     """Telegram refused a message to the user's private chat: they blocked the bot (or are gone)."""
     await repository.set_blocked(session, telegram_id)
+
+
+async def buyer(session: AsyncSession, user_id: int) -> TelegramUser | None:
+    return await repository.get(session, user_id)
+
+
+def language_of(user: TelegramUser | None, code: str | None) -> i18n.Language:
+    """The buyer's language for every text they read (their choice first, then Telegram's)."""
+    return i18n.buyer_language(user.preferred_language if user else None, code)
+
+
+async def choose_language(session: AsyncSession, user_id: int, language: i18n.Language) -> None:
+    await repository.set_language(session, user_id, language)
+
+
+async def confirm_age(session: AsyncSession, user_id: int) -> None:
+    """The buyer confirmed they are 18 or older (once is enough; the first time is kept)."""
+    await repository.confirm_age(session, user_id, utcnow())
+
+
+async def note_source(session: AsyncSession, user_id: int, source: str) -> bool:
+    """The group or campaign tag of the buyer's first deep link that carried one; never overwritten."""
+    return await repository.set_source_once(session, user_id, source)

@@ -24,7 +24,7 @@ from tgadmin.post import service as post_service
 from tgadmin.queue.context import JobRun
 from tgadmin.queue.jobs import Handler, JobData
 from tgadmin.queue.names import JobName
-from tgadmin.telegram import bots
+from tgadmin.telegram import bots, media
 from tgadmin.telegram.ledger import SendLedger
 
 BUTTON = "🔥 Quero Ver Mais"
@@ -106,10 +106,10 @@ async def send_promo(run: JobRun, data: SendPromoData) -> dict[str, Any]:
 
 async def _post(run: JobRun, group: Group, creator: Creator, text: str, ledger: SendLedger) -> Message:
     bot = await bots.get_bot(run.session, group.bot_id)
-    preview = await repository.first_preview(run.session, creator.id, bot.id)
-    if preview is None:
+    previews = await repository.previews(run.session, creator.id, bot.id)
+    if not previews:
         raise Conflict(f"creator {creator.id} ({creator.name}) has no preview photo to post")
-    asset, file_id = preview
+    asset, file_id = previews[0]
     link = deep_link(bot.username, creator.id, group_source(group.id))
     method = SendPhoto(
         # The group's row knows its current id (a migration to a supergroup changes it).
@@ -121,9 +121,7 @@ async def _post(run: JobRun, group: Group, creator: Creator, text: str, ledger: 
     message = await run.gateway.call(run.session, method, bot_id=bot.id, group=group, guard=ledger)
     if file_id is None and message.photo:
         largest = message.photo[-1]
-        await repository.remember_file_id(
-            run.session, asset.id, bot.id, largest.file_id, largest.file_unique_id
-        )
+        await media.remember_file_id(run.session, asset.id, bot.id, largest.file_id, largest.file_unique_id)
     return message
 
 

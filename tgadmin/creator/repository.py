@@ -1,18 +1,69 @@
-"""All SQL of the creator domain."""
+"""All SQL of the creator domain: the catalog (active creators by name, a creator's ordered previews
+with this bot's file_id for each, its active products) and what the demo seed writes."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tgadmin import db
 from tgadmin.models import Creator, CreatorPreview, MediaAsset, MediaFileId, Product, ProductMedia
+
+
+def _listed(include_adult: bool) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = [Creator.is_active.is_(True)]
+    if not include_adult:
+        where.append(Creator.is_adult.is_(False))
+    return where
+
+
+async def count_active(session: AsyncSession, *, include_adult: bool = True) -> int:
+    statement = select(func.count()).select_from(Creator).where(*_listed(include_adult))
+    return int(await session.scalar(statement) or 0)
+
+
+async def active_page(
+    session: AsyncSession, *, offset: int, limit: int, include_adult: bool = True
+) -> list[Creator]:
+    """Active creators by name (id breaks ties, so pages never overlap)."""
+    rows = await session.scalars(
+        select(Creator)
+        .where(*_listed(include_adult))
+        .order_by(Creator.name, Creator.id)
+        .offset(offset)
+        .limit(limit)
+    )
+    return list(rows.all())
 
 
 async def get(session: AsyncSession, creator_id: int) -> Creator | None:
     return await session.get(Creator, creator_id)
+
+
+async def previews(
+    session: AsyncSession, creator_id: int, bot_id: int
+) -> list[tuple[MediaAsset, str | None]]:
+    """The creator's preview files in their order, each with this bot's cached file_id (None: upload)."""
+    rows = await session.execute(
+        select(MediaAsset, MediaFileId.file_id)
+        .join(CreatorPreview, CreatorPreview.asset_id == MediaAsset.id)
+        .outerjoin(MediaFileId, (MediaFileId.asset_id == MediaAsset.id) & (MediaFileId.bot_id == bot_id))
+        .where(CreatorPreview.creator_id == creator_id)
+        .order_by(CreatorPreview.position, MediaAsset.id)
+    )
+    return [(asset, file_id) for asset, file_id in rows.all()]
+
+
+async def active_products(session: AsyncSession, creator_id: int) -> list[Product]:
+    """What the creator sells now, cheapest first."""
+    rows = await session.scalars(
+        select(Product)
+        .where(Product.creator_id == creator_id, Product.is_active.is_(True))
+        .order_by(Product.price_cents, Product.id)
+    )
+    return list(rows.all())
+
+
+# --- the demo seed -------------------------------------------------------------------------------
 
 
 async def by_username(session: AsyncSession, username: str) -> Creator | None:
@@ -65,41 +116,6 @@ async def set_product_media(session: AsyncSession, product_id: int, asset_ids: l
         for position, asset_id in enumerate(asset_ids)
     )
     await session.flush()
-
-
-async def first_preview(
-    session: AsyncSession, creator_id: int, bot_id: int
-) -> tuple[MediaAsset, str | None] | None:
-    """The creator's first preview photo, with the file_id this bot already has for it (None: upload)."""
-    query = (
-        select(MediaAsset, MediaFileId.file_id)
-        .join(CreatorPreview, CreatorPreview.asset_id == MediaAsset.id)
-        .outerjoin(MediaFileId, (MediaFileId.asset_id == MediaAsset.id) & (MediaFileId.bot_id == bot_id))
-        .where(CreatorPreview.creator_id == creator_id)
-        .order_by(CreatorPreview.position, CreatorPreview.asset_id)
-        .limit(1)
-    )
-    row = (await session.execute(query)).first()
-    return None if row is None else (row[0], row[1])
-
-
-async def remember_file_id(
-    session: AsyncSession, asset_id: int, bot_id: int, file_id: str, file_unique_id: str | None
-) -> None:
-    """Cache the file_id Telegram gave this bot for an asset (upload once, reuse afterwards)."""
-    values: dict[str, Any] = {
-        "asset_id": asset_id,
-        "bot_id": bot_id,
-        "file_id": file_id,
-        "file_unique_id": file_unique_id,
-    }
-    statement = db.insert(session, MediaFileId).values(**values)
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[MediaFileId.asset_id, MediaFileId.bot_id],
-            set_={"file_id": file_id, "file_unique_id": file_unique_id},
-        )
-    )
 
 
 async def forget_file_ids(session: AsyncSession, asset_id: int) -> None:

@@ -42,10 +42,8 @@ from aiogram.methods import (
     TelegramMethod,
 )
 from aiogram.types import (
-    BufferedInputFile,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
-    InputMediaDocument,
     InputMediaPhoto,
     InputMediaVideo,
     MediaUnion,
@@ -62,11 +60,12 @@ from tgadmin.purchase.repository import Item, Order
 from tgadmin.queue.context import JobRun
 from tgadmin.queue.jobs import Handler, JobData
 from tgadmin.queue.names import JobName
+from tgadmin.telegram import media
 from tgadmin.telegram.errors import ErrorClass, TelegramCallError
 from tgadmin.telegram.ledger import SendLedger
+from tgadmin.telegram.media import InputMedia
 
 ACTOR = Actor.system("deliver-purchase")
-InputMedia = InputMediaPhoto | InputMediaVideo | InputMediaDocument
 # Makes the step's method only when the step is not done yet (uploads read storage, links are created).
 Build = Callable[[], Awaitable[TelegramMethod[Any]]]
 
@@ -206,29 +205,13 @@ class _Delivery:
         return SendDocument(chat_id=self.chat_id, document=only.media, protect_content=True)
 
     async def _input(self, item: Item) -> InputMedia:
-        source: str | BufferedInputFile
-        if item.file_id is not None:
-            source = item.file_id
-        else:
-            data = await self.run.ctx.storage.get(item.asset.storage_key)
-            source = BufferedInputFile(data, filename=item.asset.storage_key.rsplit("/", 1)[-1])
+        if item.file_id is None:
             self.uploads += 1
-        kind = service.kind_of(item.asset.content_type)
-        if kind == "photo":
-            return InputMediaPhoto(media=source)
-        if kind == "video":
-            return InputMediaVideo(media=source)
-        return InputMediaDocument(media=source)
+        return await media.input_media(self.run.ctx.storage, item.asset, item.file_id)
 
     async def _remember_file_ids(self, album: list[Item], sent: list[Message]) -> None:
-        for item, message in zip(album, sent, strict=False):
-            if item.file_id is not None:
-                continue
-            file = message.photo[-1] if message.photo else message.video or message.document
-            if file is not None:
-                await repository.remember_file_id(
-                    self.run.session, item.asset.id, self.bot_id, file.file_id, file.file_unique_id
-                )
+        assets = [(item.asset, item.file_id) for item in album]
+        await media.remember_sent(self.run.session, self.bot_id, assets, sent)
 
     async def _invitation(self, access_chat_id: int, now: datetime) -> TelegramMethod[Any]:
         """A single-use link to the access chat (created here, so a retried step makes a fresh one)."""

@@ -16,7 +16,6 @@ from sqlalchemy import CursorResult, false, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
 
-from tgadmin import db
 from tgadmin.models import MediaAsset, MediaFileId, Product, ProductMedia, Purchase, TelegramUser, Transaction
 from tgadmin.models.enums import PurchaseStatus, TransactionStatus
 from tgadmin.models.status import move_sources
@@ -70,25 +69,6 @@ async def media(session: AsyncSession, product_id: int, bot_id: int) -> list[Ite
         .order_by(ProductMedia.position, MediaAsset.id)
     )
     return [Item(asset, file_id) for asset, file_id in rows.all()]
-
-
-async def remember_file_id(
-    session: AsyncSession, asset_id: int, bot_id: int, file_id: str, file_unique_id: str | None
-) -> None:
-    """Cache the file_id Telegram gave this bot for an asset (upload once, reuse afterwards)."""
-    values: dict[str, Any] = {
-        "asset_id": asset_id,
-        "bot_id": bot_id,
-        "file_id": file_id,
-        "file_unique_id": file_unique_id,
-    }
-    statement = db.insert(session, MediaFileId).values(**values)
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[MediaFileId.asset_id, MediaFileId.bot_id],
-            set_={"file_id": file_id, "file_unique_id": file_unique_id},
-        )
-    )
 
 
 async def save_step(

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,21 +17,11 @@ from tgadmin.models import Product, Purchase
 from tgadmin.models.enums import ProductType, PurchaseStatus
 from tgadmin.purchase import repository
 from tgadmin.purchase.repository import Flag, Item, Order
+from tgadmin.telegram.media import kind_of
 
 ALBUM_MAX = 10  # sendMediaGroup takes 2-10 items
 # How long a subscription's single-use invitation can be used, at most.
 INVITE_VALID = timedelta(days=7)
-
-Kind = Literal["photo", "video", "document"]
-
-
-def kind_of(content_type: str) -> Kind:
-    """How Telegram is asked to show a file (GIFs and anything unusual go as documents)."""
-    if content_type.startswith("image/") and content_type != "image/gif":
-        return "photo"
-    if content_type.startswith("video/"):
-        return "video"
-    return "document"
 
 
 def albums(items: Sequence[Item]) -> list[list[Item]]:

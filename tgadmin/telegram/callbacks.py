@@ -21,9 +21,11 @@ class OpenCreator(CallbackData, prefix="cr"):
 
 
 class ConfirmAge(CallbackData, prefix="age"):
-    """The buyer confirms 18+ once, then sees the creator they asked for."""
+    """The buyer confirms 18+ once, then sees the creator they asked for; `source` is the deep link's
+    source tag that led there ("" when none), handed on to the creator's `Buy` buttons."""
 
     creator_id: int
+    source: str = ""
 
 
 class Buy(CallbackData, prefix="buy"):

@@ -1,0 +1,96 @@
+"""The buyer's own commands (thin): /language and /help; and `fallback`, the router registered
+last, which answers what no other domain took (stickers, photos, unknown commands, dead buttons)."""
+
+from __future__ import annotations
+
+from aiogram import Bot, F, Router
+from aiogram.enums import ChatType
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import Command
+from aiogram.methods import AnswerCallbackQuery, SendMessage
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tgadmin.buyer import service, texts
+from tgadmin.i18n import Language
+from tgadmin.telegram.callbacks import SetLanguage
+from tgadmin.telegram.replies import patiently
+
+router = Router(name="buyer")
+router.message.filter(F.chat.type == ChatType.PRIVATE)
+
+LANGUAGES: tuple[Language, ...] = ("pt", "en")
+
+
+async def _language(session: AsyncSession, user_id: int | None, code: str | None) -> Language:
+    user = await service.buyer(session, user_id) if user_id is not None else None
+    return service.language_of(user, code)
+
+
+def _code(message: Message) -> str | None:
+    return message.from_user.language_code if message.from_user else None
+
+
+@router.message(Command("language"))
+async def language(message: Message, session: AsyncSession, telegram_user_id: int | None = None) -> None:
+    lang = await _language(session, telegram_user_id, _code(message))
+    buttons = [
+        InlineKeyboardButton(text=texts.LANGUAGE_NAMES[code], callback_data=SetLanguage(code=code).pack())
+        for code in LANGUAGES
+    ]
+    markup = InlineKeyboardMarkup(inline_keyboard=[buttons])
+    await patiently(lambda: message.answer(texts.CHOOSE_LANGUAGE[lang], reply_markup=markup))
+
+
+@router.callback_query(SetLanguage.filter())
+async def set_language(
+    query: CallbackQuery,
+    callback_data: SetLanguage,
+    bot: Bot,
+    session: AsyncSession,
+    telegram_user_id: int | None = None,
+) -> None:
+    chosen = next((code for code in LANGUAGES if code == callback_data.code), None)
+    if chosen is None or telegram_user_id is None:
+        lang = await _language(session, telegram_user_id, query.from_user.language_code)
+        await query.answer(texts.STALE_BUTTON[lang], show_alert=True)
+        return
+    await service.choose_language(session, telegram_user_id, chosen)
+    await query.answer()
+    if isinstance(query.message, Message):
+        try:
+            edited = query.message
+            await patiently(lambda: edited.edit_text(texts.LANGUAGE_SET[chosen]))
+            return
+        except TelegramBadRequest:
+            pass  # too old to edit: say it in a new message
+    await patiently(lambda: bot.send_message(query.from_user.id, texts.LANGUAGE_SET[chosen]))
+
+
+@router.message(Command("help"))
+async def help_(message: Message, session: AsyncSession, telegram_user_id: int | None = None) -> None:
+    lang = await _language(session, telegram_user_id, _code(message))
+    await patiently(lambda: message.answer(texts.HELP[lang]))
+
+
+fallback = Router(name="buyer-fallback")
+
+
+@fallback.message(F.chat.type == ChatType.PRIVATE)
+async def hint(message: Message, session: AsyncSession, telegram_user_id: int | None = None) -> SendMessage:
+    """Stickers, photos, unknown commands, any text: point at /start instead of staying silent.
+
+    Returned, not sent: the transport sends it after the commit, so a hint that cannot be delivered
+    (the buyer blocked the bot, or writes faster than Telegram lets a chat be answered) is only
+    logged and never takes the update's unit of work (the buyer's row) down with it."""
+    lang = await _language(session, telegram_user_id, _code(message))
+    return SendMessage(chat_id=message.chat.id, text=texts.HINT[lang])
+
+
+@fallback.callback_query()
+async def dead_button(
+    query: CallbackQuery, session: AsyncSession, telegram_user_id: int | None = None
+) -> AnswerCallbackQuery:
+    """A button whose data no domain understands (tampered, or from an old version of the bot)."""
+    lang = await _language(session, telegram_user_id, query.from_user.language_code)
+    return AnswerCallbackQuery(callback_query_id=query.id, text=texts.STALE_BUTTON[lang], show_alert=True)

@@ -1,0 +1,285 @@
+"""The catalog in the buyer's private chat (thin): `/start` with or without a deep link, pages of
+creators, a creator's page, and the 18+ confirmation. Rules in service.py, words in texts.py.
+
+Adult creators are listed to everyone, marked 🔞, and open only after the confirmation: hiding them
+would leave a buyer who has not confirmed yet no way to find them (or to learn that confirming is
+what is missing), while names alone show nothing adult — previews wait behind the confirmation.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Bot, F, Router
+from aiogram.enums import ChatType
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import CommandObject, CommandStart
+from aiogram.types import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputMediaVideo,
+    Message,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tgadmin.buyer import service as buyers
+from tgadmin.creator import service, texts
+from tgadmin.creator.service import Catalog, Showcase
+from tgadmin.errors import TgadminError
+from tgadmin.i18n import Language
+from tgadmin.models import Creator, TelegramUser
+from tgadmin.storage import Storage
+from tgadmin.telegram import media
+from tgadmin.telegram.callbacks import Buy, CatalogPage, ConfirmAge, OpenCreator
+from tgadmin.telegram.replies import patiently
+
+log = logging.getLogger(__name__)
+
+CAPTION_MAX = 1024  # a photo's caption; a longer page goes as its own message
+
+router = Router(name="creator")
+router.message.filter(F.chat.type == ChatType.PRIVATE)
+
+
+class Visit:
+    """One buyer in one private chat: who they are, their language, and how to answer them."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        chat_id: int,
+        session: AsyncSession,
+        bot_db_id: int,
+        user: TelegramUser | None,
+        code: str | None,
+        storage: Storage | None,
+    ) -> None:
+        self.bot, self.chat_id, self.session, self.bot_db_id = bot, chat_id, session, bot_db_id
+        self.user, self.storage = user, storage
+        self.lang: Language = buyers.language_of(user, code)
+
+    async def send(self, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+        await patiently(lambda: self.bot.send_message(self.chat_id, text, reply_markup=markup))
+
+    async def catalog(
+        self, page: int = 0, *, edit: Message | None = None, preface: str | None = None
+    ) -> None:
+        """A page of the list; `preface` (why the buyer sees it) goes in the same message."""
+        found = await service.catalog(self.session, page)
+        lead = f"{preface}\n\n" if preface else ""
+        if not found.creators:
+            await self.send(lead + texts.EMPTY[self.lang])
+            return
+        text = lead + texts.catalog(
+            self.lang, found.page, found.pages, any_adult=any(c.is_adult for c in found.creators)
+        )
+        markup = _catalog_keyboard(found, self.lang)
+        if edit is not None:
+            try:
+                await patiently(lambda: edit.edit_text(text, reply_markup=markup))
+                return
+            except TelegramBadRequest:
+                pass  # too old to edit, or unchanged: a fresh list reads as well
+        await self.send(text, markup)
+
+    async def open(self, creator: Creator, source: str | None) -> None:
+        """The creator's page, or first the 18+ question when the creator asks for it."""
+        confirmed = self.user.age_confirmed_at if self.user is not None else None
+        if service.needs_age_confirmation(creator, confirmed):
+            button = InlineKeyboardButton(
+                text=texts.AGE_BUTTON[self.lang],
+                callback_data=ConfirmAge(creator_id=creator.id, source=source or "").pack(),
+            )
+            markup = InlineKeyboardMarkup(inline_keyboard=[[button], [_back(self.lang)]])
+            await self.send(texts.age_prompt(self.lang, creator.name), markup)
+            return
+        shown = await service.showcase(self.session, creator, self.bot_db_id)
+        text = texts.creator_page(
+            self.lang, creator.name, creator.tier, creator.country, creator.bio, bool(shown.products)
+        )
+        markup = _products_keyboard(shown, self.lang, source)
+        if not await self._previews(shown, text, markup):
+            await self.send(text, markup)
+
+    async def _previews(self, shown: Showcase, text: str, markup: InlineKeyboardMarkup) -> bool:
+        """An album of 2-10, or one photo carrying the page itself (True: the page is shown too).
+        Files this bot sent before go by file_id, the rest are uploaded and their file_id kept. A
+        preview that cannot be read or sent leaves the page as text alone."""
+        if not shown.previews or self.storage is None:
+            return False
+        single = len(shown.previews) == 1 and len(text) <= CAPTION_MAX
+        try:
+            items = [await media.input_media(self.storage, a, f) for a, f in shown.previews]
+            if len(items) == 1:
+                sent = [await patiently(lambda: self._one(items[0], text, markup, single))]
+            else:
+                sent = await patiently(lambda: self.bot.send_media_group(self.chat_id, list(items)))
+        except (TgadminError, TelegramBadRequest) as error:
+            log.warning("previews of creator %s not shown: %s", shown.creator.id, error)
+            return False
+        await media.remember_sent(self.session, self.bot_db_id, shown.previews, sent)
+        return single
+
+    async def _one(
+        self, item: media.InputMedia, text: str, markup: InlineKeyboardMarkup, with_page: bool
+    ) -> Message:
+        caption, buttons = (text, markup) if with_page else (None, None)
+        if isinstance(item, InputMediaVideo):
+            return await self.bot.send_video(self.chat_id, item.media, caption=caption, reply_markup=buttons)
+        return await self.bot.send_photo(self.chat_id, item.media, caption=caption, reply_markup=buttons)
+
+
+async def _visit(
+    bot: Bot,
+    chat_id: int,
+    session: AsyncSession,
+    bot_db_id: int,
+    user_id: int | None,
+    code: str | None,
+    storage: Storage | None,
+) -> Visit:
+    user = await buyers.buyer(session, user_id) if user_id is not None else None
+    return Visit(bot, chat_id, session, bot_db_id, user, code, storage)
+
+
+@router.message(CommandStart())
+async def start(
+    message: Message,
+    command: CommandObject,
+    bot: Bot,
+    session: AsyncSession,
+    bot_db_id: int,
+    telegram_user_id: int | None = None,
+    storage: Storage | None = None,
+) -> None:
+    code = message.from_user.language_code if message.from_user else None
+    visit = await _visit(bot, message.chat.id, session, bot_db_id, telegram_user_id, code, storage)
+    payload = (command.args or "").strip()
+    if not payload:
+        await visit.catalog()
+        return
+    link = service.parse_payload(payload)
+    creator = await service.active_creator(session, link.creator_id) if link is not None else None
+    if link is None or creator is None:
+        await visit.catalog(preface=texts.UNKNOWN_LINK[visit.lang])
+        return
+    if link.source is not None and telegram_user_id is not None:
+        await buyers.note_source(session, telegram_user_id, link.source)
+    await visit.open(creator, link.source)
+
+
+async def _callback_visit(
+    query: CallbackQuery,
+    bot: Bot,
+    session: AsyncSession,
+    bot_db_id: int,
+    telegram_user_id: int | None,
+    storage: Storage | None,
+) -> Visit:
+    chat_id = query.message.chat.id if query.message is not None else query.from_user.id
+    return await _visit(
+        bot, chat_id, session, bot_db_id, telegram_user_id, query.from_user.language_code, storage
+    )
+
+
+@router.callback_query(CatalogPage.filter())
+async def catalog_page(
+    query: CallbackQuery,
+    callback_data: CatalogPage,
+    bot: Bot,
+    session: AsyncSession,
+    bot_db_id: int,
+    telegram_user_id: int | None = None,
+    storage: Storage | None = None,
+) -> None:
+    visit = await _callback_visit(query, bot, session, bot_db_id, telegram_user_id, storage)
+    await query.answer()
+    editable = query.message if isinstance(query.message, Message) else None
+    await visit.catalog(callback_data.page, edit=editable)
+
+
+@router.callback_query(OpenCreator.filter())
+async def open_creator(
+    query: CallbackQuery,
+    callback_data: OpenCreator,
+    bot: Bot,
+    session: AsyncSession,
+    bot_db_id: int,
+    telegram_user_id: int | None = None,
+    storage: Storage | None = None,
+) -> None:
+    visit = await _callback_visit(query, bot, session, bot_db_id, telegram_user_id, storage)
+    creator = await service.active_creator(session, callback_data.creator_id)
+    if creator is None:
+        await _gone(query, visit)
+        return
+    await query.answer()
+    await visit.open(creator, None)
+
+
+@router.callback_query(ConfirmAge.filter())
+async def confirm_age(
+    query: CallbackQuery,
+    callback_data: ConfirmAge,
+    bot: Bot,
+    session: AsyncSession,
+    bot_db_id: int,
+    telegram_user_id: int | None = None,
+    storage: Storage | None = None,
+) -> None:
+    if telegram_user_id is not None:
+        await buyers.confirm_age(session, telegram_user_id)
+    visit = await _callback_visit(query, bot, session, bot_db_id, telegram_user_id, storage)
+    creator = await service.active_creator(session, callback_data.creator_id)
+    if creator is None:
+        await _gone(query, visit)
+        return
+    await query.answer(texts.AGE_THANKS[visit.lang])
+    await visit.open(creator, service.clean_source(callback_data.source))
+
+
+async def _gone(query: CallbackQuery, visit: Visit) -> None:
+    """A stale button: say so where the buyer is looking, then the list as it is now."""
+    await query.answer(texts.GONE[visit.lang], show_alert=True)
+    await visit.catalog(preface=texts.GONE[visit.lang])
+
+
+def _back(lang: Language) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=texts.BACK[lang], callback_data=CatalogPage(page=0).pack())
+
+
+def _catalog_keyboard(found: Catalog, lang: Language) -> InlineKeyboardMarkup:
+    rows = [
+        [
+            InlineKeyboardButton(
+                text=texts.creator_button(c.name, c.is_adult),
+                callback_data=OpenCreator(creator_id=c.id).pack(),
+            )
+        ]
+        for c in found.creators
+    ]
+    moves: list[InlineKeyboardButton] = []
+    if found.has_previous:
+        page = CatalogPage(page=found.page - 1).pack()
+        moves.append(InlineKeyboardButton(text=texts.PREVIOUS[lang], callback_data=page))
+    if found.has_next:
+        page = CatalogPage(page=found.page + 1).pack()
+        moves.append(InlineKeyboardButton(text=texts.NEXT[lang], callback_data=page))
+    if moves:
+        rows.append(moves)
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def _products_keyboard(shown: Showcase, lang: Language, source: str | None) -> InlineKeyboardMarkup:
+    rows = [
+        [
+            InlineKeyboardButton(
+                text=texts.product_button(lang, p.title, p.price_cents, p.currency, p.stars_price),
+                callback_data=Buy(product_id=p.id, price_cents=p.price_cents, source=source or "").pack(),
+            )
+        ]
+        for p in shown.products
+    ]
+    rows.append([_back(lang)])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
