@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tgadmin.models.base import Base, BigIntId, IdMixin, PortableJSON, TimestampMixin, str_enum
@@ -24,6 +24,16 @@ class Purchase(IdMixin, TimestampMixin, Base):
         Index("ix_purchases_created", "created_at"),
         # Conversion analytics: purchases by the group or campaign that carried the buyer.
         Index("ix_purchases_source", "source", "created_at"),
+        # One pending checkout per buyer and product: two presses of "buy" at once (any process)
+        # cannot both create one; the loser reuses the winner's (payment.checkout).
+        Index(
+            "uq_purchases_one_pending",
+            "user_id",
+            "product_id",
+            unique=True,
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
     )
 
     user_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("telegram_users.id", ondelete="RESTRICT"))
