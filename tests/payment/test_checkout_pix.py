@@ -53,10 +53,12 @@ class Store:
         async with session_scope(self.world.sessions) as session:
             session.add(AppSetting(key="payment_methods", value=enabled))
 
-    async def shelf(self, buyer: TelegramUser, button: Buy) -> int:
-        """What the catalog shows: a product with its buy button; the message id to press."""
+    async def shelf(self, buyer: TelegramUser, *buttons: Buy | str) -> int:
+        """What the catalog shows: a product with its buy button (or any data a tampered client
+        sends: Telegram presses only a message's own buttons); the message id to press."""
+        data = [b.pack() if isinstance(b, Buy) else b for b in buttons]
         markup = InlineKeyboardMarkup(
-            inline_keyboard=[[InlineKeyboardButton(text="Comprar", callback_data=button.pack())]]
+            inline_keyboard=[[InlineKeyboardButton(text="Comprar", callback_data=d)] for d in data]
         )
         message = await self.world.tg.bot.send_message(buyer.telegram_id, "Pack", reply_markup=markup)
         return message.message_id
