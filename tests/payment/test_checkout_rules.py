@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 from redis.asyncio import Redis
+from sqlalchemy import update
 
 from tests.bot.conftest import eventually
 from tests.factories import make_buyer, make_product
@@ -16,7 +17,7 @@ from tests.fixtures.sandbox import Sandbox
 from tests.payment.stars_world import deliveries, started_buyer
 from tests.payment.test_checkout_pix import Store, button_data, open_store
 from tgadmin.db import create_engine, session_factory, session_scope
-from tgadmin.models import Purchase, Transaction
+from tgadmin.models import Purchase, TelegramUser, Transaction
 from tgadmin.models.enums import PurchaseStatus
 from tgadmin.payment import checkout, texts
 from tgadmin.telegram.callbacks import Buy, CheckPaid, PayWith
@@ -128,7 +129,7 @@ async def test_tampered_buttons_and_someone_elses_charge_get_an_answer_and_no_co
     assert await deliveries(store.queues) == []
 
 
-async def test_a_buyer_who_blocked_the_bot_mid_checkout_keeps_a_pending_purchase_and_nothing_breaks(
+async def test_a_buyer_who_blocked_the_bot_mid_checkout_is_recorded_and_keeps_an_unpaid_purchase(
     store: Store,
 ) -> None:
     buyer = await started_buyer(store.world, "Ana", "pt-br")
@@ -142,6 +143,13 @@ async def test_a_buyer_who_blocked_the_bot_mid_checkout_keeps_a_pending_purchase
     assert answer["answered"] and answer["answer"]["text"] is None
     [purchase] = await store.pending(buyer)
     assert await store.world.rows(Transaction, Transaction.purchase_id == purchase.id)
+
+    async def recorded() -> TelegramUser | None:
+        found = await store.world.row(TelegramUser, TelegramUser.id == buyer.id)
+        return found if found is not None and found.blocked_bot else None
+
+    assert await eventually(recorded)
+    assert await deliveries(store.queues) == []
     assert len(await store.bot_messages(buyer, 1)) == 1  # only the shelf: no QR reached a blocked chat
 
 
@@ -180,3 +188,20 @@ async def test_two_units_of_work_racing_for_one_checkout_leave_one_pending_purch
         assert ids[0] == ids[1] == pending
     finally:
         await engine.dispose()
+
+
+async def test_a_method_button_of_a_lapsed_checkout_offers_a_fresh_one_at_todays_price(store: Store) -> None:
+    buyer = await started_buyer(store.world, "Ana", "pt-br")
+    product = await store.product(price_cents=2990, stars_price=150)
+    data = Buy(product_id=product.id, price_cents=2990)
+    await store.press(buyer, await store.shelf(buyer, data), data.pack())
+    choice = (await store.bot_messages(buyer, 2))[1]
+    async with session_scope(store.world.sessions) as session:
+        await session.execute(update(Purchase).values(status=PurchaseStatus.FAILED))
+
+    answer = await store.press(buyer, choice["message_id"], choice["buttons"][0][0]["callback_data"])
+    fresh = (await store.bot_messages(buyer, 3))[2]
+
+    assert answer["answer"]["text"] == texts.CLOSED["pt"] == fresh["text"]
+    assert button_data(fresh) == data.pack()
+    assert await store.world.rows(Transaction) == []

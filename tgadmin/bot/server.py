@@ -89,6 +89,8 @@ class BotService:
         # Checkout's PIX provider, from the same settings as the dashboard's (opened on first use).
         self.payments = PaymentRuntime(settings, deliveries=deliveries)
         self.dispatcher["payments"] = self.payments
+        # For what a handler learns after its commit (checkout: the buyer blocked the bot).
+        self.dispatcher["sessions"] = self.sessions
         self.bots: dict[int, LiveBot] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._lock = asyncio.Lock()

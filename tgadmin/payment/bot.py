@@ -33,9 +33,10 @@ from aiogram.types import (
     Message,
     PreCheckoutQuery,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tgadmin.db import AfterCommit
+from tgadmin.buyer import service as buyer_service
+from tgadmin.db import AfterCommit, session_scope
 from tgadmin.errors import TgadminError
 from tgadmin.i18n import Language
 from tgadmin.models import Product, Purchase
@@ -129,6 +130,8 @@ class Checkout:
     lang: Language
     payments: PaymentRuntime | None
     deliveries: DeliveryHook | None
+    # The process's session factory, for what is learnt after the commit (a buyer who blocked us).
+    sessions: async_sessionmaker[AsyncSession] | None = None
 
     def pix(self) -> PixProvider | None:
         """The configured PSP; None (logged) when its settings are incomplete."""
@@ -145,28 +148,35 @@ class Checkout:
             self.after_commit.add(partial(self.deliveries, purchase_ids))
 
     def later(self, send: Callable[[], Awaitable[Any]]) -> None:
-        self.after_commit.add(partial(_send, send, self.chat_id))
+        self.after_commit.add(partial(self.send, send))
 
-
-async def _send(send: Callable[[], Awaitable[Any]], chat_id: int) -> bool:
-    """One message to the buyer, after the commit: a short flood wait is waited out; a buyer who
-    blocked the bot mid-checkout is logged (their purchase stays pending, nothing is delivered)."""
-    for attempt in range(2):
-        try:
-            await send()
-            return True
-        except TelegramRetryAfter as error:
-            if attempt or error.retry_after > MAX_RETRY_AFTER:
-                log.warning("checkout message to %s dropped: flood wait %ss", chat_id, error.retry_after)
+    async def send(self, send: Callable[[], Awaitable[Any]]) -> bool:
+        """One message to the buyer, after the commit: a short flood wait is waited out; a buyer who
+        blocked the bot mid-checkout is recorded as such (their purchase stays pending, unpaid)."""
+        for attempt in range(2):
+            try:
+                await send()
+                return True
+            except TelegramRetryAfter as error:
+                if attempt or error.retry_after > MAX_RETRY_AFTER:
+                    log.warning(
+                        "checkout message to %s dropped: flood wait %ss", self.chat_id, error.retry_after
+                    )
+                    return False
+                await asyncio.sleep(error.retry_after)
+            except TelegramForbiddenError:
+                await self._blocked()
                 return False
-            await asyncio.sleep(error.retry_after)
-        except TelegramForbiddenError:
-            log.info("buyer %s blocked the bot mid-checkout; the purchase stays pending", chat_id)
-            return False
-        except (TelegramAPIError, OSError, TimeoutError) as error:
-            log.warning("checkout message to %s failed: %r", chat_id, error)
-            return False
-    return False
+            except (TelegramAPIError, OSError, TimeoutError) as error:
+                log.warning("checkout message to %s failed: %r", self.chat_id, error)
+                return False
+        return False
+
+    async def _blocked(self) -> None:
+        log.info("buyer %s blocked the bot mid-checkout; the purchase stays pending", self.chat_id)
+        if self.sessions is not None:
+            async with session_scope(self.sessions) as session:
+                await buyer_service.mark_blocked(session, self.chat_id)
 
 
 async def _answer(query: CallbackQuery, text: str | None = None, alert: bool = False) -> None:
@@ -193,6 +203,7 @@ async def _context(query: CallbackQuery, data: dict[str, Any]) -> Checkout | Non
         lang=lang,
         payments=data.get("payments"),
         deliveries=data.get("payment_deliveries"),
+        sessions=data.get("sessions"),
     )
 
 
@@ -281,6 +292,10 @@ async def pay_with(query: CallbackQuery, callback_data: PayWith, **data: Any) ->
         await _answer(query, texts.BAD_BUTTON[ctx.lang], alert=True)
         return
     choice = await checkout.choose(ctx.session, ctx.buyer_id, callback_data.purchase_id, callback_data.method)
+    if choice.refusal == "closed" and choice.purchase is not None and choice.product is not None:
+        await _answer(query, texts.CLOSED[ctx.lang], alert=True)
+        _fresh_button(ctx, texts.CLOSED[ctx.lang], choice.product, choice.purchase.source)
+        return
     if choice.refusal is not None or choice.purchase is None or choice.product is None:
         refusal = {
             "not_pending": texts.NOT_PENDING[ctx.lang],
@@ -318,7 +333,7 @@ async def _pay(
     await _answer(query)
     assert tx.pix_copy_paste is not None and tx.pix_expires_at is not None
     offer = PixOffer(tx.id, charges.qr_image_bytes(tx), tx.pix_copy_paste, tx.amount_cents, tx.pix_expires_at)
-    ctx.after_commit.add(partial(_send_pix, ctx.bot, ctx.chat_id, offer, product.title, ctx.lang))
+    ctx.after_commit.add(partial(_send_pix, ctx, offer, product.title))
 
 
 @dataclass(frozen=True)
@@ -330,21 +345,20 @@ class PixOffer:
     expires_at: datetime
 
 
-async def _send_pix(bot: Bot, chat_id: int, offer: PixOffer, title: str, lang: Language) -> None:
+async def _send_pix(ctx: Checkout, offer: PixOffer, title: str) -> None:
     """The QR photo (amount, expiry, "I have paid"), then the copy-paste code alone."""
     paid = CheckPaid(transaction_id=offer.transaction_id).pack()
-    button = InlineKeyboardButton(text=texts.I_HAVE_PAID[lang], callback_data=paid)
+    button = InlineKeyboardButton(text=texts.I_HAVE_PAID[ctx.lang], callback_data=paid)
     photo = partial(
-        bot.send_photo,
-        chat_id,
+        ctx.bot.send_photo,
+        ctx.chat_id,
         BufferedInputFile(offer.qr_png, filename="pix.png"),
-        caption=texts.pix_caption(title, offer.amount_cents, offer.expires_at, lang),
+        caption=texts.pix_caption(title, offer.amount_cents, offer.expires_at, ctx.lang),
         reply_markup=InlineKeyboardMarkup(inline_keyboard=[[button]]),
     )
-    if await _send(photo, chat_id):
-        await _send(
-            partial(bot.send_message, chat_id, texts.copy_paste(offer.code), parse_mode="HTML"), chat_id
-        )
+    if await ctx.send(photo):
+        code = texts.copy_paste(offer.code)
+        await ctx.send(partial(ctx.bot.send_message, ctx.chat_id, code, parse_mode="HTML"))
 
 
 @router.callback_query(CheckPaid.filter())

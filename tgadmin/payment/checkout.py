@@ -166,7 +166,7 @@ class Choice:
 
     purchase: Purchase | None
     product: Product | None
-    refusal: str | None = None  # "not_pending" | "unknown" | "off_sale" | "method"
+    refusal: str | None = None  # "not_pending" | "closed" | "unknown" | "off_sale" | "method"
 
 
 async def choose(session: AsyncSession, buyer_id: int, purchase_id: int, method: str) -> Choice:
@@ -174,6 +174,9 @@ async def choose(session: AsyncSession, buyer_id: int, purchase_id: int, method:
     purchase = await repository.purchase(session, purchase_id) if valid_id(purchase_id) else None
     if purchase is None or purchase.user_id != buyer_id:
         return Choice(None, None, "unknown")
+    if purchase.status in (PurchaseStatus.FAILED, PurchaseStatus.EXPIRED):
+        # A checkout that lapsed: the product, if still on sale, for a fresh button.
+        return Choice(purchase, await on_sale(session, purchase.product_id), "closed")
     if purchase.status != PurchaseStatus.PENDING:
         return Choice(purchase, None, "not_pending")
     product = await on_sale(session, purchase.product_id)

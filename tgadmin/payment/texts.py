@@ -77,7 +77,10 @@ STARS_UNAVAILABLE: dict[Language, str] = {
     "pt": "Não conseguimos gerar a fatura em Estrelas agora. Tente de novo em alguns instantes.",
     "en": "We could not create the Stars invoice right now. Please try again in a moment.",
 }
-SENDING: dict[Language, str] = {"pt": "Um momento…", "en": "One moment…"}
+CLOSED: dict[Language, str] = {
+    "pt": "Este pedido expirou sem pagamento. Toque abaixo para comprar de novo.",
+    "en": "This order expired unpaid. Tap below to buy again.",
+}
 
 
 class Check(StrEnum):
