@@ -119,8 +119,8 @@ async def send_stars_invoice(bot: Bot, chat_id: int, invoice: stars.StarsInvoice
 
 
 @dataclass(frozen=True)
-class Checkout:
-    """What one checkout update needs besides Telegram's objects."""
+class Press:
+    """A checkout button pressed: what its handler needs besides Telegram's objects."""
 
     session: AsyncSession
     after_commit: AfterCommit
@@ -186,7 +186,7 @@ async def _answer(query: CallbackQuery, text: str | None = None, alert: bool = F
         log.info("callback %s not answered: %r", query.id, error)
 
 
-async def _context(query: CallbackQuery, data: dict[str, Any]) -> Checkout | None:
+async def _context(query: CallbackQuery, data: dict[str, Any]) -> Press | None:
     """None when the press is not a buyer's in their private chat with the bot."""
     buyer_id: int | None = data.get("telegram_user_id")
     session: AsyncSession = data["session"]
@@ -194,7 +194,7 @@ async def _context(query: CallbackQuery, data: dict[str, Any]) -> Checkout | Non
     if buyer_id is None:
         await _answer(query, texts.BAD_BUTTON[lang], alert=True)
         return None
-    return Checkout(
+    return Press(
         session=session,
         after_commit=data["after_commit"],
         bot=data["bot"],
@@ -215,7 +215,7 @@ def _buy_button(product: Product, source: str | None, lang: Language) -> InlineK
     )
 
 
-def _fresh_button(ctx: Checkout, text: str, product: Product, source: str | None) -> None:
+def _fresh_button(ctx: Press, text: str, product: Product, source: str | None) -> None:
     markup = _buy_button(product, source, ctx.lang)
     ctx.later(partial(ctx.bot.send_message, ctx.chat_id, text, reply_markup=markup))
 
@@ -252,7 +252,7 @@ async def buy(query: CallbackQuery, callback_data: Buy, **data: Any) -> None:
 
 async def _offer(
     query: CallbackQuery,
-    ctx: Checkout,
+    ctx: Press,
     purchase: Purchase,
     product: Product,
     methods: tuple[PaymentMethod, ...],
@@ -307,7 +307,7 @@ async def pay_with(query: CallbackQuery, callback_data: PayWith, **data: Any) ->
 
 
 async def _pay(
-    query: CallbackQuery, ctx: Checkout, purchase: Purchase, product: Product, method: PaymentMethod
+    query: CallbackQuery, ctx: Press, purchase: Purchase, product: Product, method: PaymentMethod
 ) -> None:
     if method == PaymentMethod.STARS:
         try:
@@ -345,7 +345,7 @@ class PixOffer:
     expires_at: datetime
 
 
-async def _send_pix(ctx: Checkout, offer: PixOffer, title: str) -> None:
+async def _send_pix(ctx: Press, offer: PixOffer, title: str) -> None:
     """The QR photo (amount, expiry, "I have paid"), then the copy-paste code alone."""
     paid = CheckPaid(transaction_id=offer.transaction_id).pack()
     button = InlineKeyboardButton(text=texts.I_HAVE_PAID[ctx.lang], callback_data=paid)
