@@ -64,7 +64,9 @@ REFERENCE = [
        FROM generate_series(1, 50) n""",
 ]
 
-# One batch per table: $2 is the number of rows, {ts} their timestamps. Ids and message ids are
+# One batch per table: $2 is the number of rows, {ts} their timestamps. A buyer has one pending
+# purchase of a product at most (uq_purchases_one_pending): each run of six purchases, one of them
+# pending, has a buyer of its own among the users the batch just added. Ids and message ids are
 # offset by what is already there, so batches never collide on unique keys.
 BATCHES = {
     "telegram_users": """
@@ -74,7 +76,7 @@ BATCHES = {
     "purchases": """
         INSERT INTO purchases (user_id, product_id, status, amount_cents, currency, sent_messages,
                                expiration_notified_7_days, expiration_notified_1_day, created_at, updated_at)
-        SELECT (SELECT min(id) FROM telegram_users), (SELECT min(id) FROM products) + g % 12,
+        SELECT (SELECT max(id) FROM telegram_users) - g / 6, (SELECT min(id) FROM products) + g % 12,
                (ARRAY['pending', 'paid', 'completed', 'failed', 'expired', 'refunded'])[g % 6 + 1],
                1990, 'BRL', '[]', false, false, t, t
         FROM generate_series(1, $2::int) g, LATERAL (SELECT {ts} AS t) x""",

@@ -58,8 +58,8 @@ REFERENCE = [
 ]
 
 # $1 now, $2 how many. Three in ten: content packs (no expiry); four: expired over the past year
-# (both warnings sent); two: live subscriptions ending 8 days to a year ahead; one: refunded,
-# failed or pending. None is due.
+# (both warnings sent); two: live subscriptions ending 8 days to a year ahead; one: refunded or
+# failed (a buyer has one pending purchase of a product at most). None is due.
 ELSEWHERE = """
     INSERT INTO purchases (user_id, product_id, status, amount_cents, currency, sent_messages,
                            expiration_notified_7_days, expiration_notified_1_day, access_expires_at,
@@ -68,7 +68,7 @@ ELSEWHERE = """
            CASE WHEN g % 10 < 3 THEN (SELECT id FROM products WHERE type = 'content')
                 ELSE (SELECT id FROM products WHERE type = 'subscription') END,
            CASE WHEN g % 10 < 3 THEN 'completed' WHEN g % 10 < 7 THEN 'expired'
-                WHEN g % 10 < 9 THEN 'completed' ELSE (ARRAY['refunded', 'failed', 'pending'])[g % 3 + 1] END,
+                WHEN g % 10 < 9 THEN 'completed' ELSE (ARRAY['refunded', 'failed'])[g % 2 + 1] END,
            7990, 'BRL', '[]', g % 10 BETWEEN 3 AND 6, g % 10 BETWEEN 3 AND 6,
            CASE WHEN g % 10 BETWEEN 3 AND 6
                 THEN $1::timestamptz - interval '1 day' - random() * interval '365 days'

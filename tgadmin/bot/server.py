@@ -33,6 +33,7 @@ from tgadmin.config import Settings
 from tgadmin.db import create_engine, session_factory
 from tgadmin.logs import redact
 from tgadmin.models import Bot as BotRecord
+from tgadmin.payment.webhooks import PaymentRuntime
 from tgadmin.purchase.enqueue import QueueDeliveries
 from tgadmin.queue.client import Queues
 from tgadmin.storage import get_storage
@@ -85,8 +86,14 @@ class BotService:
         # A paid Stars purchase goes to the `deliver-purchase` job after its update's commit. Without
         # Redis (a bot process run alone) the worker's pix-poll job enqueues undelivered purchases.
         self.queues = Queues(settings) if settings.effective_redis_url else None
-        if self.queues is not None:
-            self.dispatcher["payment_deliveries"] = QueueDeliveries(self.queues)
+        deliveries = QueueDeliveries(self.queues) if self.queues is not None else None
+        if deliveries is not None:
+            self.dispatcher["payment_deliveries"] = deliveries
+        # Checkout's PIX provider, from the same settings as the dashboard's (opened on first use).
+        self.payments = PaymentRuntime(settings, deliveries=deliveries)
+        self.dispatcher["payments"] = self.payments
+        # For what a handler learns after its commit (checkout: the buyer blocked the bot).
+        self.dispatcher["sessions"] = self.sessions
         self.bots: dict[int, LiveBot] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._lock = asyncio.Lock()
@@ -174,6 +181,7 @@ class BotService:
         await self.wiring.in_flight.drained(DRAIN_SECONDS)
         for live in self.bots.values():
             await live.client.session.close()
+        await self.payments.aclose()
         if self.queues is not None:
             await self.queues.close()
         if self._own_engine:

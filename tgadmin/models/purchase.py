@@ -32,6 +32,16 @@ class Purchase(IdMixin, TimestampMixin, Base):
             postgresql_where=text("renews_purchase_id IS NOT NULL"),
             sqlite_where=text("renews_purchase_id IS NOT NULL"),
         ),
+        # One pending checkout per buyer and product: two presses of "buy" at once (any process)
+        # cannot both create one; the loser reuses the winner's (payment.checkout).
+        Index(
+            "uq_purchases_one_pending",
+            "user_id",
+            "product_id",
+            unique=True,
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
     )
 
     user_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("telegram_users.id", ondelete="RESTRICT"))
