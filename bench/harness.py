@@ -397,3 +397,21 @@ async def explain_work(engine: Any, work: Callable[[], Awaitable[object]], table
                 say(f"  {' '.join(statement.split())[:70]}...: {used}")
     say(f"  ({len(captured)} statements explained)")
     return full_scan
+
+
+def wait_workers_ready(count: int, timeout: float = 120.0) -> None:
+    """Until `count` worker processes listen on bot-tasks: a payment made before that would measure
+    the workers' start-up (slow on a loaded machine), not the delivery path."""
+    from tgadmin.config import get_settings
+    from tgadmin.queue.client import Queues
+    from tgadmin.queue.names import QueueName
+
+    async def listening() -> int:
+        get_settings.cache_clear()
+        queues = Queues(get_settings())
+        try:
+            return int(await queues.queue(QueueName.BOT_TASKS).get_workers_count())
+        finally:
+            await queues.close()
+
+    wait_for(lambda: asyncio.run(listening()) >= count, timeout, f"{count} worker(s) listening", poll=1)

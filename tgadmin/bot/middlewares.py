@@ -11,7 +11,9 @@ import asyncio
 import logging
 import time
 import traceback
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot
@@ -212,34 +214,65 @@ class SessionMiddleware(BaseMiddleware):
 class TelegramUserMiddleware(BaseMiddleware):
     """Every private update refreshes its sender: names, language, last seen, blocked-the-bot flag.
 
-    A buyer tapping through the catalogue sends several updates a minute; when nothing but the time
-    changed since a write less than `SEEN_PRECISION` seconds ago, the write is skipped, so
-    `last_seen_at` is exact to that precision and a busy chat costs no database round trip.
+    A buyer tapping through the catalogue sends several updates a minute, and a write per update
+    would make the busiest path the database's. So the process remembers, per buyer, what it last
+    committed (`Written`, a bounded LRU) and skips the write while nothing but the time changed and
+    that write is less than `SEEN_PRECISION` seconds old: `last_seen_at` is exact to that precision.
+    A new name, username or language is written at once; so is every block or unblock (the
+    membership update itself), since the worker may have flagged a block behind this cache's back.
+    The cache learns a write only after its commit, so a rolled-back write is tried again.
     """
 
-    def __init__(self, max_remembered: int = 50_000) -> None:
-        self._recent: dict[int, tuple[SeenUser, int, float]] = {}
+    def __init__(self, max_remembered: int = 100_000) -> None:
+        self._written: OrderedDict[int, Written] = OrderedDict()
         self._max = max_remembered
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         seen = seen_user(event, data)
         if seen is not None:
-            data["telegram_user_id"] = await self._touch(seen, data)
+            data["telegram_user_id"] = await self._touch(event, seen, data)
         return await handler(event, data)
 
-    async def _touch(self, seen: SeenUser, data: dict[str, Any]) -> int:
+    async def _touch(self, event: TelegramObject, seen: SeenUser, data: dict[str, Any]) -> int:
         now = time.monotonic()
-        recent = self._recent.get(seen.telegram_id)
-        if recent is not None and recent[0] == seen and now - recent[2] < SEEN_PRECISION:
-            return recent[1]
+        written = self._written.get(seen.telegram_id)
+        if written is not None and written.covers(seen, now) and not _is_membership(event):
+            self._written.move_to_end(seen.telegram_id)
+            return written.user_id
         user_id = await touch_user(data["session"], seen)
-        data["after_commit"].add(lambda: self._remember(seen, user_id, now))
+        data["after_commit"].add(lambda: self._remember(written, seen, user_id, now))
         return user_id
 
-    def _remember(self, seen: SeenUser, user_id: int, at: float) -> None:
-        if len(self._recent) >= self._max:
-            self._recent.clear()
-        self._recent[seen.telegram_id] = (seen, user_id, at)
+    def _remember(self, before: Written | None, seen: SeenUser, user_id: int, at: float) -> None:
+        # An update that said nothing about blocking wrote nothing about it: keep what we knew.
+        blocked = seen.blocked_bot
+        if blocked is None and before is not None:
+            blocked = before.seen.blocked_bot
+        self._written[seen.telegram_id] = Written(replace(seen, blocked_bot=blocked), user_id, at)
+        self._written.move_to_end(seen.telegram_id)
+        while len(self._written) > self._max:
+            self._written.popitem(last=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """What the last committed `touch_user` of a buyer wrote, and when (monotonic seconds)."""
+
+    seen: SeenUser
+    user_id: int
+    at: float
+
+    def covers(self, seen: SeenUser, now: float) -> bool:
+        """True when writing `seen` now would change nothing but `last_seen_at`, within the precision."""
+        if now - self.at >= SEEN_PRECISION:
+            return False
+        if seen.blocked_bot is None:  # the update says nothing about blocking: compare the profile only
+            seen = replace(seen, blocked_bot=self.seen.blocked_bot)
+        return seen == self.seen
+
+
+def _is_membership(event: TelegramObject) -> bool:
+    return isinstance(event, Update) and event.my_chat_member is not None
 
 
 def seen_user(event: TelegramObject, data: dict[str, Any]) -> SeenUser | None:
