@@ -116,7 +116,7 @@ async def start(
     # Each round either settles, or retires the pending purchase in the way; two are enough unless
     # other presses keep winning, which the third round then reuses.
     for _ in range(3):
-        purchase_id = await repository.insert_pending_purchase(
+        purchase_id = await purchase_service.insert_pending(
             session,
             user_id=buyer_id,
             product_id=product.id,
@@ -129,7 +129,7 @@ async def start(
             purchase = await repository.purchase(session, purchase_id)
             assert purchase is not None
             return Checkout(purchase, product, await offered(session, product))
-        existing = await repository.pending_purchase_of(session, buyer_id, product.id)
+        existing = await purchase_service.pending_of(session, buyer_id, product.id)
         if existing is None:
             continue  # the winner was paid or failed meanwhile
         settled = await _reuse(session, provider, existing, product)

@@ -11,13 +11,13 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Select, delete, func, or_, select, text, update
+from sqlalchemy import CursorResult, Select, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tgadmin import db
 from tgadmin.clock import utcnow
 from tgadmin.models import AppSetting, PaymentEvent, Product, Purchase, TelegramUser, Transaction
-from tgadmin.models.enums import Currency, PaymentMethod, PurchaseStatus, TransactionStatus
+from tgadmin.models.enums import PaymentMethod, TransactionStatus
 from tgadmin.models.status import move_sources
 
 LIVE = (TransactionStatus.PENDING, TransactionStatus.PROCESSING)
@@ -413,53 +413,6 @@ async def back_off_poll(
 async def setting(session: AsyncSession, key: str) -> dict[str, Any] | None:
     row = await session.get(AppSetting, key, populate_existing=True)
     return None if row is None else row.value
-
-
-async def insert_pending_purchase(
-    session: AsyncSession,
-    *,
-    user_id: int,
-    product_id: int,
-    bot_id: int | None,
-    amount_cents: int,
-    currency: Currency,
-    source: str | None,
-) -> int | None:
-    """A new pending purchase; None when the buyer already has one of this product (the partial
-    unique index decides, so of two concurrent presses one inserts and the other gets None)."""
-    statement = (
-        db.insert(session, Purchase)
-        .values(
-            user_id=user_id,
-            product_id=product_id,
-            bot_id=bot_id,
-            status=PurchaseStatus.PENDING,
-            amount_cents=amount_cents,
-            currency=currency,
-            source=source,
-        )
-        .on_conflict_do_nothing(
-            index_elements=["user_id", "product_id"], index_where=text("status = 'pending'")
-        )
-        .returning(Purchase.id)
-    )
-    inserted: int | None = (await session.execute(statement)).scalar_one_or_none()
-    return inserted
-
-
-async def pending_purchase_of(session: AsyncSession, user_id: int, product_id: int) -> Purchase | None:
-    return cast(
-        Purchase | None,
-        await session.scalar(
-            select(Purchase)
-            .where(
-                Purchase.user_id == user_id,
-                Purchase.product_id == product_id,
-                Purchase.status == PurchaseStatus.PENDING,
-            )
-            .execution_options(populate_existing=True)
-        ),
-    )
 
 
 async def overdue_charges(session: AsyncSession, purchase_id: int, now: datetime) -> list[int]:

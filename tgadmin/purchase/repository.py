@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, false, select, update
+from sqlalchemy import CursorResult, false, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
 
+from tgadmin import db
 from tgadmin.models import MediaAsset, MediaFileId, Product, ProductMedia, Purchase, TelegramUser, Transaction
-from tgadmin.models.enums import PurchaseStatus, TransactionStatus
+from tgadmin.models.enums import Currency, PurchaseStatus, TransactionStatus
 from tgadmin.models.status import move_sources
 
 # A purchase gives access (content delivered or being delivered, a subscription running) in these.
@@ -272,3 +273,53 @@ async def renewals_of(session: AsyncSession, purchase_id: int) -> list[int]:
         .order_by(Purchase.id)
     )
     return [int(found) for found in rows.all()]
+
+
+# --- checkout: one pending purchase per buyer and product ---------------------------------------
+
+
+async def insert_pending(
+    session: AsyncSession,
+    *,
+    user_id: int,
+    product_id: int,
+    bot_id: int | None,
+    amount_cents: int,
+    currency: Currency,
+    source: str | None,
+) -> int | None:
+    """A new pending purchase; None when the buyer already has one of this product (the partial
+    unique index decides, so of two concurrent presses one inserts and the other gets None)."""
+    statement = (
+        db.insert(session, Purchase)
+        .values(
+            user_id=user_id,
+            product_id=product_id,
+            bot_id=bot_id,
+            status=PurchaseStatus.PENDING,
+            amount_cents=amount_cents,
+            currency=currency,
+            source=source,
+        )
+        .on_conflict_do_nothing(
+            index_elements=["user_id", "product_id"], index_where=text("status = 'pending'")
+        )
+        .returning(Purchase.id)
+    )
+    inserted: int | None = (await session.execute(statement)).scalar_one_or_none()
+    return inserted
+
+
+async def pending_of(session: AsyncSession, user_id: int, product_id: int) -> Purchase | None:
+    return cast(
+        Purchase | None,
+        await session.scalar(
+            select(Purchase)
+            .where(
+                Purchase.user_id == user_id,
+                Purchase.product_id == product_id,
+                Purchase.status == PurchaseStatus.PENDING,
+            )
+            .execution_options(populate_existing=True)
+        ),
+    )

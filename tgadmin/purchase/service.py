@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tgadmin.audit.service import Actor, record
 from tgadmin.errors import Conflict, NotFound
 from tgadmin.models import Product, Purchase
-from tgadmin.models.enums import ProductType, PurchaseStatus
+from tgadmin.models.enums import Currency, ProductType, PurchaseStatus
 from tgadmin.purchase import repository
 from tgadmin.purchase.repository import Flag, Item, Order
 from tgadmin.telegram.media import kind_of
@@ -318,3 +318,30 @@ async def resolve_unknown_step(
         after={"step": step, "decision": decision.value},
     )
     return step
+
+
+async def insert_pending(
+    session: AsyncSession,
+    *,
+    user_id: int,
+    product_id: int,
+    bot_id: int | None,
+    amount_cents: int,
+    currency: Currency,
+    source: str | None,
+) -> int | None:
+    """A new pending purchase (checkout); None when the buyer already has one of this product."""
+    return await repository.insert_pending(
+        session,
+        user_id=user_id,
+        product_id=product_id,
+        bot_id=bot_id,
+        amount_cents=amount_cents,
+        currency=currency,
+        source=source,
+    )
+
+
+async def pending_of(session: AsyncSession, user_id: int, product_id: int) -> Purchase | None:
+    """The buyer's pending purchase of the product, if any (there is at most one)."""
+    return await repository.pending_of(session, user_id, product_id)
