@@ -75,10 +75,11 @@ BATCHES = {
         FROM generate_series(1, $2::int) g, LATERAL (SELECT {ts} AS t) x""",
     "purchases": """
         INSERT INTO purchases (user_id, product_id, status, amount_cents, currency, sent_messages,
-                               expiration_notified_7_days, expiration_notified_1_day, created_at, updated_at)
+                               delivered_steps, expiration_notified_7_days, expiration_notified_1_day,
+                               created_at, updated_at)
         SELECT (SELECT max(id) FROM telegram_users) - g / 6, (SELECT min(id) FROM products) + g % 12,
                (ARRAY['pending', 'paid', 'completed', 'failed', 'expired', 'refunded'])[g % 6 + 1],
-               1990, 'BRL', '[]', false, false, t, t
+               1990, 'BRL', '[]', '{}', false, false, t, t
         FROM generate_series(1, $2::int) g, LATERAL (SELECT {ts} AS t) x""",
     # One charge per purchase of the batch just inserted: 60 % paid ten minutes later at most, one
     # in ten of those with another amount than asked, one in five in Stars.

@@ -62,14 +62,14 @@ REFERENCE = [
 # failed (a buyer has one pending purchase of a product at most). None is due.
 ELSEWHERE = """
     INSERT INTO purchases (user_id, product_id, status, amount_cents, currency, sent_messages,
-                           expiration_notified_7_days, expiration_notified_1_day, access_expires_at,
-                           delivered_at, created_at, updated_at)
+                           delivered_steps, expiration_notified_7_days, expiration_notified_1_day,
+                           access_expires_at, delivered_at, created_at, updated_at)
     SELECT (SELECT min(id) FROM telegram_users WHERE telegram_id > 20000000000) + g % $3::int,
            CASE WHEN g % 10 < 3 THEN (SELECT id FROM products WHERE type = 'content')
                 ELSE (SELECT id FROM products WHERE type = 'subscription') END,
            CASE WHEN g % 10 < 3 THEN 'completed' WHEN g % 10 < 7 THEN 'expired'
                 WHEN g % 10 < 9 THEN 'completed' ELSE (ARRAY['refunded', 'failed'])[g % 2 + 1] END,
-           7990, 'BRL', '[]', g % 10 BETWEEN 3 AND 6, g % 10 BETWEEN 3 AND 6,
+           7990, 'BRL', '[]', '{}', g % 10 BETWEEN 3 AND 6, g % 10 BETWEEN 3 AND 6,
            CASE WHEN g % 10 BETWEEN 3 AND 6
                 THEN $1::timestamptz - interval '1 day' - random() * interval '365 days'
                 WHEN g % 10 BETWEEN 7 AND 8
@@ -79,10 +79,10 @@ ELSEWHERE = """
 
 DUE = """
     INSERT INTO purchases (user_id, product_id, bot_id, status, amount_cents, currency, sent_messages,
-                           expiration_notified_7_days, expiration_notified_1_day, access_expires_at,
-                           delivered_at, created_at, updated_at)
+                           delivered_steps, expiration_notified_7_days, expiration_notified_1_day,
+                           access_expires_at, delivered_at, created_at, updated_at)
     SELECT u.id, (SELECT id FROM products WHERE type = 'subscription'), $1::bigint, d.status, 7990, 'BRL',
-           d.sent::jsonb, false, false, d.expires, d.delivered, d.delivered, d.delivered
+           d.sent::jsonb, '{}', false, false, d.expires, d.delivered, d.delivered, d.delivered
     FROM unnest($2::bigint[], $3::text[], $4::timestamptz[], $5::text[], $6::timestamptz[])
          AS d(telegram_id, status, expires, sent, delivered)
     JOIN telegram_users u ON u.telegram_id = d.telegram_id"""
