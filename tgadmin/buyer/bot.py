@@ -14,10 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tgadmin.buyer import service, texts
 from tgadmin.i18n import Language
 from tgadmin.telegram.callbacks import SetLanguage
+from tgadmin.telegram.filters import inline
 from tgadmin.telegram.replies import patiently
 
 router = Router(name="buyer")
-router.message.filter(F.chat.type == ChatType.PRIVATE)
+router.message.filter(inline(F.chat.type == ChatType.PRIVATE))
 
 LANGUAGES: tuple[Language, ...] = ("pt", "en")
 
@@ -76,7 +77,7 @@ async def help_(message: Message, session: AsyncSession, telegram_user_id: int |
 fallback = Router(name="buyer-fallback")
 
 
-@fallback.message(F.chat.type == ChatType.PRIVATE)
+@fallback.message(inline(F.chat.type == ChatType.PRIVATE))
 async def hint(message: Message, session: AsyncSession, telegram_user_id: int | None = None) -> SendMessage:
     """Stickers, photos, unknown commands, any text: point at /start instead of staying silent.
 

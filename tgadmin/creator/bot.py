@@ -32,6 +32,7 @@ from tgadmin.models import Creator, TelegramUser
 from tgadmin.storage import Storage
 from tgadmin.telegram import media
 from tgadmin.telegram.callbacks import Buy, CatalogPage, ConfirmAge, OpenCreator
+from tgadmin.telegram.filters import inline
 from tgadmin.telegram.replies import patiently
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ log = logging.getLogger(__name__)
 CAPTION_MAX = 1024  # a photo's caption; a longer page goes as its own message
 
 router = Router(name="creator")
-router.message.filter(F.chat.type == ChatType.PRIVATE)
+router.message.filter(inline(F.chat.type == ChatType.PRIVATE))
 
 
 class Visit:

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tgadmin.group import service
 from tgadmin.models.enums import BotMemberStatus, ChatType
+from tgadmin.telegram.filters import inline
 
 router = Router(name="group")
 
@@ -33,7 +34,7 @@ def chat_facts(chat: Chat) -> service.ChatFacts:
     )
 
 
-@router.my_chat_member(F.chat.type.in_(GROUP_CHATS))
+@router.my_chat_member(inline(F.chat.type.in_(GROUP_CHATS)))
 async def bot_membership_changed(event: ChatMemberUpdated, session: AsyncSession, bot_db_id: int) -> None:
     """Added, promoted, demoted, restricted: record it; left or kicked: the group goes inactive."""
     status = BotMemberStatus(event.new_chat_member.status)
@@ -45,14 +46,14 @@ async def bot_membership_changed(event: ChatMemberUpdated, session: AsyncSession
     )
 
 
-@router.message(F.migrate_to_chat_id)
+@router.message(inline(F.migrate_to_chat_id))
 async def group_upgraded(message: Message, session: AsyncSession, bot_db_id: int) -> None:
     """The old basic group's last word: it lives on as a supergroup with a new id."""
     assert message.migrate_to_chat_id is not None
     await service.mark_migrated(session, bot_db_id, message.chat.id, message.migrate_to_chat_id)
 
 
-@router.message(F.migrate_from_chat_id)
+@router.message(inline(F.migrate_from_chat_id))
 async def supergroup_from_group(message: Message, session: AsyncSession, bot_db_id: int) -> None:
     """The new supergroup's first word; either message alone is enough to follow the group."""
     assert message.migrate_from_chat_id is not None

@@ -46,6 +46,7 @@ from tgadmin.payment.webhooks import PaymentRuntime
 from tgadmin.pix.providers.base import PixProvider
 from tgadmin.purchase.enqueue import DeliveryHook
 from tgadmin.telegram.callbacks import Buy, CheckPaid, PayWith
+from tgadmin.telegram.filters import inline
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +72,7 @@ async def pre_checkout(query: PreCheckoutQuery, session: AsyncSession) -> None:
     await query.answer(ok=False, error_message=stars.refusal_text(refusal, query.from_user.language_code))
 
 
-@router.message(F.successful_payment)
+@router.message(inline(F.successful_payment))
 async def successful_payment(
     message: Message,
     session: AsyncSession,
@@ -374,7 +375,7 @@ async def check_paid(query: CallbackQuery, callback_data: CheckPaid, **data: Any
         _fresh_button(ctx, text, result.product, result.source)
 
 
-@router.callback_query(F.data.regexp(r"^(buy|pay|paid):"))
+@router.callback_query(inline(F.data.regexp(r"^(buy|pay|paid):")))
 async def bad_checkout_button(query: CallbackQuery, **data: Any) -> None:
     """A checkout button whose data does not parse (tampered, or from an older bot)."""
     session: AsyncSession = data["session"]
