@@ -176,6 +176,9 @@ async def subscribe_and_renew(
     invites = await shop.sandbox.calls(method="createChatInviteLink")
     assert len(invites) == 1 and invites[0]["result"]["member_limit"] == 1
     [invitation] = [m for m in await shop.chat(buyer) if buttons(m) and buttons(m)[0][0] == "Entrar no grupo"]
+    delivered = delivered_after(await shop.chat(buyer), "Assinatura VIP", 10)
+    ids = [m["message_id"] for m in [*delivered, invitation]]
+    assert sub.sent_messages == [{"chat_id": buyer, "message_ids": ids}]
     joined = await shop.sandbox.control.post(
         f"/sandbox/users/{buyer}/join", json={"invite_link": button(invitation, "Entrar")[1]}
     )
