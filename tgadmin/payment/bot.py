@@ -293,9 +293,19 @@ async def pay_with(query: CallbackQuery, callback_data: PayWith, **data: Any) ->
         await _answer(query, texts.BAD_BUTTON[ctx.lang], alert=True)
         return
     choice = await checkout.choose(ctx.session, ctx.buyer_id, callback_data.purchase_id, callback_data.method)
-    if choice.refusal == "closed" and choice.purchase is not None and choice.product is not None:
-        await _answer(query, texts.CLOSED[ctx.lang], alert=True)
-        _fresh_button(ctx, texts.CLOSED[ctx.lang], choice.product, choice.purchase.source)
+    if (
+        choice.refusal in ("closed", "repriced")
+        and choice.purchase is not None
+        and choice.product is not None
+    ):
+        product = choice.product
+        text = (
+            texts.CLOSED[ctx.lang]
+            if choice.refusal == "closed"
+            else texts.price_changed(product.title, product.price_cents, product.currency, ctx.lang)
+        )
+        await _answer(query, text, alert=True)
+        _fresh_button(ctx, text, product, choice.purchase.source)
         return
     if choice.refusal is not None or choice.purchase is None or choice.product is None:
         refusal = {

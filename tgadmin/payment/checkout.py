@@ -166,7 +166,8 @@ class Choice:
 
     purchase: Purchase | None
     product: Product | None
-    refusal: str | None = None  # "not_pending" | "closed" | "unknown" | "off_sale" | "method"
+    # "not_pending" | "closed" | "unknown" | "off_sale" | "repriced" | "method"
+    refusal: str | None = None
 
 
 async def choose(session: AsyncSession, buyer_id: int, purchase_id: int, method: str) -> Choice:
@@ -182,6 +183,9 @@ async def choose(session: AsyncSession, buyer_id: int, purchase_id: int, method:
     product = await on_sale(session, purchase.product_id)
     if product is None:
         return Choice(purchase, None, "off_sale")
+    if purchase.amount_cents != product.price_cents or purchase.currency != product.currency:
+        # Repriced since the methods were shown: never charged at yesterday's price.
+        return Choice(purchase, product, "repriced")
     if method not in {m.value for m in await offered(session, product)}:
         return Choice(purchase, product, "method")
     return Choice(purchase, product)
