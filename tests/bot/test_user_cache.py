@@ -85,7 +85,8 @@ async def _membership(_: ChatMemberUpdated, event_update: Update) -> None:
 async def running(world: BotWorld) -> AsyncIterator[Running]:
     seen_ids.clear()
     handled.clear()
-    service = await start_service(world, routers=[*domain_routers(), failing])
+    # First: the storefront's catch-all answers every private message a later router would see.
+    service = await start_service(world, routers=[failing, *domain_routers()])
     yield service
     await service.stop()
 
