@@ -7,6 +7,7 @@ language the buyer chose, whatever Telegram says."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from tgadmin.db import create_engine, session_factory, session_scope
 from tgadmin.i18n import format_date
 from tgadmin.models import MediaAsset, Product, ProductMedia, Purchase, TelegramUser
 from tgadmin.models.enums import ProductType, PurchaseStatus
+from tgadmin.purchase import history
 from tgadmin.purchase.enqueue import QueueDeliveries
 from tgadmin.queue.client import Queues
 from tgadmin.queue.names import JobName, QueueName
@@ -338,3 +340,24 @@ async def test_a_buyer_who_chose_english_gets_the_delivery_in_english_though_tel
         "✅ Payment confirmed! Here is “Pack Verão”.\n"
         "2 file(s) follow. The content is protected: it cannot be forwarded or saved."
     ]
+
+
+async def test_two_presses_at_once_claim_one_resend(fresh_db_url: str) -> None:
+    engine = create_engine(fresh_db_url)
+    sessions = session_factory(engine)
+    try:
+        async with session_scope(sessions) as session:
+            purchase = await make_purchase(session, status=PurchaseStatus.COMPLETED)
+        now = utcnow()
+
+        async def press() -> history.Claim:
+            async with session_scope(sessions) as session:
+                return await history.claim_resend(session, purchase.user_id, purchase.id, now)
+
+        claims = await asyncio.gather(press(), press())
+    finally:
+        await engine.dispose()
+
+    assert sorted(c.stamp is not None for c in claims) == [False, True]
+    refused = next(c for c in claims if c.stamp is None)
+    assert refused.next_at == now + timedelta(hours=1) and refused.refusal is None
