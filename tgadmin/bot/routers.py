@@ -8,6 +8,7 @@ from tgadmin.buyer import bot as buyer_bot
 from tgadmin.creator import bot as creator_bot
 from tgadmin.group import bot as group_bot
 from tgadmin.payment import bot as payment_bot
+from tgadmin.purchase import bot as purchase_bot
 
 
 def domain_routers() -> list[Router]:
@@ -16,6 +17,7 @@ def domain_routers() -> list[Router]:
         payment_bot.router,
         creator_bot.router,
         buyer_bot.router,
+        purchase_bot.router,
         # Keep last: it answers every private message and button no router above took.
         buyer_bot.fallback,
     ]

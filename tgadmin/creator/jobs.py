@@ -15,11 +15,11 @@ from aiogram.methods import SendPhoto
 from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from pydantic import Field, StrictInt
 
-from tgadmin.creator import repository
+from tgadmin.creator import repository, texts
 from tgadmin.errors import Conflict, NotFound
 from tgadmin.group import service as group_service
 from tgadmin.models import Creator, Group, MediaAsset
-from tgadmin.models.enums import CreatorTier, PostKind
+from tgadmin.models.enums import PostKind
 from tgadmin.post import service as post_service
 from tgadmin.queue.context import JobRun
 from tgadmin.queue.jobs import Handler, JobData
@@ -27,17 +27,8 @@ from tgadmin.queue.names import JobName
 from tgadmin.telegram import bots, media
 from tgadmin.telegram.ledger import SendLedger
 
-BUTTON = "🔥 Quero Ver Mais"
 # Telegram's rule for /start payloads: at most 64 characters of A-Za-z0-9_-.
 _PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-# The caption is read by the group, whose language we do not know: the storefront's default, pt-BR.
-TIER_LABELS = {
-    CreatorTier.BRONZE: "🥉 Bronze",
-    CreatorTier.SILVER: "🥈 Prata",
-    CreatorTier.GOLD: "🥇 Ouro",
-    CreatorTier.DIAMOND: "💎 Diamante",
-}
-BIO_LINE = 200
 
 
 class SendPromoData(JobData):
@@ -56,14 +47,6 @@ def deep_link(bot_username: str, creator_id: int, source: str | None = None) -> 
     if not _PAYLOAD.match(payload):
         raise ValueError(f"deep link payload {payload!r} is not 1-64 characters of A-Za-z0-9_-")
     return f"https://t.me/{bot_username}?start={payload}"
-
-
-def caption(creator: Creator) -> str:
-    lines = [f"🔥 {creator.name}", TIER_LABELS.get(creator.tier, str(creator.tier))]
-    bio = next((line.strip() for line in (creator.bio or "").splitlines() if line.strip()), "")
-    if bio:
-        lines.append(bio if len(bio) <= BIO_LINE else bio[: BIO_LINE - 1] + "…")
-    return "\n".join(lines)
 
 
 async def send_promo(run: JobRun, data: SendPromoData) -> dict[str, Any]:
@@ -86,7 +69,7 @@ async def send_promo(run: JobRun, data: SendPromoData) -> dict[str, Any]:
             "send outcome unknown: an earlier run of this job stopped during the Telegram call; "
             "not sent again to avoid a duplicate (check the group, then retry if it is missing)"
         )
-    text = caption(creator)
+    text = texts.caption(creator)
     if record is not None and record.chat_id is not None and record.message_id is not None:
         chat_id, message_id = record.chat_id, record.message_id
     else:
@@ -116,7 +99,9 @@ async def _post(run: JobRun, group: Group, creator: Creator, text: str, ledger: 
         chat_id=group.telegram_id,
         photo=file_id or await _upload(run, asset),
         caption=text,
-        reply_markup=InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text=BUTTON, url=link)]]),
+        reply_markup=InlineKeyboardMarkup(
+            inline_keyboard=[[InlineKeyboardButton(text=texts.BUTTON, url=link)]]
+        ),
     )
     message = await run.gateway.call(run.session, method, bot_id=bot.id, group=group, guard=ledger)
     if file_id is None and message.photo:

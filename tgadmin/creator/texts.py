@@ -1,9 +1,10 @@
-"""What a buyer reads in the catalog, in pt-BR and English. Plain texts (no parse mode): a creator's
-name or bio can hold any character."""
+"""What a buyer reads in the catalog, in pt-BR and English, and what a group reads in a creator's
+promo (pt-BR). Plain texts (no parse mode): a creator's name or bio can hold any character."""
 
 from __future__ import annotations
 
 from tgadmin.i18n import Language
+from tgadmin.models import Creator
 from tgadmin.models.enums import CreatorTier, Currency
 
 CHOOSE: dict[Language, str] = {
@@ -100,3 +101,24 @@ def product_button(
 ) -> str:
     label = f"{title} — {price(lang, cents, currency)}"
     return label + (f" · ⭐ {stars_price}" if stars_price else "")
+
+
+# --- the promo a group sees (creator.jobs `send-promo`) ------------------------------------------
+
+BUTTON = "🔥 Quero Ver Mais"
+# The caption is read by the group, whose language we do not know: the storefront's default, pt-BR.
+TIER_LABELS = {
+    CreatorTier.BRONZE: "🥉 Bronze",
+    CreatorTier.SILVER: "🥈 Prata",
+    CreatorTier.GOLD: "🥇 Ouro",
+    CreatorTier.DIAMOND: "💎 Diamante",
+}
+BIO_LINE = 200
+
+
+def caption(creator: Creator) -> str:
+    lines = [f"🔥 {creator.name}", TIER_LABELS.get(creator.tier, str(creator.tier))]
+    bio = next((line.strip() for line in (creator.bio or "").splitlines() if line.strip()), "")
+    if bio:
+        lines.append(bio if len(bio) <= BIO_LINE else bio[: BIO_LINE - 1] + "…")
+    return "\n".join(lines)

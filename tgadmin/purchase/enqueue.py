@@ -1,5 +1,5 @@
 """The enqueue side of delivery: a paid purchase becomes a `deliver-purchase` job, a refunded one a
-`revoke-access` job.
+`revoke-access` job, a pack asked for again in /mypurchases a `resend-purchase` job.
 
 Session owners (request dependency, job wrapper, bot middleware) call a `DeliveryHook` AFTER their
 commit, never inside the unit of work, so the worker always finds the purchase paid. The job id is
@@ -12,12 +12,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tgadmin.purchase import repository
+from tgadmin.purchase import history, repository
 from tgadmin.queue.client import Queues
 from tgadmin.queue.names import JobName
 
@@ -48,8 +48,14 @@ class DeliveryHook(Protocol):
     async def __call__(self, purchase_ids: Iterable[int]) -> None: ...
 
 
+@runtime_checkable
+class Resender(Protocol):
+    async def resend(self, purchase_id: int, stamp: int) -> bool: ...
+
+
 class QueueDeliveries:
-    """The production hook: one `deliver-purchase` job per purchase on `bot-tasks`."""
+    """The production hook: one `deliver-purchase` job per purchase on `bot-tasks`; and, for
+    /mypurchases, one `resend-purchase` job per resend (a `Resender`)."""
 
     def __init__(self, queues: Queues) -> None:
         self.queues = queues
@@ -65,6 +71,20 @@ class QueueDeliveries:
             except (RedisError, OSError) as error:
                 # The payment is committed; the poll job re-enqueues undelivered purchases.
                 log.error("could not enqueue delivery of purchase %s: %s", purchase_id, error)
+
+    async def resend(self, purchase_id: int, stamp: int) -> bool:
+        """After the commit that claimed the resend `stamp` (history.claim_resend): False, logged,
+        when Redis refused (the buyer may ask again after the hour)."""
+        try:
+            await self.queues.enqueue(
+                JobName.RESEND_PURCHASE,
+                {"purchaseId": purchase_id, "stamp": stamp},
+                job_id=history.resend_job_id(purchase_id, stamp),
+            )
+        except (RedisError, OSError) as error:
+            log.error("could not enqueue the resend of purchase %s: %s", purchase_id, error)
+            return False
+        return True
 
 
 async def undelivered_paid(session: AsyncSession, paid_before: datetime, limit: int) -> list[int]:

@@ -18,6 +18,10 @@ naming the step, and nothing is sent until an operator decides (purchase.api: "a
 "send again"). A delivery job for a purchase already completed does nothing; one for a purchase not
 paid (refunded, failed...) is refused.
 
+`resend-purchase` {purchaseId, stamp} (/mypurchases, purchase.history) sends a completed pack again
+through the same steps, under its own ledger keys (`history.resend_key`): the first delivery's
+`delivered_steps` are neither read nor written, its messages join `sent_messages`.
+
 A subscription paid while the same buyer's purchase of it still gives access is a renewal
 (`service.renewal_for`): one "renewed until" message (its own step), no files and no invite (the
 buyer has them and is in the access chat), then the live purchase's end moves forward
@@ -54,8 +58,8 @@ from pydantic import Field, StrictInt
 from tgadmin.audit.service import Actor
 from tgadmin.clock import utcnow
 from tgadmin.errors import Conflict, NotFound
-from tgadmin.i18n import buyer_language
-from tgadmin.purchase import repository, service, texts
+from tgadmin.i18n import Language, buyer_language
+from tgadmin.purchase import history, repository, service, texts
 from tgadmin.purchase.repository import Item, Order
 from tgadmin.queue.context import JobRun
 from tgadmin.queue.jobs import Handler, JobData
@@ -101,23 +105,26 @@ class _Delivery:
     steps: dict[str, list[int]]
     messages: int = 0
     uploads: int = 0
+    # A resend from /mypurchases (its id, history.stamp_of): its own ledger keys, no database steps.
+    resend_stamp: int | None = None
 
     @property
     def chat_id(self) -> int:
         return self.order.buyer.telegram_id
 
+    @property
+    def lang(self) -> Language:
+        """The buyer's chosen language first (/language), then what Telegram says they speak."""
+        buyer = self.order.buyer
+        return buyer_language(buyer.preferred_language, buyer.language_code)
+
     async def deliver(self) -> dict[str, Any]:
-        purchase, product, buyer = self.order.purchase, self.order.product, self.order.buyer
+        purchase, product = self.order.purchase, self.order.product
         now = utcnow()
         items = await repository.media(self.run.session, product.id, self.bot_id)
-        ready = texts.ready(
-            product.title, len(items), service.access_until(product, now), buyer.language_code
-        )
+        ready = texts.ready(product.title, len(items), service.access_until(product, now), self.lang)
         await self._step("ready", partial(_text, self.chat_id, ready))
-        for index, album in enumerate(service.albums(items)):
-            sent = await self._step(f"album-{index}", partial(self._album, album))
-            if sent is not None:
-                await self._remember_file_ids(album, sent)
+        await self._albums(items)
         if product.access_chat_id is not None:
             await self._step("access", partial(self._invitation, product.access_chat_id, now))
         completed = await service.complete(self.run.session, purchase, product, now, ACTOR)
@@ -131,9 +138,8 @@ class _Delivery:
         }
 
     async def renew(self, renewal: service.Renewal, now: datetime) -> dict[str, Any]:
-        purchase, product, buyer = self.order.purchase, self.order.product, self.order.buyer
-        lang = buyer_language(buyer.preferred_language, buyer.language_code)
-        text = texts.renewed(product.title, renewal.new_end, lang)
+        purchase, product = self.order.purchase, self.order.product
+        text = texts.renewed(product.title, renewal.new_end, self.lang)
         await self._step("renewed", partial(_text, self.chat_id, text))
         completed = await service.complete_renewal(self.run.session, purchase, renewal, now, ACTOR)
         return {
@@ -146,6 +152,35 @@ class _Delivery:
             **({} if completed else {"note": "the purchase stopped being paid during delivery"}),
         }
 
+    async def resend(self) -> dict[str, Any]:
+        """The pack again: a "here it is again" message and the same albums (no invitation: those
+        admit one person once, and a pack's access chat was joined with the first one)."""
+        product = self.order.product
+        items = await repository.media(self.run.session, product.id, self.bot_id)
+        await self._step(
+            "again", partial(_text, self.chat_id, texts.again(product.title, len(items), self.lang))
+        )
+        await self._albums(items)
+        return {
+            "purchaseId": self.order.purchase.id,
+            "chatId": self.chat_id,
+            "resend": self.resend_stamp,
+            "messages": self.messages,
+            "uploads": self.uploads,
+        }
+
+    async def _albums(self, items: list[Item]) -> None:
+        for index, album in enumerate(service.albums(items)):
+            sent = await self._step(f"album-{index}", partial(self._album, album))
+            if sent is not None:
+                await self._remember_file_ids(album, sent)
+
+    def _key(self, name: str) -> str:
+        purchase_id = self.order.purchase.id
+        if self.resend_stamp is None:
+            return service.step_key(purchase_id, name)
+        return history.resend_key(purchase_id, self.resend_stamp, name)
+
     async def _step(self, name: str, build: Build) -> list[Message] | None:
         """One send, at most once whatever happens to this job or to Redis; its ids saved and committed.
 
@@ -157,11 +192,9 @@ class _Delivery:
         if name in self.steps:
             self.messages += len(self.steps[name])
             return None
-        if self.order.purchase.delivery_step_unknown == name:
+        if self.resend_stamp is None and self.order.purchase.delivery_step_unknown == name:
             raise service.unknown_step_error(purchase_id, name, self.run.job_id)
-        ledger = SendLedger(
-            self.run.ctx.redis, self.run.ctx.settings.redis_prefix, service.step_key(purchase_id, name)
-        )
+        ledger = SendLedger(self.run.ctx.redis, self.run.ctx.settings.redis_prefix, self._key(name))
         record = await ledger.read()
         if record is not None and record.pending:
             await self._unknown(name, "an earlier run stopped during the Telegram call")
@@ -183,12 +216,21 @@ class _Delivery:
         self.messages += len(ids)
         self.steps[name] = ids
         self.sent = service.with_sent(self.sent, self.chat_id, ids)
-        await repository.save_step(self.run.session, purchase_id, self.sent, self.steps)
+        if self.resend_stamp is None:
+            await repository.save_step(self.run.session, purchase_id, self.sent, self.steps)
+        else:
+            await repository.add_sent(self.run.session, purchase_id, self.sent)
         await self.run.checkpoint()
         return sent
 
     async def _unknown(self, name: str, why: str) -> NoReturn:
         purchase_id = self.order.purchase.id
+        if self.resend_stamp is not None:
+            # A resend is a courtesy: in doubt, it stops rather than risk sending a pack twice.
+            raise Conflict(
+                f"resend {self.resend_stamp} of purchase {purchase_id}: outcome of step {name} unknown "
+                f"({why}); not sent again to avoid a duplicate"
+            )
         await service.mark_unknown(self.run.session, purchase_id, name, why, ACTOR)
         await self.run.checkpoint()
         raise service.unknown_step_error(purchase_id, name, self.run.job_id)
@@ -226,7 +268,7 @@ class _Delivery:
             ),
             bot_id=self.bot_id,
         )
-        text, label = texts.access(self.order.product.title, self.order.buyer.language_code)
+        text, label = texts.access(self.order.product.title, self.lang)
         button = InlineKeyboardButton(text=label, url=link.invite_link)
         return SendMessage(
             chat_id=self.chat_id,
@@ -246,4 +288,27 @@ async def _text(chat_id: int, text: str) -> TelegramMethod[Any]:
     return SendMessage(chat_id=chat_id, text=text, protect_content=True)
 
 
-HANDLERS = {JobName.DELIVER_PURCHASE: Handler(DeliverData, deliver)}
+class ResendData(JobData):
+    purchaseId: StrictInt = Field(gt=0)  # noqa: N815 - job fields are camelCase
+    stamp: StrictInt = Field(gt=0)  # history.stamp_of: which resend (the second it was asked for)
+
+
+async def resend(run: JobRun, data: ResendData) -> dict[str, Any]:
+    """`resend-purchase` {purchaseId, stamp}: a completed pack sent again, by delivery's own steps."""
+    order = await repository.order(run.session, data.purchaseId)
+    if order is None:
+        raise NotFound(f"purchase {data.purchaseId} does not exist")
+    purchase = order.purchase
+    why = history.refusal(purchase, order.product)
+    if why is not None:
+        raise Conflict(f"purchase {purchase.id} is not sent again: {why.value}")
+    if purchase.bot_id is None:
+        raise Conflict(f"purchase {purchase.id} names no bot to send it through")
+    sent = list(purchase.sent_messages or [])
+    return await _Delivery(run, order, purchase.bot_id, sent, {}, resend_stamp=data.stamp).resend()
+
+
+HANDLERS: dict[JobName, Handler[Any]] = {
+    JobName.DELIVER_PURCHASE: Handler(DeliverData, deliver),
+    JobName.RESEND_PURCHASE: Handler(ResendData, resend),
+}

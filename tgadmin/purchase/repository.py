@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, false, select, text, update
+from sqlalchemy import CursorResult, false, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
 
@@ -322,4 +322,63 @@ async def pending_of(session: AsyncSession, user_id: int, product_id: int) -> Pu
             )
             .execution_options(populate_existing=True)
         ),
+    )
+
+
+# --- the buyer's own purchases (/mypurchases) ------------------------------------------------------
+
+
+async def of_buyer(
+    session: AsyncSession, user_id: int, *, offset: int, limit: int
+) -> list[tuple[Purchase, Product]]:
+    """The buyer's purchases with their products, newest first."""
+    rows = await session.execute(
+        select(Purchase, Product)
+        .join(Product, Product.id == Purchase.product_id)
+        .where(Purchase.user_id == user_id)
+        .order_by(Purchase.created_at.desc(), Purchase.id.desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    return [(purchase, product) for purchase, product in rows.all()]
+
+
+async def count_of_buyer(session: AsyncSession, user_id: int) -> int:
+    return int(
+        await session.scalar(select(func.count()).select_from(Purchase).where(Purchase.user_id == user_id))
+        or 0
+    )
+
+
+async def claim_resend(
+    session: AsyncSession, purchase_id: int, user_id: int, *, now: datetime, since: datetime
+) -> bool:
+    """Record that the buyer's completed purchase is sent again at `now`, unless it was after `since`:
+    of two presses at once, one changes the row (and resends) and the other changes nothing."""
+    result = await session.execute(
+        update(Purchase)
+        .where(
+            Purchase.id == purchase_id,
+            Purchase.user_id == user_id,
+            Purchase.status == PurchaseStatus.COMPLETED,
+            or_(Purchase.resent_at.is_(None), Purchase.resent_at <= since),
+        )
+        .values(resent_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return _changed(result)
+
+
+async def resent_at(session: AsyncSession, purchase_id: int) -> datetime | None:
+    return await session.scalar(select(Purchase.resent_at).where(Purchase.id == purchase_id))
+
+
+async def add_sent(session: AsyncSession, purchase_id: int, sent: list[dict[str, Any]]) -> None:
+    """A resend's messages join `sent_messages` (so a refund's revocation deletes them too), while
+    the purchase is still completed; the first delivery's `delivered_steps` stay as they are."""
+    await session.execute(
+        update(Purchase)
+        .where(Purchase.id == purchase_id, Purchase.status == PurchaseStatus.COMPLETED)
+        .values(sent_messages=sent)
+        .execution_options(synchronize_session=False)
     )

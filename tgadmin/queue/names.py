@@ -23,6 +23,8 @@ class JobName(StrEnum):
     CHECK_PERMISSIONS = "check-permissions"
     DELIVER_PURCHASE = "deliver-purchase"
     SEND_PROMO = "send-promo"
+    # /mypurchases: a completed pack sent again (tgadmin.purchase.jobs)
+    RESEND_PURCHASE = "resend-purchase"
     # subscriptions
     SUBSCRIPTION_SWEEP = "subscription-sweep"
     REVOKE_ACCESS = "revoke-access"
@@ -42,7 +44,7 @@ class JobName(StrEnum):
 
 
 QUEUE_OF: dict[JobName, QueueName] = {
-    **{job: QueueName.BOT_TASKS for job in list(JobName)[:10]},
+    **{job: QueueName.BOT_TASKS for job in list(JobName)[:11]},
     JobName.SUBSCRIPTION_SWEEP: QueueName.SUBSCRIPTIONS,
     JobName.REVOKE_ACCESS: QueueName.SUBSCRIPTIONS,
     JobName.AUDIT_LOG: QueueName.SYSTEM,
