@@ -1,8 +1,8 @@
 """The buyer's journey end to end, as a buyer meets it through the sandbox's control API: the promo
 in a group, its button, the 18+ question once, the creator's page, a pack paid by PIX (the sandbox
 bank pays, the PSP notifies the dashboard's webhook), a pack paid with Stars, a subscription with
-an access chat and its renewal 23 days later. Bot service, worker and dashboard all real, on
-PostgreSQL and SQLite. (`/mypurchases` is left to its own step, added with that command.)"""
+`/mypurchases` with a pack sent again, a subscription with an access chat and its renewal 23 days
+later. Bot service, worker and dashboard all real, on PostgreSQL and SQLite."""
 
 from __future__ import annotations
 
@@ -162,7 +162,20 @@ async def test_a_buyer_goes_from_the_group_promo_to_paid_packs_and_a_renewed_sub
     assert stars_tx is not None and stars_tx.method == PaymentMethod.STARS
     assert stars_tx.status == TransactionStatus.PAID
 
-    # Stage 6: the subscription with its access chat, then its renewal 23 days later.
+    # Stage 6: /mypurchases lists both packs; one is sent again, and only once within the hour.
+    [listing] = await shop.says(buyer, "/mypurchases", expect=1)
+    assert "Pack Verão" in text_of(listing) and "Pack Fitness" in text_of(listing)
+    seen = len(await shop.chat(buyer))
+    pressed = await shop.press(buyer, listing, "🔁 Reenviar “Pack Verão”")
+    assert pressed["answer"]["text"].startswith("🔁 Enviando “Pack Verão” novamente")
+    again = await shop.after(buyer, seen, 16, within=40)
+    assert text_of(again[0]).startswith("🔁 Aqui está “Pack Verão” novamente.\n15 arquivo(s) a seguir")
+    assert len([m for m in again[1:] if m["media"]]) == 15
+    refused = await shop.press(buyer, listing, "🔁 Reenviar “Pack Verão”")
+    assert refused["answer"]["text"].startswith("Este pacote foi reenviado há pouco")
+    assert (await completed(shop, verao.id)).resent_at is not None
+
+    # Stage 7: the subscription with its access chat, then its renewal 23 days later.
     await subscribe_and_renew(shop, buyer, shelf, ids["Assinatura VIP"], access_chat, group_id)
 
 
