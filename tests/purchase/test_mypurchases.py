@@ -8,6 +8,7 @@ language the buyer chose, whatever Telegram says."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -350,8 +351,12 @@ async def test_two_presses_at_once_claim_one_resend(fresh_db_url: str) -> None:
             purchase = await make_purchase(session, status=PurchaseStatus.COMPLETED)
         now = utcnow()
 
+        # On SQLite the bot runs its units of work one at a time (bot/middlewares.py), as here;
+        # PostgreSQL runs them at once, and the conditional UPDATE alone decides.
+        in_turn = asyncio.Lock() if engine.dialect.name == "sqlite" else contextlib.nullcontext()
+
         async def press() -> history.Claim:
-            async with session_scope(sessions) as session:
+            async with in_turn, session_scope(sessions) as session:
                 return await history.claim_resend(session, purchase.user_id, purchase.id, now)
 
         claims = await asyncio.gather(press(), press())
