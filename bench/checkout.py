@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
 import os
 import secrets
 import shutil
@@ -54,10 +53,9 @@ def png(seed: int, size: tuple[int, int]) -> bytes:
 async def _shop(db_url: str, token: str, buyers: list[int], media: Path) -> dict[int, tuple[int, str]]:
     """The bot, a pack of PHOTOS photos, and for each buyer a pending purchase with an open PIX
     charge; returns {buyer telegram id: (purchase id, copy-paste code)}."""
-    from tests.factories import make_buyer, make_product, make_purchase
+    from tests.factories import add_product_file, make_buyer, make_product, make_purchase
     from tgadmin.config import get_settings
     from tgadmin.db import create_engine, session_factory, session_scope
-    from tgadmin.models import MediaAsset, ProductMedia
     from tgadmin.models.enums import PurchaseStatus
     from tgadmin.payment.charges import create_pix_charge
     from tgadmin.pix.providers.sandbox import sandbox_provider
@@ -75,19 +73,9 @@ async def _shop(db_url: str, token: str, buyers: list[int], media: Path) -> dict
             bot = (await register_from_token(session, token, settings)).bot
             product = await make_product(session, title="Pack Verão", price_cents=1990)
             for position in range(PHOTOS):
-                data = png(position, (48 + position, 32))
-                key = f"products/{product.id}/{position}.png"
-                await storage.put(key, data, "image/png")
-                asset = MediaAsset(
-                    storage_key=key,
-                    content_type="image/png",
-                    size_bytes=len(data),
-                    sha256=hashlib.sha256(data).hexdigest(),
-                    crop=None,
+                await add_product_file(
+                    session, storage, product, position, png(position, (48 + position, 32)), "image/png"
                 )
-                session.add(asset)
-                await session.flush()
-                session.add(ProductMedia(product_id=product.id, asset_id=asset.id, position=position))
             for telegram_id in buyers:
                 buyer = await make_buyer(session, telegram_id)
                 purchase = await make_purchase(

@@ -225,12 +225,10 @@ DELIVERIES, DOCUMENTS, DELIVERY_RESTART_AFTER = 40, 3, 10
 
 async def _paid_purchases(db_url: str, sandbox: Sandbox, token: str, media: Path) -> dict[int, int]:
     """DELIVERIES paid purchases of one pack of DOCUMENTS files; {purchase id: buyer telegram id}."""
-    import hashlib
 
-    from tests.factories import make_buyer, make_product, make_purchase
+    from tests.factories import add_product_file, make_buyer, make_product, make_purchase
     from tgadmin.config import get_settings
     from tgadmin.db import create_engine, session_factory, session_scope
-    from tgadmin.models import MediaAsset, ProductMedia
     from tgadmin.models.enums import PurchaseStatus
     from tgadmin.storage import LocalStorage
     from tgadmin.telegram.bots import register_from_token
@@ -244,19 +242,9 @@ async def _paid_purchases(db_url: str, sandbox: Sandbox, token: str, media: Path
             bot = (await register_from_token(session, token, get_settings())).bot
             product = await make_product(session, title="Pack Verão")
             for position in range(DOCUMENTS):
-                data = f"arquivo {position}".encode()
-                key = f"products/{product.id}/{position}.txt"
-                await storage.put(key, data, "text/plain")
-                asset = MediaAsset(
-                    storage_key=key,
-                    content_type="text/plain",
-                    size_bytes=len(data),
-                    sha256=hashlib.sha256(data).hexdigest(),
-                    crop=None,
+                await add_product_file(
+                    session, storage, product, position, f"arquivo {position}".encode(), "text/plain"
                 )
-                session.add(asset)
-                await session.flush()
-                session.add(ProductMedia(product_id=product.id, asset_id=asset.id, position=position))
             for n in range(DELIVERIES):
                 telegram_id = sandbox.post("/sandbox/users", first_name=f"Comprador {n}")["id"]
                 sandbox.post(f"/sandbox/users/{telegram_id}/messages", text="/start")

@@ -22,6 +22,7 @@ from tgadmin.models import (
     Operator,
     PostHistory,
     Product,
+    ProductMedia,
     Purchase,
     TelegramUser,
     Transaction,
@@ -39,6 +40,7 @@ from tgadmin.models.enums import (
     PurchaseStatus,
     TransactionStatus,
 )
+from tgadmin.storage import Storage
 
 _serial = itertools.count(1)
 Row = TypeVar("Row")
@@ -93,6 +95,27 @@ async def make_preview(
         ),
     )
     await _added(session, CreatorPreview(creator_id=creator.id, asset_id=asset.id, position=position))
+    return asset
+
+
+async def add_product_file(
+    session: AsyncSession, storage: Storage, product: Product, position: int, data: bytes, content_type: str
+) -> MediaAsset:
+    """One file of `product`'s pack, stored where the worker reads media, at `position`."""
+    extension = content_type.split("/")[-1].replace("plain", "txt")
+    key = f"products/{product.id}/{position}.{extension}"
+    await storage.put(key, data, content_type)
+    asset = await _added(
+        session,
+        MediaAsset(
+            storage_key=key,
+            content_type=content_type,
+            size_bytes=len(data),
+            sha256=hashlib.sha256(data).hexdigest(),
+            crop=None,
+        ),
+    )
+    await _added(session, ProductMedia(product_id=product.id, asset_id=asset.id, position=position))
     return asset
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -22,7 +21,7 @@ from redis.asyncio import Redis
 
 from tests.bot.conftest import BotWorld, eventually, register_bot, start_service
 from tests.creator.storefront import Store, buttons, text_of
-from tests.factories import make_product, make_purchase
+from tests.factories import add_product_file, make_product, make_purchase
 from tests.fixtures.redis import REDIS_URL
 from tests.fixtures.sandbox import Sandbox
 from tests.sandbox.conftest import png_bytes
@@ -30,7 +29,7 @@ from tgadmin.clock import utcnow
 from tgadmin.config import load_settings
 from tgadmin.db import create_engine, session_factory, session_scope
 from tgadmin.i18n import format_date
-from tgadmin.models import MediaAsset, Product, ProductMedia, Purchase, TelegramUser
+from tgadmin.models import Product, Purchase, TelegramUser
 from tgadmin.models.enums import ProductType, PurchaseStatus
 from tgadmin.purchase import history
 from tgadmin.purchase.enqueue import QueueDeliveries
@@ -61,19 +60,14 @@ class Mall(Store):
         async with session_scope(self.world.sessions) as session:
             product = await make_product(session, kind=kind, title=title, price_cents=2990)
             for position in range(photos):
-                data = png_bytes("red", (32 + position, 24))
-                key = f"products/{product.id}/{position}.png"
-                await self.storage.put(key, data, "image/png")
-                asset = MediaAsset(
-                    storage_key=key,
-                    content_type="image/png",
-                    size_bytes=len(data),
-                    sha256=hashlib.sha256(data).hexdigest(),
-                    crop=None,
+                await add_product_file(
+                    session,
+                    self.storage,
+                    product,
+                    position,
+                    png_bytes("red", (32 + position, 24)),
+                    "image/png",
                 )
-                session.add(asset)
-                await session.flush()
-                session.add(ProductMedia(product_id=product.id, asset_id=asset.id, position=position))
             return product
 
     async def purchase(self, buyer: TelegramUser, product: Product | None = None, **kw: Any) -> Purchase:
