@@ -18,4 +18,5 @@ pytest_plugins = [
     "tests.fixtures.redis",
     "tests.fixtures.servers",
     "tests.fixtures.sandbox",
+    "tests.fixtures.dashboard",
 ]

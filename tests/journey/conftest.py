@@ -17,9 +17,9 @@ from redis.asyncio import Redis
 from sqlalchemy import update
 
 from tests.bot.conftest import BotWorld, Running, eventually, register_bot, start_service
+from tests.fixtures.dashboard import dashboard_server
 from tests.fixtures.redis import REDIS_URL
 from tests.fixtures.sandbox import Sandbox
-from tests.payment.conftest import dashboard_server
 from tgadmin.config import Settings, load_settings
 from tgadmin.creator.demo import DemoSeed, seed_demo
 from tgadmin.db import create_engine, session_factory, session_scope

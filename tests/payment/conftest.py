@@ -7,18 +7,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from redis.asyncio import Redis
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.factories import audit_actions, make_operator, make_purchase
+from tests.fixtures.dashboard import dashboard_server
 from tests.fixtures.redis import REDIS_URL
 from tests.fixtures.sandbox import Sandbox
 from tests.payment.stars_world import StarsShop, open_stars_shop
@@ -36,7 +35,6 @@ from tgadmin.pix.providers.static import StaticPixProvider
 from tgadmin.queue.client import Queues
 from tgadmin.queue.names import QueueName
 from tgadmin.redis import free_port
-from tgadmin.web.app import create_app
 
 WEBHOOK_SECRET = "pix-webhook-secret-for-tests"
 
@@ -145,29 +143,6 @@ def shop_settings(db_url: str, prefix: str, sandbox_url: str, port: int, **overr
 def shop_overrides() -> dict[str, Any]:
     """Settings a test module wants changed (override this fixture)."""
     return {}
-
-
-@asynccontextmanager
-async def serve_app(app: Any, port: int) -> AsyncIterator[str]:
-    """An ASGI app served by uvicorn in this event loop; yields its URL."""
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, 30)
-
-
-@asynccontextmanager
-async def dashboard_server(settings: Settings, port: int) -> AsyncIterator[str]:
-    """The dashboard app (`web.app.create_app`) served in this event loop; yields its URL."""
-    async with serve_app(create_app(settings), port) as url:
-        yield url
 
 
 @pytest.fixture

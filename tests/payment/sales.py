@@ -8,7 +8,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from tests.payment.conftest import Person, Shop, serve_app, shop_settings
+from tests.fixtures.dashboard import serve_app
+from tests.payment.conftest import Person, Shop, shop_settings
 from tgadmin.db import session_scope
 from tgadmin.models import Transaction
 from tgadmin.models.enums import TransactionStatus
@@ -18,8 +19,6 @@ from tgadmin.pix.providers.sandbox import SandboxProvider
 from tgadmin.pix.providers.static import StaticPixProvider
 from tgadmin.redis import free_port
 from tgadmin.web.app import create_app
-
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
 
 
 async def static_charge(shop: Shop, psp: StaticPixProvider) -> Transaction:

@@ -17,8 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.factories import make_purchase
+from tests.fixtures.dashboard import dashboard_server
 from tests.fixtures.redis import REDIS_URL
-from tests.payment.conftest import dashboard_server
 from tests.pix.servers import serve
 from tests.pix.test_mercadopago import SECRET, TOKEN, FakeMercadoPago
 from tgadmin.config import load_settings

@@ -15,9 +15,9 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.factories import make_purchase
+from tests.fixtures.dashboard import CHROMIUM_ARGS
 from tests.payment.conftest import Person, Shop, log_in
 from tests.payment.sales import (
-    CHROMIUM_ARGS,
     cob_of,
     flash,
     other_dashboard,

@@ -21,8 +21,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.factories import make_operator, make_purchase
+from tests.fixtures.dashboard import serve_app
 from tests.fixtures.redis import REDIS_URL
-from tests.payment.conftest import serve_app
 from tests.pix.servers import serve
 from tests.pix.strict_psp import CLIENT_ID, CLIENT_SECRET, StrictPsp
 from tgadmin.clock import utcnow

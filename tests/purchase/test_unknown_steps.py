@@ -14,9 +14,9 @@ import httpx
 import pytest
 
 from tests.factories import audit_actions, make_operator
+from tests.fixtures.dashboard import dashboard_server
 from tests.fixtures.lossy import LossyProxy
 from tests.fixtures.sandbox import Sandbox
-from tests.payment.conftest import dashboard_server
 from tests.purchase.conftest import Shop
 from tgadmin.db import session_scope
 from tgadmin.models.enums import OperatorRole, PurchaseStatus

@@ -15,20 +15,12 @@ from aiogram.types import (
 )
 from playwright.async_api import Page, async_playwright, expect
 
+from tests.fixtures.dashboard import CHROMIUM_ARGS
 from tests.fixtures.sandbox import Sandbox
 from tests.narrow import present
 from tests.sandbox.conftest import png_bytes
 from tgadmin.sandbox.brcode_scan import find_pix_codes
 from tgadmin.webkit.swagger import SWAGGER_UI_DIR
-
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 
 
 def tlv(tag: str, value: str) -> str:

@@ -11,9 +11,9 @@ from aiogram import Bot
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from playwright.async_api import Page, async_playwright, expect
 
+from tests.fixtures.dashboard import CHROMIUM_ARGS
 from tests.fixtures.sandbox import Sandbox
 from tests.narrow import present
-from tests.sandbox.test_page import CHROMIUM_ARGS
 
 
 @pytest.fixture

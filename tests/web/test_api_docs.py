@@ -12,7 +12,7 @@ import pytest
 from playwright.async_api import Request, Route, async_playwright, expect
 
 from tests.factories import make_operator
-from tests.payment.conftest import serve_app
+from tests.fixtures.dashboard import CHROMIUM_ARGS, serve_app
 from tgadmin.config import load_settings
 from tgadmin.db import session_scope
 from tgadmin.models.enums import OperatorRole
@@ -21,15 +21,6 @@ from tgadmin.operator.auth import SESSION_COOKIE
 from tgadmin.redis import free_port
 from tgadmin.web.app import create_app
 from tgadmin.webkit.swagger import SWAGGER_UI_DIR
-
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 
 
 @dataclass

@@ -33,7 +33,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from tests.factories import make_operator, make_purchase
-from tests.payment.conftest import serve_app
+from tests.fixtures.dashboard import serve_app
 from tgadmin.config import load_settings
 from tgadmin.db import session_scope
 from tgadmin.models.enums import OperatorRole

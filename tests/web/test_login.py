@@ -27,6 +27,9 @@ from tgadmin.operator import service
 from tgadmin.redis import free_port
 from tgadmin.web.app import create_app
 
+# The dashboard speaks Portuguese unless asked otherwise; these tests read its English.
+ENGLISH = {"Accept-Language": "en-US,en;q=0.9"}
+
 
 @pytest.fixture
 def dashboard_settings(
@@ -51,7 +54,9 @@ async def _dashboard(
     app = create_app(settings)
     transport = httpx.ASGITransport(app=app, client=client)
     try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://dashboard.test") as http:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://dashboard.test", headers=ENGLISH
+        ) as http:
             yield http
     finally:
         await app.state.tgadmin.stop()
@@ -275,7 +280,7 @@ async def test_without_smtp_the_link_in_the_dashboard_log_works_and_no_other_lin
             )
     finally:
         await engine.dispose()
-    async with httpx.AsyncClient(base_url=url) as client:
+    async with httpx.AsyncClient(base_url=url, headers=ENGLISH) as client:
         assert "a login link is on its way" in (await _ask(client, "back@example.com")).text
         line = next(
             line

@@ -8,13 +8,10 @@ why not, in words.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from collections.abc import Awaitable, Callable
 from decimal import Decimal, InvalidOperation
 from functools import partial
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import parse_qsl, urlencode
 
 from fastapi import APIRouter, Form, Request
@@ -28,12 +25,12 @@ from tgadmin.payment.api import sales_page
 from tgadmin.payment.service import Outcome
 from tgadmin.payment.webhooks import PaymentRuntime, PaymentsDep
 from tgadmin.webkit.deps import SessionDep, StateDep, UnitOfWork, UnitOfWorkDep
+from tgadmin.webkit.flash import drop_flash, read_flash, redirect_with
 from tgadmin.webkit.params import PageNumber, RowId
 from tgadmin.webkit.templating import templates
 
 router = APIRouter(include_in_schema=False)
 
-FLASH_COOKIE = "tgadmin_flash"
 PER_PAGE = 50
 # The list's own query parameters: the only part of `back` a redirect keeps.
 LIST_PARAMS = ("status", "flagged", "page")
@@ -72,30 +69,7 @@ def list_url(back: str) -> str:
 
 
 def _back(back: str, message: str, *, ok: bool, wait: bool = False) -> RedirectResponse:
-    response = RedirectResponse(list_url(back), status_code=303)
-    note = json.dumps({"ok": ok, "message": message, "wait": wait}).encode()
-    response.set_cookie(
-        FLASH_COOKIE,
-        base64.urlsafe_b64encode(note).decode("ascii"),
-        max_age=60,
-        path="/sales",
-        httponly=True,
-        samesite="lax",
-    )
-    return response
-
-
-def _flash(request: Request) -> dict[str, Any] | None:
-    raw = request.cookies.get(FLASH_COOKIE)
-    if not raw:
-        return None
-    try:
-        note = json.loads(base64.urlsafe_b64decode(raw.encode("ascii")))
-    except (ValueError, binascii.Error, UnicodeError):
-        return None
-    if not isinstance(note, dict) or not isinstance(note.get("message"), str):
-        return None
-    return note
+    return redirect_with(list_url(back), message, ok=ok, wait=wait, path="/sales")
 
 
 def _status(text: str) -> TransactionStatus | None:
@@ -140,13 +114,12 @@ async def sales(
             "pages": max((listing.total + PER_PAGE - 1) // PER_PAGE, 1),
             "query": query,
             "back": urlencode({**query, **({"page": page} if page > 1 else {})}),
-            "flash": _flash(request),
+            "flash": read_flash(request),
             "money": money,
             "provider": service.configured_provider(payments.settings),
         },
     )
-    if FLASH_COOKIE in request.cookies:
-        response.delete_cookie(FLASH_COOKIE, path="/sales")
+    drop_flash(request, response, path="/sales")
     return response
 
 

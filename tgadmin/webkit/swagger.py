@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from fastapi.responses import FileResponse
 
 from tgadmin.errors import NotFound, ServiceUnavailable
+from tgadmin.webkit.assets import NODE_MODULES
 
-SWAGGER_UI_DIR = Path(__file__).resolve().parents[2] / "node_modules" / "swagger-ui-dist"
+SWAGGER_UI_DIR = NODE_MODULES / "swagger-ui-dist"
 # The only files a page needs: the bundle, its styles and its icon.
 ASSETS: dict[str, str] = {
     "swagger-ui-bundle.js": "text/javascript",

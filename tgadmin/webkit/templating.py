@@ -1,4 +1,6 @@
-"""Jinja2 templates of the dashboard (every asset inline: no page loads anything from the internet)."""
+"""Jinja2 templates of the dashboard (every asset served by us: no page loads anything from the
+internet), with the page's language (`_`, `money`, `when`: webkit/i18n.py) and the vendored
+front-end libraries (`vendor_url`: webkit/assets.py) at hand in every template."""
 
 from __future__ import annotations
 
@@ -6,4 +8,13 @@ from pathlib import Path
 
 from fastapi.templating import Jinja2Templates
 
-templates = Jinja2Templates(directory=str(Path(__file__).resolve().parents[1] / "templates"))
+from tgadmin.webkit import i18n
+from tgadmin.webkit.assets import vendor_url
+
+templates = Jinja2Templates(
+    directory=str(Path(__file__).resolve().parents[1] / "templates"),
+    context_processors=[i18n.page_context],
+)
+templates.env.add_extension("jinja2.ext.i18n")
+templates.env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]  # added by the i18n extension
+templates.env.globals.update(money=i18n.money, when=i18n.when, vendor_url=vendor_url)
