@@ -230,6 +230,7 @@ async def delete_many(
     """Batches of 100, progress committed after each batch (a 429 later does not undo it)."""
     outcome = service.DeleteOutcome()
     fresh, old = await service.split_by_age(run.session, group, sorted(set(message_ids)))
+    total = len(fresh) + len(old)
     for ids in (fresh, old):
         for start in range(0, len(ids), BATCH):
             done = service.DeleteOutcome()
@@ -240,6 +241,8 @@ async def delete_many(
             outcome.undeletable += done.undeletable
             outcome.errors.update(done.errors)
             outcome.api_calls += done.api_calls
+            handled = len(outcome.deleted) + len(outcome.undeletable) + len(outcome.errors)
+            await run.progress(handled, total, deleted=len(outcome.deleted))
     return outcome
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
 
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -64,6 +66,8 @@ class JobRun:
     job_id: str
     queue: str
     attempts_made: int
+    # Publishes the job's progress where the dashboard reads it (the BullMQ job's `progress`).
+    report: Callable[[dict[str, Any]], Awaitable[None]] | None = field(default=None, repr=False)
 
     @property
     def gateway(self) -> Gateway:
@@ -72,3 +76,8 @@ class JobRun:
     async def checkpoint(self) -> None:
         """Commit the work so far (a long job's progress survives a later failure or reschedule)."""
         await self.session.commit()
+
+    async def progress(self, done: int, total: int, **detail: Any) -> None:
+        """Say how far the job is (`done` of `total`), for the page that started it."""
+        if self.report is not None:
+            await self.report({"done": done, "total": total, **detail})

@@ -27,6 +27,9 @@ class JobInfo:
     created_at: datetime | None
     finished_at: datetime | None
     stacktrace: str | None
+    # What the handler said of its progress ({done, total, ...}) and what it returned, if finished.
+    progress: dict[str, Any]
+    result: dict[str, Any] | None
 
 
 def _time(millis: Any) -> datetime | None:
@@ -46,6 +49,8 @@ def _info(queue: QueueName, job: Job) -> JobInfo:
         created_at=_time(getattr(job, "timestamp", None)),
         finished_at=_time(getattr(job, "finishedOn", None)),
         stacktrace=trace,
+        progress=job.progress if isinstance(job.progress, dict) else {},
+        result=job.returnvalue if isinstance(job.returnvalue, dict) else None,
     )
 
 

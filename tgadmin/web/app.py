@@ -14,7 +14,7 @@ from tgadmin.payment import api as payment_api
 from tgadmin.payment import pages as payment_pages
 from tgadmin.payment import webhooks as payment_webhooks
 from tgadmin.purchase import api as purchase_api
-from tgadmin.web import docs, language, overview
+from tgadmin.web import docs, jobs, language, overview
 from tgadmin.web.errors import document_refusals, install_error_handlers
 from tgadmin.webkit import assets
 from tgadmin.webkit.deps import AppState
@@ -49,6 +49,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(operator_pages.router)
     app.include_router(language.router)
     app.include_router(assets.router)
+    app.include_router(jobs.pages)
+    app.include_router(jobs.api)
     app.include_router(overview.router)
     app.include_router(docs.router)
     app.include_router(payment_webhooks.router)

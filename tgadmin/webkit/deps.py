@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from tgadmin.config import Settings
 from tgadmin.db import AfterCommit, commit, create_engine, session_factory, session_scope
+from tgadmin.queue.client import Queues
 from tgadmin.ratelimit import FixedWindows
 from tgadmin.redis import client as redis_client
 
@@ -31,6 +32,14 @@ class AppState:
         # is locked") when another one wrote meanwhile: on the embedded default the dashboard runs
         # its units of work (requests, PSP notifications) in turn, as the bot and the worker do.
         self._one_at_a_time = asyncio.Lock() if self.engine.dialect.name == "sqlite" else None
+        self._queues: Queues | None = None
+
+    @property
+    def queues(self) -> Queues:
+        """The product's queues, opened on first use (a missing REDIS_URL is refused then, clearly)."""
+        if self._queues is None:
+            self._queues = Queues(self.settings)
+        return self._queues
 
     def in_turn(self) -> AbstractAsyncContextManager[object]:
         """Hold while a unit of work of this process is open (a no-op on PostgreSQL)."""
@@ -47,6 +56,8 @@ class AppState:
         return None
 
     async def stop(self) -> None:
+        if self._queues is not None:
+            await self._queues.close()
         if self.redis is not None:
             await self.redis.aclose()
         await self.engine.dispose()
@@ -96,3 +107,10 @@ async def get_session(work: UnitOfWorkDep) -> AsyncSession:
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 StateDep = Annotated[AppState, Depends(get_state)]
+
+
+def get_queues(state: StateDep) -> Queues:
+    return state.queues
+
+
+QueuesDep = Annotated[Queues, Depends(get_queues)]

@@ -208,7 +208,9 @@ class WorkerProcess:
             raise UnrecoverableError(f"invalid {name} job data: {validation_summary(error)}") from None
         assert self.ctx is not None
         async with self._one_at_a_time or contextlib.nullcontext(), self.ctx.sessions() as session:
-            run = JobRun(self.ctx, session, str(job.id), str(queue), int(job.attemptsMade or 0))
+            run = JobRun(
+                self.ctx, session, str(job.id), str(queue), int(job.attemptsMade or 0), job.updateProgress
+            )
             try:
                 result = await handler.run(run, data)
             except Reschedule as later:
