@@ -96,3 +96,17 @@ async def test_a_message_the_bot_does_not_understand_gets_a_hint_at_start_in_the
     await store.post_update(private_message(await store.user(bia), "pt-br", **content))
     hint = (await store.replies(bia, 2))[-1]
     assert text_of(hint) == "Não entendi 🙂 Envie /start para ver as modelos ou /help para ajuda."
+
+
+async def test_paysupport_answers_in_the_language_chosen_with_slash_language_not_telegrams(
+    store: Store,
+) -> None:
+    bia = await store.buyer(language="pt-br")
+    [offer] = await store.says(bia, "/language", expect=1)
+    await store.press(bia, offer, SetLanguage(code="en").pack())
+    await store.user(bia, until=lambda row: row.preferred_language == "en")
+    await store.sandbox.advance(1)  # a second later, as a person would: the chat may be answered again
+
+    [support] = await store.says(bia, "/paysupport", expect=1)
+    assert text_of(support).startswith("Payment support: reply here with your order number")
+    assert (await store.user(bia)).language_code == "pt-br"  # Telegram still says Portuguese

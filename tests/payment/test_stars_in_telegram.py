@@ -129,4 +129,4 @@ async def test_paysupport_answers_with_support_instructions(stars_shop: StarsSho
         texts = [m.get("text") for m in await world.sandbox.messages(buyer_tg) if m["sender"]["is_bot"]]
         return next((t for t in texts if t), None)
 
-    assert await eventually(answer) == stars.support_text("pt-br")
+    assert await eventually(answer) == stars.support_text("pt")

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tgadmin.buyer.service import SeenUser, touch_user
 from tgadmin.db import AfterCommit, session_scope
 from tgadmin.errors import TgadminError
+from tgadmin.i18n import buyer_language
 from tgadmin.logs import redact
 from tgadmin.telegram.bots import id_by_telegram_id
 
@@ -41,9 +42,10 @@ SORRY = {
 }
 
 
-def sorry_text(language_code: str | None) -> str:
-    """pt-BR by default; English for users whose Telegram speaks English."""
-    return SORRY["en"] if (language_code or "").lower().startswith("en") else SORRY["pt"]
+def sorry_text(language_code: str | None, preferred: str | None = None) -> str:
+    """In the buyer's language as `i18n.buyer_language` decides it (their /language choice, when the
+    caller knows it, before Telegram's code)."""
+    return SORRY[buyer_language(preferred, language_code)]
 
 
 def is_payment_update(update: Update) -> bool:

@@ -56,7 +56,9 @@ MAX_RETRY_AFTER = 5
 
 
 @router.pre_checkout_query()
-async def pre_checkout(query: PreCheckoutQuery, session: AsyncSession) -> None:
+async def pre_checkout(
+    query: PreCheckoutQuery, session: AsyncSession, telegram_user_id: int | None = None
+) -> None:
     """Telegram waits at most 10 seconds for this answer before it fails the payment."""
     refusal = await stars.check_pre_checkout(
         session,
@@ -69,7 +71,8 @@ async def pre_checkout(query: PreCheckoutQuery, session: AsyncSession) -> None:
         await query.answer(ok=True)
         return
     log.info("pre-checkout %s refused: %s", query.invoice_payload, refusal.value)
-    await query.answer(ok=False, error_message=stars.refusal_text(refusal, query.from_user.language_code))
+    lang = await checkout.language_of(session, telegram_user_id, query.from_user.language_code)
+    await query.answer(ok=False, error_message=stars.refusal_text(refusal, lang))
 
 
 @router.message(inline(F.successful_payment))
@@ -96,10 +99,10 @@ async def successful_payment(
 
 
 @router.message(Command("paysupport"))
-async def paysupport(message: Message) -> None:
+async def paysupport(message: Message, session: AsyncSession, telegram_user_id: int | None = None) -> None:
     """Telegram requires bots that take Stars to answer /paysupport."""
-    language = message.from_user.language_code if message.from_user else None
-    await message.answer(stars.support_text(language))
+    code = message.from_user.language_code if message.from_user else None
+    await message.answer(stars.support_text(await checkout.language_of(session, telegram_user_id, code)))
 
 
 async def send_stars_invoice(bot: Bot, chat_id: int, invoice: stars.StarsInvoice) -> Message:

@@ -25,9 +25,10 @@ from enum import StrEnum
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tgadmin.audit.service import Actor
+from tgadmin.buyer import service as buyers
 from tgadmin.clock import utcnow
 from tgadmin.errors import TgadminError
-from tgadmin.i18n import Language, buyer_language
+from tgadmin.i18n import Language
 from tgadmin.models import Product, Purchase
 from tgadmin.models.enums import Currency, PaymentMethod, PurchaseStatus, TransactionStatus
 from tgadmin.payment import repository
@@ -249,5 +250,6 @@ async def _expired(session: AsyncSession, purchase: Purchase) -> PaidCheck:
 
 
 async def language_of(session: AsyncSession, buyer_id: int | None, code: str | None) -> Language:
-    buyer = await repository.buyer(session, buyer_id) if buyer_id is not None else None
-    return buyer_language(buyer.preferred_language if buyer is not None else None, code)
+    """The buyer's language, as the buyer domain decides it (their /language choice first)."""
+    buyer = await buyers.buyer(session, buyer_id) if buyer_id is not None else None
+    return buyers.language_of(buyer, code)

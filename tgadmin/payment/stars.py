@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tgadmin.audit.service import Actor, record
 from tgadmin.clock import utcnow
 from tgadmin.errors import BadRequest, Conflict
+from tgadmin.i18n import Language
 from tgadmin.models import Transaction
 from tgadmin.models.enums import Currency, PaymentMethod, PurchaseStatus, TransactionStatus
 from tgadmin.payment import repository
@@ -88,17 +89,12 @@ SUPPORT_TEXT = {
 }
 
 
-def language(code: str | None) -> str:
-    """pt-BR by default; English for buyers whose Telegram speaks English."""
-    return "en" if (code or "").lower().startswith("en") else "pt"
+def refusal_text(refusal: Refusal, lang: Language) -> str:
+    return REFUSAL_TEXT[refusal][lang]
 
 
-def refusal_text(refusal: Refusal, language_code: str | None) -> str:
-    return REFUSAL_TEXT[refusal][language(language_code)]
-
-
-def support_text(language_code: str | None) -> str:
-    return SUPPORT_TEXT[language(language_code)]
+def support_text(lang: Language) -> str:
+    return SUPPORT_TEXT[lang]
 
 
 def payload_for(purchase_id: int, transaction_id: int) -> str:
