@@ -15,9 +15,9 @@ from playwright.async_api import Page, async_playwright, expect
 
 from tests.bot.conftest import eventually
 from tests.creator.test_demo import tgadmin
+from tests.fixtures.dashboard import CHROMIUM_ARGS
 from tests.fixtures.redis import REDIS_URL
 from tests.journey.conftest import Shop
-from tests.sandbox.test_page import CHROMIUM_ARGS
 from tgadmin.dev.demo import DemoCast, create_demo_cast
 from tgadmin.models import Creator, Group, PostHistory
 

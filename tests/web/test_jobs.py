@@ -31,7 +31,8 @@ async def test_a_bulk_delete_reports_its_progress_and_outcome_to_the_page_and_th
             assert read["progress"] == {"done": 5, "total": 5, "deleted": 5}
             assert read["result"]["deleted"] == 5 and read["failed_reason"] is None
             assert (await viewer.http.get("/api/v1/jobs/bot-tasks/no-such-job")).status_code == 404
-            assert (await viewer.http.get(f"/api/v1/jobs/no-such-queue/{job_id}")).status_code == 404
+            assert (await viewer.http.get(f"/api/v1/jobs/no-such-queue/{job_id}")).status_code == 422
+            assert (await viewer.http.get(f"/jobs/no-such-queue/{job_id}")).status_code == 404
             assert (await anonymous.get(f"/api/v1/jobs/bot-tasks/{job_id}")).status_code == 401
         finally:
             await viewer.http.aclose()

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, tuple_
+from sqlalchemy import ColumnElement, delete, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tgadmin import db
@@ -23,7 +23,8 @@ from tgadmin.models import (
     TelegramUser,
     Transaction,
 )
-from tgadmin.models.enums import PurchaseStatus
+from tgadmin.models.base import Base
+from tgadmin.models.enums import PostStatus, PurchaseStatus
 
 
 @dataclass(frozen=True)
@@ -185,3 +186,32 @@ async def creators(session: AsyncSession) -> int:
 async def purchases_in(session: AsyncSession, statuses: Iterable[PurchaseStatus]) -> int:
     query = select(func.count()).select_from(Purchase).where(Purchase.status.in_(list(statuses)))
     return int((await session.execute(query)).scalar_one())
+
+
+async def _count(session: AsyncSession, model: type[Base], *where: ColumnElement[bool]) -> int:
+    query = select(func.count()).select_from(model).where(*where)
+    return int((await session.execute(query)).scalar_one())
+
+
+async def inactive_groups(session: AsyncSession) -> int:
+    return await _count(session, Group, Group.is_active.is_(False))
+
+
+async def refunds_needed(session: AsyncSession) -> int:
+    return await _count(session, Transaction, Transaction.needs_refund.is_(True))
+
+
+async def undeletable_since(session: AsyncSession, since: datetime) -> int:
+    return await _count(
+        session, PostHistory, PostHistory.sent_at >= since, PostHistory.status == PostStatus.UNDELETABLE
+    )
+
+
+async def active_subscriptions(session: AsyncSession, now: datetime) -> int:
+    """Purchases whose access still runs (subscriptions and anything else with an end)."""
+    return await _count(
+        session,
+        Purchase,
+        Purchase.status.in_([PurchaseStatus.PAID, PurchaseStatus.COMPLETED]),
+        Purchase.access_expires_at > now,
+    )

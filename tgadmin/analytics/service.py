@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,6 +25,7 @@ from tgadmin.analytics import repository
 from tgadmin.analytics.repository import Window
 from tgadmin.clock import ensure_utc, utcnow
 from tgadmin.errors import BadRequest
+from tgadmin.i18n import BRASILIA
 from tgadmin.models.enums import PurchaseStatus
 
 HOUR = timedelta(hours=1)
@@ -191,4 +192,50 @@ async def overview(session: AsyncSession) -> Overview:
             session, (PurchaseStatus.PAID, PurchaseStatus.COMPLETED)
         ),
         pending_checkouts=await repository.purchases_in(session, (PurchaseStatus.PENDING,)),
+    )
+
+
+async def daily(
+    session: AsyncSession, metric: Metric, days: int, dimension: str = TOTAL, now: datetime | None = None
+) -> list[tuple[date, int]]:
+    """One value per day (Brasília days, the operators' calendar) for the last `days` days, today
+    included so far: the hourly rows summed."""
+    now = now or utcnow()
+    today = now.astimezone(BRASILIA).date()
+    first_day = today - timedelta(days=days - 1)
+    start = datetime(first_day.year, first_day.month, first_day.day, tzinfo=BRASILIA)
+    points = (await series(session, metric, start, now, (dimension,)))[dimension]
+    totals = {first_day + timedelta(days=i): 0 for i in range(days)}
+    for point in points:
+        day = point.hour.astimezone(BRASILIA).date()
+        if day in totals:
+            totals[day] += point.value
+    return sorted(totals.items())
+
+
+async def hourly(
+    session: AsyncSession, metric: Metric, hours: int, dimension: str = TOTAL, now: datetime | None = None
+) -> list[Point]:
+    """The last `hours` full hours of one metric (hours never aggregated read 0)."""
+    last = previous_hour(now)
+    return (await series(session, metric, last - (hours - 1) * HOUR, last, (dimension,)))[dimension]
+
+
+@dataclass(frozen=True)
+class Attention:
+    """What an operator must act on, as it is now."""
+
+    inactive_groups: int
+    refunds_needed: int
+    undeletable_last_7_days: int
+    active_subscriptions: int
+
+
+async def attention(session: AsyncSession, now: datetime | None = None) -> Attention:
+    now = now or utcnow()
+    return Attention(
+        inactive_groups=await repository.inactive_groups(session),
+        refunds_needed=await repository.refunds_needed(session),
+        undeletable_last_7_days=await repository.undeletable_since(session, now - timedelta(days=7)),
+        active_subscriptions=await repository.active_subscriptions(session, now),
     )

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from tgadmin import __version__
 from tgadmin.config import Settings, get_settings
@@ -51,6 +53,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(assets.router)
     app.include_router(jobs.pages)
     app.include_router(jobs.api)
+    # Our own page scripts (not secrets: any browser may load them, as on any site).
+    app.mount("/assets/app", StaticFiles(directory=Path(__file__).parent / "static"), name="app-assets")
     app.include_router(overview.router)
     app.include_router(docs.router)
     app.include_router(payment_webhooks.router)

@@ -5,9 +5,9 @@ shows its progress and its outcome where it was started."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 
@@ -19,6 +19,8 @@ from tgadmin.webkit.deps import QueuesDep
 from tgadmin.webkit.templating import templates
 
 FINISHED = ("completed", "failed")
+# BullMQ job ids: ours are numbers or `name-<ids>`; never ':' (it separates Redis keys).
+JobId = Annotated[str, Path(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.-]+$")]
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1", tags=["jobs"])
@@ -74,11 +76,11 @@ async def job_read(queues: QueuesDep, queue: str, job_id: str) -> JobRead:
     "/jobs/{queue}/{job_id}",
     responses={
         401: {"model": ErrorRead, "description": "not logged in"},
-        404: {"model": ErrorRead, "description": "no such queue or job (finished jobs are kept a while)"},
+        404: {"model": ErrorRead, "description": "no such job (finished jobs are kept a while)"},
     },
 )
-async def get_job(queue: str, job_id: str, queues: QueuesDep, operator: ViewerDep) -> JobRead:
-    return await job_read(queues, queue, job_id)
+async def get_job(queue: QueueName, job_id: JobId, queues: QueuesDep, operator: ViewerDep) -> JobRead:
+    return await job_read(queues, queue.value, job_id)
 
 
 @pages.get("/jobs/{queue}/{job_id}")

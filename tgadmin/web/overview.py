@@ -1,27 +1,148 @@
-"""The overview page: the business at a glance."""
+"""The overview: the business at a glance. Charts of the hourly analytics (revenue and purchases per
+day, messages per hour, new buyers, deactivated groups) and what an operator must act on now —
+failed jobs, deactivated groups, refunds to make, undeletable messages, a PSP that stopped
+answering — refreshed every 30 seconds, so nothing waits longer than a minute to be seen."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from tgadmin.analytics import service as analytics_service
+from tgadmin.analytics import service as analytics
+from tgadmin.analytics.service import Metric
+from tgadmin.i18n import BRASILIA
 from tgadmin.operator.auth import ViewerDep
-from tgadmin.webkit.deps import SessionDep
+from tgadmin.queue.monitor import JobInfo, QueueMonitor
+from tgadmin.queue.names import JobName
+from tgadmin.webkit.deps import QueuesDep, SessionDep
 from tgadmin.webkit.templating import templates
 
 router = APIRouter(include_in_schema=False)
 
+DAYS = 30
+HOURS = 48
+# What the pix-poll job counts when the PSP did not answer (payment.service.Result).
+UNAVAILABLE = ("psp_unavailable", "refund_psp_unavailable")
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One thing to act on: what, how many, and where to act."""
+
+    text: str
+    count: int
+    href: str
+    detail: str = ""
+
+
+def _days(points: list[tuple[date, int]]) -> dict[str, list[Any]]:
+    return {"labels": [day.strftime("%d/%m") for day, _ in points], "values": [v for _, v in points]}
+
+
+async def charts(session: SessionDep) -> dict[str, dict[str, list[Any]]]:
+    """The series the page draws (Chart.js, from npm), as plain JSON."""
+    revenue = await analytics.daily(session, Metric.REVENUE_CENTS, DAYS, "currency=BRL")
+    stars = await analytics.daily(session, Metric.REVENUE_CENTS, DAYS, "currency=XTR")
+    posts = await analytics.hourly(session, Metric.POSTS, HOURS)
+    return {
+        "revenue": {
+            "labels": [day.strftime("%d/%m") for day, _ in revenue],
+            "values": [round(v / 100, 2) for _, v in revenue],
+            "stars": [v for _, v in stars],
+        },
+        "purchases": _days(await analytics.daily(session, Metric.PURCHASES_PAID, DAYS)),
+        "buyers": _days(await analytics.daily(session, Metric.NEW_BUYERS, DAYS)),
+        "deactivated": _days(await analytics.daily(session, Metric.GROUPS_DEACTIVATED, DAYS)),
+        "posts": {
+            "labels": [f"{p.hour.astimezone(BRASILIA):%d/%m %Hh}" for p in posts],
+            "values": [p.value for p in posts],
+        },
+    }
+
+
+def _finished(job: JobInfo) -> float:
+    return job.finished_at.timestamp() if job.finished_at else 0.0
+
+
+async def _psp_alert(monitor: QueueMonitor) -> Alert | None:
+    """The PSP stopped answering: the newest poll of pending charges that asked it anything failed,
+    or found it unavailable, and no poll since got an answer (polls run every minute; one that found
+    nothing due says nothing either way)."""
+    queue = JobName.PIX_POLL.queue
+    polls = [
+        job
+        for state in ("completed", "failed")
+        for job in await monitor.jobs(queue, state, 0, 20)
+        if job.name == JobName.PIX_POLL
+    ]
+    for poll in sorted(polls, key=_finished, reverse=True):
+        if poll.failed_reason:
+            return Alert("PIX provider not answering", 1, "/sales", poll.failed_reason)
+        result = poll.result or {}
+        unanswered = sum(int(result.get(key, 0)) for key in UNAVAILABLE)
+        asked = sum(int(v) for k, v in result.items() if k != "redelivered" and isinstance(v, int))
+        if unanswered:
+            return Alert("PIX provider not answering", unanswered, "/sales", f"of {asked} charges asked")
+        if asked:
+            return None
+    return None
+
+
+async def alerts(
+    session: SessionDep, queues: QueuesDep
+) -> tuple[list[Alert], dict[str, dict[str, int]], int]:
+    """What to act on, the queues' counts, and the active subscriptions."""
+    now_needs = await analytics.attention(session)
+    monitor = QueueMonitor(queues)
+    counts = {queue.value: states for queue, states in (await monitor.counts()).items()}
+    found = [
+        Alert("failed jobs", sum(states["failed"] for states in counts.values()), "/queues"),
+        Alert("deactivated groups", now_needs.inactive_groups, "/groups?active=no"),
+        Alert("refunds to make", now_needs.refunds_needed, "/sales?flagged=1"),
+        Alert(
+            "undeletable messages in the last 7 days",
+            now_needs.undeletable_last_7_days,
+            "/posts?status=undeletable",
+        ),
+    ]
+    psp = await _psp_alert(monitor)
+    if psp is not None:
+        found.append(psp)
+    return [a for a in found if a.count], counts, now_needs.active_subscriptions
+
 
 @router.get("/")
-async def overview(request: Request, session: SessionDep, operator: ViewerDep) -> HTMLResponse:
-    glance = await analytics_service.overview(session)
+async def overview(
+    request: Request, session: SessionDep, queues: QueuesDep, operator: ViewerDep
+) -> HTMLResponse:
+    glance = await analytics.overview(session)
+    acting, counts, subscriptions = await alerts(session, queues)
     stats = [
         ("Active groups", glance.active_groups),
         ("Creators", glance.creators),
         ("Paid purchases", glance.paid_purchases),
         ("Pending checkouts", glance.pending_checkouts),
+        ("Active subscriptions", subscriptions),
     ]
-    return templates.TemplateResponse(
-        request, "overview.html", {"operator": operator, "csrf": request.state.csrf, "stats": stats}
-    )
+    context = {
+        "operator": operator,
+        "csrf": request.state.csrf,
+        "stats": stats,
+        "alerts": acting,
+        "counts": counts,
+        "charts": await charts(session),
+    }
+    return templates.TemplateResponse(request, "overview.html", context)
+
+
+@router.get("/overview/attention")
+async def attention(
+    request: Request, session: SessionDep, queues: QueuesDep, operator: ViewerDep
+) -> HTMLResponse:
+    """The "act on this" panel alone (the page refreshes it every 30 seconds)."""
+    acting, counts, _subscriptions = await alerts(session, queues)
+    return templates.TemplateResponse(request, "_attention.html", {"alerts": acting, "counts": counts})
