@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Header, Request, Response
@@ -107,15 +106,23 @@ async def require_csrf_header(
 CsrfHeader = Annotated[None, Depends(require_csrf_header)]
 
 
-def require_role(minimum: OperatorRole) -> Callable[[Operator], Awaitable[Operator]]:
-    """Dependency: the operator must have at least `minimum` (viewer < operator < admin)."""
+class RoleCheck:
+    """Dependency: the operator must have at least `minimum` (viewer < operator < admin).
 
-    async def dependency(operator: CurrentOperator) -> Operator:
-        if ROLE_RANK[operator.role] < ROLE_RANK[minimum]:
-            raise Forbidden(f"this needs the {minimum.value} role; you are {operator.role.value}")
+    A class rather than a closure so that the role a route needs can be read off the route itself
+    (tests/web/test_role_matrix.py checks every route of the app against every role)."""
+
+    def __init__(self, minimum: OperatorRole) -> None:
+        self.minimum = minimum
+
+    async def __call__(self, operator: CurrentOperator) -> Operator:
+        if ROLE_RANK[operator.role] < ROLE_RANK[self.minimum]:
+            raise Forbidden(f"this needs the {self.minimum.value} role; you are {operator.role.value}")
         return operator
 
-    return dependency
+
+def require_role(minimum: OperatorRole) -> RoleCheck:
+    return RoleCheck(minimum)
 
 
 ViewerDep = Annotated[Operator, Depends(require_role(OperatorRole.VIEWER))]
