@@ -19,7 +19,8 @@ from tests.fixtures.dashboard import Desk, browser_log_in, dashboard_server, log
 from tests.worker.harness import World
 from tgadmin.analytics.service import Metric, previous_hour
 from tgadmin.clock import utcnow
-from tgadmin.db import session_scope
+from tgadmin.config import load_settings
+from tgadmin.db import create_engine, session_factory, session_scope
 from tgadmin.models import AnalyticsHourly
 from tgadmin.models.enums import OperatorRole, PostStatus
 from tgadmin.queue.names import JobName
@@ -121,3 +122,19 @@ async def test_the_charts_draw_in_chromium_with_the_internet_blocked(desk: Desk,
     assert posts[-1] == 12 and sum(posts) == 12
     assert outside == []
     await page.context.close()
+
+
+async def test_without_redis_the_overview_still_opens_and_says_the_queues_are_unreachable(
+    fresh_db_url: str,
+) -> None:
+    settings = load_settings(database_url=fresh_db_url, redis_url=f"redis://127.0.0.1:{free_port()}/0")
+    async with dashboard_server(settings, free_port()) as url:
+        engine = create_engine(fresh_db_url)
+        admin = await log_in(session_factory(engine), settings, url, OperatorRole.ADMIN)
+        try:
+            page = await admin.http.get("/")
+            assert page.status_code == 200
+            assert '<span class="count">1</span> queues unreachable' in page.text
+        finally:
+            await admin.http.aclose()
+            await engine.dispose()

@@ -5,20 +5,23 @@ answering — refreshed every 30 seconds, so nothing waits longer than a minute 
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
+from redis.exceptions import RedisError
 
 from tgadmin.analytics import service as analytics
 from tgadmin.analytics.service import Metric
+from tgadmin.errors import ConfigError
 from tgadmin.i18n import BRASILIA
 from tgadmin.operator.auth import ViewerDep
 from tgadmin.queue.monitor import JobInfo, QueueMonitor
 from tgadmin.queue.names import JobName
-from tgadmin.webkit.deps import QueuesDep, SessionDep
+from tgadmin.webkit.deps import AppState, SessionDep, StateDep
 from tgadmin.webkit.templating import templates
 
 router = APIRouter(include_in_schema=False)
@@ -26,6 +29,8 @@ router = APIRouter(include_in_schema=False)
 DAYS = 30
 HOURS = 48
 # What the pix-poll job counts when the PSP did not answer (payment.service.Result).
+# The page opens even when Redis is down: the queues' part waits this long, then says so.
+QUEUES_WITHIN = 3
 UNAVAILABLE = ("psp_unavailable", "refund_psp_unavailable")
 
 
@@ -92,15 +97,29 @@ async def _psp_alert(monitor: QueueMonitor) -> Alert | None:
     return None
 
 
-async def alerts(
-    session: SessionDep, queues: QueuesDep
-) -> tuple[list[Alert], dict[str, dict[str, int]], int]:
+async def _queue_health(state: AppState) -> tuple[dict[str, dict[str, int]], list[Alert]]:
+    """The queues' counts and their alerts; Redis down (or unset) is itself the alert."""
+    try:
+        monitor = QueueMonitor(state.queues)
+        async with asyncio.timeout(QUEUES_WITHIN):
+            counts = {queue.value: states for queue, states in (await monitor.counts()).items()}
+            psp = await _psp_alert(monitor)
+    except TimeoutError:
+        return {}, [
+            Alert("queues unreachable", 1, "/queues", f"Redis did not answer within {QUEUES_WITHIN} s")
+        ]
+    except (ConfigError, RedisError, OSError) as error:
+        return {}, [Alert("queues unreachable", 1, "/queues", str(getattr(error, "message", error)))]
+    failed = Alert("failed jobs", sum(states["failed"] for states in counts.values()), "/queues")
+    return counts, [failed] + ([psp] if psp else [])
+
+
+async def alerts(session: SessionDep, state: AppState) -> tuple[list[Alert], dict[str, dict[str, int]], int]:
     """What to act on, the queues' counts, and the active subscriptions."""
     now_needs = await analytics.attention(session)
-    monitor = QueueMonitor(queues)
-    counts = {queue.value: states for queue, states in (await monitor.counts()).items()}
+    counts, queue_alerts = await _queue_health(state)
     found = [
-        Alert("failed jobs", sum(states["failed"] for states in counts.values()), "/queues"),
+        *queue_alerts,
         Alert("deactivated groups", now_needs.inactive_groups, "/groups?active=no"),
         Alert("refunds to make", now_needs.refunds_needed, "/sales?flagged=1"),
         Alert(
@@ -109,18 +128,15 @@ async def alerts(
             "/posts?status=undeletable",
         ),
     ]
-    psp = await _psp_alert(monitor)
-    if psp is not None:
-        found.append(psp)
     return [a for a in found if a.count], counts, now_needs.active_subscriptions
 
 
 @router.get("/")
 async def overview(
-    request: Request, session: SessionDep, queues: QueuesDep, operator: ViewerDep
+    request: Request, session: SessionDep, state: StateDep, operator: ViewerDep
 ) -> HTMLResponse:
     glance = await analytics.overview(session)
-    acting, counts, subscriptions = await alerts(session, queues)
+    acting, counts, subscriptions = await alerts(session, state)
     stats = [
         ("Active groups", glance.active_groups),
         ("Creators", glance.creators),
@@ -141,8 +157,8 @@ async def overview(
 
 @router.get("/overview/attention")
 async def attention(
-    request: Request, session: SessionDep, queues: QueuesDep, operator: ViewerDep
+    request: Request, session: SessionDep, state: StateDep, operator: ViewerDep
 ) -> HTMLResponse:
     """The "act on this" panel alone (the page refreshes it every 30 seconds)."""
-    acting, counts, _subscriptions = await alerts(session, queues)
+    acting, counts, _subscriptions = await alerts(session, state)
     return templates.TemplateResponse(request, "_attention.html", {"alerts": acting, "counts": counts})
