@@ -118,6 +118,9 @@ async def test_every_route_answers_each_role_and_refuses_bad_input_clearly(
         assert fragment.status_code == 200 and 'hx-trigger="every 3s"' in fragment.text
         assert (await person.http.get("/api/v1/queues")).status_code == 200
     viewer, operator = people[OperatorRole.VIEWER], people[OperatorRole.OPERATOR]
+    one = (await viewer.http.get("/api/v1/queues", params={"queue": "system"})).json()
+    assert [q["queue"] for q in one] == ["system"]
+    assert (await viewer.http.get("/api/v1/queues", params={"queue": "nope"})).status_code == 422
     unknown_queue = await viewer.http.get("/api/v1/queues/nope/jobs")
     assert unknown_queue.status_code == 404 and "no queue 'nope'" in unknown_queue.json()["message"]
     unknown_state = await viewer.http.get("/api/v1/queues/system/jobs", params={"state": "lost"})

@@ -152,10 +152,18 @@ async def _audit(
 
 
 @router.get("/queues", responses=_READ_REFUSALS)
-async def queue_counts(queues: QueuesDep, operator: ViewerDep) -> list[QueueCountsRead]:
+async def queue_counts(
+    queues: QueuesDep,
+    operator: ViewerDep,
+    queue: Annotated[QueueName | None, Query(description="only this queue")] = None,
+) -> list[QueueCountsRead]:
     """Jobs per state, per queue."""
     counts = await QueueMonitor(queues).counts()
-    return [QueueCountsRead(queue=name.value, counts=by_state) for name, by_state in counts.items()]
+    return [
+        QueueCountsRead(queue=name.value, counts=by_state)
+        for name, by_state in counts.items()
+        if queue is None or name is queue
+    ]
 
 
 @router.get(
