@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tgadmin.audit import repository
 from tgadmin.models import AuditLog
 from tgadmin.models.enums import ActorType
 
@@ -54,3 +56,11 @@ async def record(
     session.add(entry)
     await session.flush()
     return entry
+
+
+async def entries_about(
+    session: AsyncSession, entity_type: str, entity_ids: Sequence[object], actions: Sequence[str]
+) -> list[AuditLog]:
+    """What was recorded of these actions about these entities, oldest first (other domains read the
+    trail through here: the subscription page shows what expiry could not undo)."""
+    return await repository.of_entities(session, entity_type, [str(i) for i in entity_ids], actions)

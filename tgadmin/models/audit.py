@@ -18,6 +18,9 @@ class AuditLog(IdMixin, Base):
     __table_args__ = (
         Index("ix_audit_log_created", "created_at"),
         Index("ix_audit_log_entity", "entity_type", "entity_id"),
+        # The audit page filters by action or actor and pages newest first by id (keyset).
+        Index("ix_audit_log_action", "action", "id"),
+        Index("ix_audit_log_actor", "actor_label", "id"),
     )
 
     actor_type: Mapped[ActorType] = mapped_column(str_enum(ActorType))

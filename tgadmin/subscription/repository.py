@@ -10,9 +10,9 @@ one sweep.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import and_, false, or_, select
+from sqlalchemy import Select, and_, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
 
@@ -113,3 +113,42 @@ async def revocations_due(session: AsyncSession, *, after: int, limit: int) -> l
         .limit(limit)
     )
     return [int(purchase_id) for purchase_id in rows.all()]
+
+
+@dataclass(frozen=True)
+class Listed:
+    """One subscription purchase of the Subscriptions page, with its buyer and product."""
+
+    purchase: Purchase
+    product: Product
+    buyer: TelegramUser
+
+
+def _view_query(view: str, now: datetime) -> Select[Purchase, Product, TelegramUser]:
+    """active: live; expiring: live, ending within 7 days; expired: access ended. Renewal records are
+    left out (the purchase they extended stands for them)."""
+    expires = Purchase.access_expires_at
+    query = (
+        select(Purchase, Product, TelegramUser)
+        .join(Product, Product.id == Purchase.product_id)
+        .join(TelegramUser, TelegramUser.id == Purchase.user_id)
+        .where(Product.type == ProductType.SUBSCRIPTION, Purchase.renews_purchase_id.is_(None))
+    )
+    if view == "expired":
+        return query.where(Purchase.status == PurchaseStatus.EXPIRED).order_by(
+            expires.desc(), Purchase.id.desc()
+        )
+    query = query.where(Purchase.status.in_(LIVE), expires > now)
+    if view == "expiring":
+        query = query.where(expires <= now + timedelta(days=7))
+    return query.order_by(expires, Purchase.id)
+
+
+async def listing(
+    session: AsyncSession, view: str, now: datetime, *, limit: int, offset: int
+) -> tuple[list[Listed], int]:
+    """A page of one view (through `ix_purchases_status_expires`) and the view's total."""
+    query = _view_query(view, now)
+    total = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = await session.execute(query.limit(limit).offset(offset))
+    return [Listed(purchase, product, buyer) for purchase, product, buyer in rows.all()], int(total or 0)

@@ -16,7 +16,9 @@ from tgadmin.payment import api as payment_api
 from tgadmin.payment import pages as payment_pages
 from tgadmin.payment import webhooks as payment_webhooks
 from tgadmin.purchase import api as purchase_api
-from tgadmin.web import docs, jobs, language, overview
+from tgadmin.subscription import api as subscription_api
+from tgadmin.subscription import pages as subscription_pages
+from tgadmin.web import audit, docs, jobs, language, overview, queues, queues_api
 from tgadmin.web.errors import document_refusals, install_error_handlers
 from tgadmin.webkit import assets
 from tgadmin.webkit.deps import AppState
@@ -61,6 +63,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(payment_api.router)
     app.include_router(payment_pages.router)
     app.include_router(purchase_api.router)
+    app.include_router(queues.router)
+    app.include_router(queues_api.router)
+    app.include_router(audit.pages)
+    app.include_router(audit.api)
+    app.include_router(subscription_pages.router)
+    app.include_router(subscription_api.router)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
