@@ -9,6 +9,8 @@ from fastapi import FastAPI
 
 from tgadmin import __version__
 from tgadmin.config import Settings, get_settings
+from tgadmin.creator import api as creator_api
+from tgadmin.creator import pages as creator_pages
 from tgadmin.operator import pages as operator_pages
 from tgadmin.payment import api as payment_api
 from tgadmin.payment import pages as payment_pages
@@ -55,6 +57,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(payment_api.router)
     app.include_router(payment_pages.router)
     app.include_router(purchase_api.router)
+    app.include_router(creator_api.router)
+    app.include_router(creator_pages.router)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
