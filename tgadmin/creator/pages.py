@@ -130,6 +130,8 @@ async def _detail(
     values: dict[str, Any] | None = None,
 ) -> HTMLResponse:
     creator = await service.get_creator(work.session, creator_id)
+    if error is not None:
+        await work.session.refresh(creator)  # the refused action's savepoint expired what it touched
     context = {
         "operator": operator,
         "creator": await creator_detail(work.session, creator),
@@ -198,9 +200,9 @@ async def edit_creator(
             data = CreatorUpdate.model_validate(values)
         except ValidationError as error:
             raise _invalid(error) from None
-        await service.update(work.session, creator, data, service.actor_of(operator))
+        async with work.session.begin_nested():
+            await service.update(work.session, creator, data, service.actor_of(operator))
     except TgadminError as error:
-        await work.session.rollback()
         return await _detail(request, work, operator, creator_id, error, values)
     return _done(creator_id, "saved")
 
@@ -240,11 +242,10 @@ async def upload_preview(
         if file is None:
             raise InvalidInput("choose an image file to upload")
         data = await read_upload(request, file)
-        await media.upload(
-            work.session, get_storage(state.settings), creator, data, service.actor_of(operator)
-        )
+        async with work.session.begin_nested():
+            storage = get_storage(state.settings)
+            await media.upload(work.session, storage, creator, data, service.actor_of(operator))
     except TgadminError as error:
-        await work.session.rollback()
         return await _detail(request, work, operator, creator_id, error)
     return _done(creator_id, "preview photo added")
 
@@ -273,9 +274,9 @@ async def crop_preview(
             )
         except ValidationError as error:
             raise _invalid(error) from None
-        await media.set_crop(work.session, creator, asset_id, box, service.actor_of(operator))
+        async with work.session.begin_nested():
+            await media.set_crop(work.session, creator, asset_id, box, service.actor_of(operator))
     except TgadminError as error:
-        await work.session.rollback()
         return await _detail(request, work, operator, creator_id, error)
     return _done(creator_id, "crop removed" if box is None else "crop saved: buyers get the cropped picture")
 
@@ -332,10 +333,11 @@ async def send_promo(
         creator = await service.get_creator(work.session, creator_id)
         if not group_id.isdigit() or not service.valid_id(int(group_id)):
             raise InvalidInput("choose a group for the promo")
-        job_id = await service.request_promo(work.session, creator, int(group_id), service.actor_of(operator))
+        async with work.session.begin_nested():
+            actor = service.actor_of(operator)
+            job_id = await service.request_promo(work.session, creator, int(group_id), actor)
         await work.checkpoint()  # the worker must find the request committed
         queued = await enqueue_promo(state.settings, creator_id, int(group_id), job_id)
     except TgadminError as error:
-        await work.session.rollback()
         return await _detail(request, work, operator, creator_id, error)
     return _done(creator_id, f"promo queued as job {queued}; the worker posts it")
