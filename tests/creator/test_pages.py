@@ -5,6 +5,7 @@ each action's outcome as the operator reads it."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from bullmq import Job
 
@@ -15,6 +16,7 @@ from tgadmin.db import session_scope
 from tgadmin.models import Creator
 from tgadmin.models.enums import OperatorRole
 from tgadmin.queue.names import QueueName
+from tgadmin.webkit import i18n
 
 Staff = dict[OperatorRole | None, Person]
 ROLES = (OperatorRole.VIEWER, OperatorRole.OPERATOR, OperatorRole.ADMIN)
@@ -220,3 +222,21 @@ async def test_products_deep_link_and_promo_on_the_detail_page(desk: Desk, staff
     assert job is not None and job.data == {"creatorId": creator.id, "groupId": group.id}
     wrong = await operator.submit(f"{base}/promo", group_id="")
     assert wrong.status_code == 422 and shown_error(wrong.text) == "choose a group for the promo"
+
+
+async def test_the_pages_speak_portuguese_by_default_every_text_translated(desk: Desk, staff: Staff) -> None:
+    creator = await a_creator(desk)
+    admin = staff[OperatorRole.ADMIN]
+    listing = await admin.http.get("/creators", headers={"Accept-Language": "pt-BR"})
+    assert "Buscar por nome ou usuário" in listing.text and "1 criadoras" in listing.text
+    detail = await admin.http.get(f"/creators/{creator.id}", headers={"Accept-Language": "pt-BR"})
+    assert "Fotos de prévia" in detail.text and "Enviar promoção" in detail.text
+    templates = Path(i18n.CATALOG_DIR).parents[1]
+    wrapped = {
+        text
+        for name in ("creators.html", "creator_new.html", "creator_detail.html", "creator_fields.html")
+        for text in re.findall(r"""_\((?:"([^"]+)"|'([^']+)')""", (templates / name).read_text())
+        for text in text
+        if text
+    }
+    assert wrapped and wrapped - set(i18n.portuguese()) == set()
