@@ -5,6 +5,8 @@ nothing changed, every change audited, and the promo job queued after the commit
 from __future__ import annotations
 
 from bullmq import Job
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.creator.dashboard import png, size_of, stored_files, trail
 from tests.factories import make_bot, make_creator, make_group, make_product
@@ -239,3 +241,23 @@ async def test_send_promo_queues_the_job_after_the_commit(desk: Desk, staff: Sta
     assert job.data == {"creatorId": creator.id, "groupId": group.id}
     [row] = [r for r in await trail(desk, creator.id) if r.action == "creator.promo_requested"]
     assert row.after == {"group_id": group.id, "group": "Ofertas", "job_id": job_id}
+
+
+async def test_the_list_walks_its_index_and_the_search_uses_trigrams_on_postgresql(
+    session: AsyncSession,
+) -> None:
+    dialect = session.get_bind().dialect.name
+    listing = "select id from creators order by name, id limit 50"
+    search = "select id from creators where name ilike '%ana%' or username ilike '%ana%'"
+    if dialect == "sqlite":
+        plan = " ".join(
+            str(row) for row in (await session.execute(text("explain query plan " + listing))).all()
+        )
+        # Any index on name serves (name, id) here: SQLite appends the row id to every index.
+        assert "INDEX ix_creators_name" in plan and "TEMP B-TREE" not in plan
+        return
+    await session.execute(text("set local enable_seqscan = off"))
+    for query, index in ((listing, "ix_creators_name_id"), (search, "ix_creators_name_trgm")):
+        plan = " ".join(row[0] for row in (await session.execute(text("explain " + query))).all())
+        assert index in plan, plan
+    assert "ix_creators_username_trgm" in plan

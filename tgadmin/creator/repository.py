@@ -127,20 +127,30 @@ async def forget_file_ids(session: AsyncSession, asset_id: int) -> None:
 # --- the dashboard -------------------------------------------------------------------------------
 
 
-def _search(q: str) -> list[ColumnElement[bool]]:
-    """Name or username containing `q`, any case (PostgreSQL: a trigram index serves it)."""
+def _search(q: str, dialect: str) -> list[ColumnElement[bool]]:
+    """Name or username containing `q`, any case (PostgreSQL: a trigram index serves ILIKE)."""
     if not q:
         return []
     pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    if dialect == "sqlite":
+        # SQLite's LIKE ignores ASCII case already, and its lower() knows no other letters: ILIKE
+        # would only add a lower() per row and column (5x slower at 100,000 rows).
+        return [or_(Creator.name.like(pattern, escape="\\"), Creator.username.like(pattern, escape="\\"))]
     return [or_(Creator.name.ilike(pattern, escape="\\"), Creator.username.ilike(pattern, escape="\\"))]
 
 
 async def search_page(session: AsyncSession, q: str, *, offset: int, limit: int) -> tuple[list[Creator], int]:
     """Every creator (active or not) whose name or username contains `q`, by name; and how many."""
-    where = _search(q)
+    dialect = session.get_bind().dialect.name
+    where = _search(q, dialect)
     total = await session.scalar(select(func.count()).select_from(Creator).where(*where))
+    by_name: ColumnElement[str] = Creator.name.expression
+    if where and dialect == "sqlite":
+        # Walking the name index to filter costs a row lookup per creator (10x a scan then a sort of
+        # the few matches at 100,000 rows); `name || ''` sorts the same and keeps SQLite off it.
+        by_name = Creator.name.concat("")
     rows = await session.scalars(
-        select(Creator).where(*where).order_by(Creator.name, Creator.id).offset(offset).limit(limit)
+        select(Creator).where(*where).order_by(by_name, Creator.id).offset(offset).limit(limit)
     )
     return list(rows.all()), int(total or 0)
 
