@@ -7,7 +7,13 @@ from typing import Any
 
 from tests.bot.conftest import eventually
 from tests.creator.storefront import Store, buttons, text_of
+from tgadmin.audit.service import Actor
+from tgadmin.creator import media as crop
+from tgadmin.creator import repository as previews
+from tgadmin.creator.schemas import CropBox
 from tgadmin.creator.service import PAGE_SIZE
+from tgadmin.db import session_scope
+from tgadmin.models import Creator
 from tgadmin.telegram.callbacks import Buy, CatalogPage, ConfirmAge, OpenCreator
 
 
@@ -95,3 +101,18 @@ async def test_buttons_for_a_creator_gone_since_say_so_and_show_the_fresh_list(s
     assert answer["answer"]["text"].startswith("Esta modelo não está mais disponível")
     assert buttons((await store.replies(ana, 4))[-1]) == buttons(fresh)
     await store.user(ana, until=lambda row: row.age_confirmed_at is not None)
+
+
+async def test_a_creator_page_shows_her_preview_as_the_operator_cropped_it(store: Store) -> None:
+    bela = await store.creator(name="Bela", previews=1)
+    async with session_scope(store.world.sessions) as session:
+        creator = await session.get_one(Creator, bela.id)
+        [(asset, _)] = await previews.preview_rows(session, bela.id)
+        asset.width, asset.height = 40, 30  # as an upload through the dashboard records them
+        await crop.set_crop(
+            session, creator, asset.id, CropBox(x=5, y=5, width=20, height=10), Actor.system("test")
+        )
+    ana = await store.buyer()
+    [page] = await store.says(ana, f"/start model_{bela.id}", expect=1)
+    assert page["media"]["kind"] == "photo" and text_of(page).startswith("Bela\n")
+    assert (page["media"]["width"], page["media"]["height"]) == (20, 10)

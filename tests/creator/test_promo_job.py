@@ -16,9 +16,13 @@ from sqlalchemy import select
 from tests.factories import make_buyer, make_purchase
 from tests.worker import harness
 from tests.worker.harness import World
+from tgadmin.audit.service import Actor
+from tgadmin.creator import media as crop
+from tgadmin.creator import repository as previews
 from tgadmin.creator.demo import DemoSeed, seed_demo
+from tgadmin.creator.schemas import CropBox
 from tgadmin.db import session_scope
-from tgadmin.models import Group, MediaFileId, PostHistory, Product
+from tgadmin.models import Creator, Group, MediaFileId, PostHistory, Product
 from tgadmin.models.enums import PostKind, PostStatus, PurchaseStatus
 from tgadmin.queue.names import JobName
 from tgadmin.storage import LocalStorage
@@ -179,3 +183,17 @@ async def test_seed_demo_promo_queues_the_promo_the_worker_posts_to_the_admin_gr
     creator_id = out.value["creatorId"]
     assert f"?start=model_{creator_id}_g{group.id}" in promo["buttons"][0][0]["url"]
     assert f"deep link: https://t.me/{world.tg.username}?start=model_{creator_id}" in done.stdout
+
+
+async def test_the_promo_posts_the_preview_as_the_operator_cropped_it(world: World) -> None:
+    seed = await seeded(world)
+    group = await world.add_group("Ofertas")
+    async with session_scope(world.sessions) as session:
+        creator = await session.get_one(Creator, seed.creator_id)
+        first = (await previews.preview_rows(session, creator.id))[0][0]
+        box = CropBox(x=40, y=100, width=300, height=200)
+        await crop.set_crop(session, creator, first.id, box, Actor.system("test"))
+    out = await world.run(JobName.SEND_PROMO, {"creatorId": seed.creator_id, "groupId": group.id})
+    assert out.state == "completed", out.reason
+    [promo] = posted(await world.sandbox.messages(group.telegram_id))
+    assert (promo["media"]["width"], promo["media"]["height"]) == (300, 200)  # the original is 480×600

@@ -15,20 +15,23 @@ from aiogram.enums import ChatType
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import CommandObject, CommandStart
 from aiogram.types import (
+    BufferedInputFile,
     CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputMediaPhoto,
     InputMediaVideo,
     Message,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tgadmin.buyer import service as buyers
+from tgadmin.creator import media as previews
 from tgadmin.creator import service, texts
 from tgadmin.creator.service import Catalog, Showcase
 from tgadmin.errors import TgadminError
 from tgadmin.i18n import Language
-from tgadmin.models import Creator, TelegramUser
+from tgadmin.models import Creator, MediaAsset, TelegramUser
 from tgadmin.storage import Storage
 from tgadmin.telegram import media
 from tgadmin.telegram.callbacks import Buy, CatalogPage, ConfirmAge, OpenCreator
@@ -41,6 +44,15 @@ CAPTION_MAX = 1024  # a photo's caption; a longer page goes as its own message
 
 router = Router(name="creator")
 router.message.filter(inline(F.chat.type == ChatType.PRIVATE))
+
+
+async def _preview_item(storage: Storage, asset: MediaAsset, file_id: str | None) -> media.InputMedia:
+    """A preview as an album item: framed by the operator's crop when it has one (its file_id, once
+    Telegram gave one, is of the cropped picture: a new crop forgets it)."""
+    if file_id is not None or asset.crop is None:
+        return await media.input_media(storage, asset, file_id)
+    data = await previews.preview_bytes(storage, asset)
+    return InputMediaPhoto(media=BufferedInputFile(data, filename=previews.delivered_name(asset)))
 
 
 class Visit:
@@ -111,7 +123,7 @@ class Visit:
             return False
         single = len(shown.previews) == 1 and len(text) <= CAPTION_MAX
         try:
-            items = [await media.input_media(self.storage, a, f) for a, f in shown.previews]
+            items = [await _preview_item(self.storage, a, f) for a, f in shown.previews]
             if len(items) == 1:
                 sent = [await patiently(lambda: self._one(items[0], text, markup, single))]
             else:

@@ -15,6 +15,7 @@ from aiogram.methods import SendPhoto
 from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from pydantic import Field, StrictInt
 
+from tgadmin.creator import media as previews
 from tgadmin.creator import repository, texts
 from tgadmin.errors import Conflict, NotFound
 from tgadmin.group import service as group_service
@@ -111,8 +112,9 @@ async def _post(run: JobRun, group: Group, creator: Creator, text: str, ledger: 
 
 
 async def _upload(run: JobRun, asset: MediaAsset) -> BufferedInputFile:
-    data = await run.ctx.storage.get(asset.storage_key)
-    return BufferedInputFile(data, filename=asset.storage_key.rsplit("/", 1)[-1])
+    # The operator's crop applies to what buyers see, promos included.
+    data = await previews.preview_bytes(run.ctx.storage, asset)
+    return BufferedInputFile(data, filename=previews.delivered_name(asset))
 
 
 HANDLERS: dict[JobName, Handler[Any]] = {JobName.SEND_PROMO: Handler(SendPromoData, send_promo)}

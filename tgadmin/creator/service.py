@@ -1,17 +1,24 @@
 """The catalog's rules: what a `/start` payload names, which page of creators a buyer sees, what a
-creator's page shows and when a creator waits for the buyer's 18+ confirmation."""
+creator's page shows and when a creator waits for the buyer's 18+ confirmation; and the operators'
+side: creating, editing, (de)activating a creator, and asking for a promo (audited, flushed only)."""
 
 from __future__ import annotations
 
 import math
 import re
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tgadmin.audit.service import Actor, record
 from tgadmin.creator import repository
-from tgadmin.models import Creator, MediaAsset, Product
+from tgadmin.creator.schemas import CreatorCreate, CreatorUpdate
+from tgadmin.errors import Conflict, NotFound
+from tgadmin.models import Creator, Group, MediaAsset, Operator, Product
 from tgadmin.telegram.media import kind_of
 from tgadmin.webkit.params import INT64_MAX
 
@@ -104,3 +111,93 @@ async def showcase(session: AsyncSession, creator: Creator, bot_id: int) -> Show
     ]
     products = await repository.active_products(session, creator.id)
     return Showcase(creator, previews[:ALBUM_MAX], products)
+
+
+# --- the operators' side -------------------------------------------------------------------------
+
+EDITABLE = ("name", "username", "bio", "tier", "country", "is_adult", "is_active")
+
+
+def actor_of(operator: Operator, ip: str | None = None) -> Actor:
+    return Actor.operator(operator.id, operator.email, ip)
+
+
+def snapshot(creator: Creator) -> dict[str, Any]:
+    return {field: getattr(creator, field) for field in EDITABLE}
+
+
+async def get_creator(session: AsyncSession, creator_id: int) -> Creator:
+    """The creator, active or not; NotFound otherwise."""
+    creator = await repository.get(session, creator_id) if valid_id(creator_id) else None
+    if creator is None:
+        raise NotFound(f"no creator with id {creator_id}")
+    return creator
+
+
+async def _unique(session: AsyncSession, username: str, other_than: int | None = None) -> None:
+    if await repository.username_taken(session, username, other_than=other_than):
+        raise Conflict(f"the username @{username} is already taken by another creator; choose another")
+
+
+async def _flush(session: AsyncSession, username: str) -> None:
+    """Flush in a savepoint: a duplicate that slipped past the check (two operators at once) is the
+    same clear refusal, and the request's other work survives it."""
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError:
+        raise Conflict(
+            f"the username @{username} is already taken by another creator; choose another"
+        ) from None
+
+
+async def create(session: AsyncSession, data: CreatorCreate, actor: Actor) -> Creator:
+    await _unique(session, data.username)
+    creator = Creator(**data.model_dump(), is_active=True)
+    session.add(creator)
+    await _flush(session, data.username)
+    await record(session, actor, "creator.created", "creator", creator.id, after=snapshot(creator))
+    return creator
+
+
+async def update(session: AsyncSession, creator: Creator, data: CreatorUpdate, actor: Actor) -> Creator:
+    """Change the fields given; nothing given, or nothing different, records nothing."""
+    changes = {key: value for key, value in data.model_dump(exclude_unset=True).items() if key in EDITABLE}
+    for required in ("name", "username", "tier", "is_adult", "is_active"):
+        if required in changes and changes[required] is None:
+            del changes[required]  # an explicit null cannot blank a required field
+    changes = {key: value for key, value in changes.items() if getattr(creator, key) != value}
+    if not changes:
+        return creator
+    if "username" in changes:
+        await _unique(session, changes["username"], other_than=creator.id)
+    before = snapshot(creator)
+    for key, value in changes.items():
+        setattr(creator, key, value)
+    await _flush(session, creator.username)
+    action = "creator.updated"
+    if set(changes) == {"is_active"}:
+        action = "creator.activated" if creator.is_active else "creator.deactivated"
+    await record(session, actor, action, "creator", creator.id, before=before, after=snapshot(creator))
+    return creator
+
+
+async def promo_groups(session: AsyncSession) -> list[Group]:
+    """Where a promo can go: active groups where the bot is an administrator."""
+    return await repository.promo_groups(session)
+
+
+async def request_promo(session: AsyncSession, creator: Creator, group_id: int, actor: Actor) -> str:
+    """Check the promo can be posted and record the request; returns the job id to enqueue it under
+    (after the commit) so that the operator is told which job it is."""
+    if not creator.is_active:
+        raise Conflict(f"{creator.name} is inactive: activate her before sending a promo")
+    group = next((g for g in await repository.promo_groups(session) if g.id == group_id), None)
+    if group is None:
+        raise Conflict(f"group {group_id} is not an active group where the bot is an administrator")
+    if not await repository.preview_asset_ids(session, creator.id):
+        raise Conflict(f"{creator.name} has no preview photo to post: upload one first")
+    job_id = f"send-promo-{creator.id}-{group.id}-{uuid.uuid4().hex[:12]}"
+    after = {"group_id": group.id, "group": group.title, "job_id": job_id}
+    await record(session, actor, "creator.promo_requested", "creator", creator.id, after=after)
+    return job_id

@@ -11,6 +11,8 @@ from fastapi.staticfiles import StaticFiles
 
 from tgadmin import __version__
 from tgadmin.config import Settings, get_settings
+from tgadmin.creator import api as creator_api
+from tgadmin.creator import pages as creator_pages
 from tgadmin.operator import pages as operator_pages
 from tgadmin.payment import api as payment_api
 from tgadmin.payment import pages as payment_pages
@@ -69,6 +71,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(audit.api)
     app.include_router(subscription_pages.router)
     app.include_router(subscription_api.router)
+    app.include_router(creator_api.router)
+    app.include_router(creator_pages.router)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
