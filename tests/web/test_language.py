@@ -8,10 +8,11 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from babel.messages.pofile import read_po
 
 from tgadmin.config import load_settings
 from tgadmin.web.app import create_app
-from tgadmin.webkit.i18n import LANG_COOKIE, portuguese
+from tgadmin.webkit.i18n import CATALOG_DIR, LANG_COOKIE, portuguese
 
 
 @pytest.fixture
@@ -62,3 +63,19 @@ async def test_the_vendored_libraries_are_served_from_node_modules(client: httpx
     assert (await client.get("/assets/vendor/cropper.css")).headers["content-type"].startswith("text/css")
     assert (await client.get("/assets/vendor/../../pyproject.toml")).status_code == 404
     assert (await client.get("/assets/vendor/left-pad.js")).status_code == 404
+
+
+def test_no_text_is_translated_two_ways_by_two_catalogs() -> None:
+    seen: dict[str, tuple[str, str]] = {}
+    clashes = []
+    for path in sorted(CATALOG_DIR.glob("*.po")):
+        with path.open("rb") as handle:
+            for message in read_po(handle, locale="pt_BR"):
+                if not isinstance(message.id, str) or not message.id or not message.string:
+                    continue
+                earlier = seen.setdefault(message.id, (path.name, str(message.string)))
+                if earlier[1] != message.string:
+                    clashes.append(
+                        f"{message.id!r}: {earlier[0]} {earlier[1]!r} vs {path.name} {message.string!r}"
+                    )
+    assert clashes == []
