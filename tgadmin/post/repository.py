@@ -147,7 +147,7 @@ async def history(
         .limit(limit)
         .offset(offset)
     )
-    return [(post, str(title)) for post, title in page.tuples()], int(total or 0)
+    return [(post, str(title)) for post, title in page.all()], int(total or 0)
 
 
 async def by_ids(session: AsyncSession, post_ids: Sequence[int]) -> list[PostHistory]:
@@ -158,4 +158,4 @@ async def by_ids(session: AsyncSession, post_ids: Sequence[int]) -> list[PostHis
 async def group_choices(session: AsyncSession) -> list[tuple[int, str]]:
     """Every group (id, title) by title, for the list's group filter."""
     rows = await session.execute(select(Group.id, Group.title).order_by(Group.title, Group.id))
-    return [(int(group_id), str(title)) for group_id, title in rows.tuples()]
+    return [(int(group_id), str(title)) for group_id, title in rows.all()]
