@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -64,7 +65,7 @@ class PostsDelete(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    post_ids: list[int] = Field(min_length=1, max_length=MAX_SELECTED)
+    post_ids: list[Annotated[int, Field(ge=1, le=INT64_MAX)]] = Field(min_length=1, max_length=MAX_SELECTED)
 
 
 class JobStarted(BaseModel):
