@@ -155,3 +155,13 @@ async def test_refused_deletes_say_why_and_enqueue_nothing(desk: Desk, staff: St
     assert await audit_trail(desk, "post.bulk_delete_requested") == []
     still = await staff[OperatorRole.VIEWER].http.get("/posts", params={"status": PostStatus.SENT.value})
     assert fresh in row_ids(still.text)
+
+
+async def test_the_pages_speak_portuguese_by_default(desk: Desk, staff: Staff) -> None:
+    found = await shelf(desk, utcnow())
+    portuguese = {"Accept-Language": "pt-BR"}
+    operator = staff[OperatorRole.OPERATOR].http
+    posts = (await operator.get("/posts", headers=portuguese)).text
+    assert "Apagar selecionadas" in posts and "O Telegram recusou:" in posts and "6 postagens" in posts
+    clear = (await operator.get(f"/groups/{found.fotos.id}/clear", headers=portuguese)).text
+    assert "A regra das 48 horas do Telegram:" in clear and "1 mensagens serão apagadas." in clear
