@@ -17,7 +17,11 @@ class PostHistory(IdMixin, Base):
     __table_args__ = (
         UniqueConstraint("group_id", "message_id"),
         Index("ix_post_history_group_sent", "group_id", "sent_at"),
-        Index("ix_post_history_group_status", "group_id", "status"),
+        # The post history list (newest first) filtered by group and status, by status, or by kind;
+        # id breaks ties in sent_at so that pages are stable.
+        Index("ix_post_history_group_status_sent", "group_id", "status", "sent_at", "id"),
+        Index("ix_post_history_status_sent", "status", "sent_at", "id"),
+        Index("ix_post_history_kind_sent", "kind", "sent_at", "id"),
         Index("ix_post_history_job", "job_id"),
         # Hourly analytics counts one hour across all groups: (group_id, sent_at) cannot serve that.
         Index("ix_post_history_sent", "sent_at"),

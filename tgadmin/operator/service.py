@@ -14,7 +14,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tgadmin.audit.service import Actor, record
-from tgadmin.clock import utcnow
+from tgadmin.clock import ensure_utc, utcnow
 from tgadmin.config import Settings, get_settings
 from tgadmin.crypto import random_token, token_hash
 from tgadmin.errors import BadRequest, ConfigError, Conflict, NotFound, Unauthorized
@@ -27,6 +27,10 @@ log = logging.getLogger(__name__)
 
 MAGIC_LINK_TTL = timedelta(minutes=15)
 SESSION_TTL = timedelta(days=14)
+# `last_seen_at` is exact to a minute: a page polling a job every second then writes nothing. On
+# SQLite a request's write fails at once when another process (a worker) committed since the
+# request first read, so a read-only request must not write.
+SEEN_PRECISION = timedelta(minutes=1)
 
 
 def normalize_email(email: str) -> str:
@@ -187,7 +191,8 @@ async def operator_for_session(session: AsyncSession, cookie: str) -> Operator:
     operator = None if live is None else await repository.by_id(session, live.operator_id)
     if live is None or operator is None or not operator.is_active:
         raise Unauthorized("please log in again")
-    live.last_seen_at = now
+    if now - ensure_utc(live.last_seen_at) >= SEEN_PRECISION:
+        live.last_seen_at = now
     return operator
 
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVarTuple
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tgadmin.models import PostHistory
-from tgadmin.models.enums import PostStatus
+from tgadmin.models import Group, PostHistory
+from tgadmin.models.enums import PostKind, PostStatus
+
+_Row = TypeVarTuple("_Row")
 
 
 async def by_message(session: AsyncSession, group_id: int, message_id: int) -> PostHistory | None:
@@ -76,10 +79,22 @@ class ClearFilter:
 
 async def deletable_ids(session: AsyncSession, group_id: int, where: ClearFilter) -> list[int]:
     """Message ids still shown (status `sent`) matching the filter, oldest first; uses
-    ix_post_history_group_status / ix_post_history_group_sent."""
-    query = select(PostHistory.message_id).where(
-        PostHistory.group_id == group_id, PostHistory.status == PostStatus.SENT
-    )
+    ix_post_history_group_status_sent."""
+    query = _clear_query(select(PostHistory.message_id), group_id, where)
+    return [int(m) for m in (await session.execute(query.order_by(PostHistory.message_id))).scalars()]
+
+
+async def count_deletable(
+    session: AsyncSession, group_id: int, where: ClearFilter, old_before: datetime
+) -> tuple[int, int]:
+    """(how many `deletable_ids` would return, how many of them were sent before `old_before`)."""
+    counts = select(func.count(), func.count().filter(PostHistory.sent_at < old_before))
+    matched, old = (await session.execute(_clear_query(counts, group_id, where))).one()
+    return int(matched), int(old)
+
+
+def _clear_query(query: Select[*_Row], group_id: int, where: ClearFilter) -> Select[*_Row]:
+    query = query.where(PostHistory.group_id == group_id, PostHistory.status == PostStatus.SENT)
     if where.from_message_id is not None:
         query = query.where(PostHistory.message_id >= where.from_message_id)
     if where.to_message_id is not None:
@@ -90,4 +105,57 @@ async def deletable_ids(session: AsyncSession, group_id: int, where: ClearFilter
         query = query.where(PostHistory.sent_at >= where.sent_from)
     if where.sent_to is not None:
         query = query.where(PostHistory.sent_at <= where.sent_to)
-    return [int(m) for m in (await session.execute(query.order_by(PostHistory.message_id))).scalars()]
+    return query
+
+
+@dataclass(frozen=True)
+class HistoryFilter:
+    group_id: int | None = None
+    status: PostStatus | None = None
+    kind: PostKind | None = None
+    sent_from: datetime | None = None
+    sent_to: datetime | None = None
+
+
+HistoryRow = tuple[PostHistory, str]
+
+
+async def history(
+    session: AsyncSession, where: HistoryFilter, *, limit: int, offset: int
+) -> tuple[list[HistoryRow], int]:
+    """One page of post history (newest first) with each post's group title, and how many match.
+
+    Each filter has its index (ix_post_history_group_status_sent, _group_sent, _status_sent,
+    _kind_sent, _sent), so a page costs the same at 100,000 rows as at 100."""
+    conditions = []
+    if where.group_id is not None:
+        conditions.append(PostHistory.group_id == where.group_id)
+    if where.status is not None:
+        conditions.append(PostHistory.status == where.status)
+    if where.kind is not None:
+        conditions.append(PostHistory.kind == where.kind)
+    if where.sent_from is not None:
+        conditions.append(PostHistory.sent_at >= where.sent_from)
+    if where.sent_to is not None:
+        conditions.append(PostHistory.sent_at <= where.sent_to)
+    total = await session.scalar(select(func.count()).select_from(PostHistory).where(*conditions))
+    page = await session.execute(
+        select(PostHistory, Group.title)
+        .join(Group, Group.id == PostHistory.group_id)
+        .where(*conditions)
+        .order_by(PostHistory.sent_at.desc(), PostHistory.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    return [(post, str(title)) for post, title in page.all()], int(total or 0)
+
+
+async def by_ids(session: AsyncSession, post_ids: Sequence[int]) -> list[PostHistory]:
+    rows = await session.execute(select(PostHistory).where(PostHistory.id.in_(list(post_ids))))
+    return list(rows.scalars())
+
+
+async def group_choices(session: AsyncSession) -> list[tuple[int, str]]:
+    """Every group (id, title) by title, for the list's group filter."""
+    rows = await session.execute(select(Group.id, Group.title).order_by(Group.title, Group.id))
+    return [(int(group_id), str(title)) for group_id, title in rows.all()]

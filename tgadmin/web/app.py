@@ -17,6 +17,9 @@ from tgadmin.operator import pages as operator_pages
 from tgadmin.payment import api as payment_api
 from tgadmin.payment import pages as payment_pages
 from tgadmin.payment import webhooks as payment_webhooks
+from tgadmin.post import api as post_api
+from tgadmin.post import clear_pages as post_clear_pages
+from tgadmin.post import pages as post_pages
 from tgadmin.purchase import api as purchase_api
 from tgadmin.subscription import api as subscription_api
 from tgadmin.subscription import pages as subscription_pages
@@ -73,6 +76,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(subscription_api.router)
     app.include_router(creator_api.router)
     app.include_router(creator_pages.router)
+    app.include_router(post_api.router)
+    app.include_router(post_pages.router)
+    app.include_router(post_clear_pages.router)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
