@@ -238,36 +238,50 @@ class Browser:
         shown = answer.json() if answer.status_code == 200 else []
         return [m for m in shown if (m.get("sender") or {}).get("id") == self.bot_id]
 
-    async def act(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        """Make one update and wait for a new or edited bot message; returns the newest one."""
-        before = await self.bot_messages()
-        marks = {(m["message_id"], m.get("text") or m.get("caption")) for m in before}
+    async def act(self, path: str, body: dict[str, Any]) -> dict[str, Any] | None:
+        """Make one update, wait until the bot has answered and gone quiet (a checkout answers with
+        several messages); returns the newest new or edited message with buttons, None when no
+        answer came within 10 s (counted: `storefront_answered` < `storefront_updates`)."""
+        marks = {_mark(m) for m in await self.bot_messages()}
         self.actions.append(time.time())
         (await self.http.post(f"/sandbox/users/{self.user}/{path}", json=body)).raise_for_status()
-        for _ in range(400):
-            await asyncio.sleep(0.05)
-            shown = await self.bot_messages()
-            fresh = [m for m in shown if (m["message_id"], m.get("text") or m.get("caption")) not in marks]
-            if fresh:
-                await asyncio.sleep(THINK_S)
-                return fresh[-1]
-        raise RuntimeError(f"buyer {self.user}: no answer to {path} {body}")
+        fresh: list[dict[str, Any]] = []
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            await asyncio.sleep(THINK_S if fresh else 0.05)
+            now = [m for m in await self.bot_messages() if _mark(m) not in marks]
+            if fresh and len(now) == len(fresh):
+                with_buttons = [m for m in now if m.get("buttons")]
+                return (with_buttons or now)[-1]
+            fresh = now
+        await asyncio.sleep(THINK_S)
+        return None
 
     async def browse(self, creator: str, rounds: int) -> None:
         for _ in range(rounds):
             catalog = await self.act("messages", {"text": "/start"})
             data = _button(catalog, lambda b: b["text"].startswith(creator))
+            if catalog is None or data is None:
+                continue
             shelf = await self.act("press", {"message_id": catalog["message_id"], "data": data})
             data = _button(shelf, lambda b: b.get("callback_data", "").startswith("buy:"))
+            if shelf is None or data is None:
+                continue
             await self.act("press", {"message_id": shelf["message_id"], "data": data})
 
 
-def _button(message: dict[str, Any], wanted: Callable[[dict[str, Any]], bool]) -> str:
-    for row in message.get("buttons") or []:
+def _mark(message: dict[str, Any]) -> tuple[int, str | None]:
+    """A message as the buyer saw it: an edit makes it new."""
+    return message["message_id"], message.get("text") or message.get("caption")
+
+
+def _button(message: dict[str, Any] | None, wanted: Callable[[dict[str, Any]], bool]) -> str | None:
+    """The callback data of the first button `wanted`; None when the answer had none (an apology)."""
+    for row in (message or {}).get("buttons") or []:
         for button in row:
             if wanted(button):
                 return str(button["callback_data"])
-    raise RuntimeError(f"no such button in {message.get('text') or message.get('caption')!r}")
+    return None
 
 
 def _first_answers(calls: list[dict[str, Any]], browsers: list[Browser]) -> list[float]:
