@@ -20,13 +20,15 @@ import asyncio
 import os
 import statistics
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import httpx
 from aiogram import Bot, Dispatcher, Router
 from aiogram.types import Update
 
-from harness import database, report, say
+from harness import CallLog, Sandbox, database, free_port, platform, report, say, wait_for, wait_http
 from tgadmin.bot.dispatcher import build_dispatcher
 from tgadmin.db import create_engine, session_factory
 from tgadmin.models import Bot as BotRecord
@@ -145,7 +147,9 @@ async def compare(
 
 
 def quantiles(latencies: list[float]) -> tuple[float, float]:
-    cuts = statistics.quantiles(latencies, n=100)
+    if len(latencies) < 2:
+        return (round(latencies[0], 2),) * 2 if latencies else (float("nan"), float("nan"))
+    cuts = statistics.quantiles(latencies, n=100, method="inclusive")
     return round(cuts[49], 2), round(cuts[98], 2)
 
 
@@ -191,15 +195,163 @@ async def measure(db_url: str, count: int, concurrency: int) -> dict[str, Any]:
     }
 
 
+# --- storefront: 50 buyers browsing through the sandbox ----------------------------------------------
+
+THINK_S = 1.1  # a buyer acts again this long after the bot's last answer: a chat is answered 1/s
+
+
+async def _shop(db_url: str, token: str) -> str:
+    """The sandbox bot registered, one creator with two products; returns the creator's name."""
+    from sqlalchemy import update
+
+    from tests.factories import make_creator, make_product
+    from tgadmin.config import get_settings
+    from tgadmin.db import session_scope
+    from tgadmin.telegram.bots import register_from_token
+
+    get_settings.cache_clear()
+    engine = create_engine(db_url)
+    try:
+        async with session_scope(session_factory(engine)) as session:
+            # The throughput part's bot has no account in the sandbox: the bot process must not load it.
+            await session.execute(
+                update(BotRecord).where(BotRecord.telegram_id == BOT_TELEGRAM_ID).values(is_active=False)
+            )
+            await register_from_token(session, token, get_settings())
+            creator = await make_creator(session, name="Amanda Bench", bio="Bench creator")
+            await make_product(session, creator=creator, title="Pack Verão", price_cents=2990)
+            await make_product(session, creator=creator, title="Pack Fitness", price_cents=4990)
+            return creator.name
+    finally:
+        await engine.dispose()
+
+
+class Browser:
+    """One buyer in the sandbox: writes, presses, and waits for the bot's answer in their chat."""
+
+    def __init__(self, http: httpx.AsyncClient, bot_id: int, user: int) -> None:
+        self.http, self.bot_id, self.user = http, bot_id, user
+        self.actions: list[float] = []  # when each update was made (epoch seconds)
+
+    async def bot_messages(self) -> list[dict[str, Any]]:
+        answer = await self.http.get(f"/sandbox/chats/{self.user}/messages", params={"bot_id": self.bot_id})
+        shown = answer.json() if answer.status_code == 200 else []
+        return [m for m in shown if (m.get("sender") or {}).get("id") == self.bot_id]
+
+    async def act(self, path: str, body: dict[str, Any]) -> dict[str, Any] | None:
+        """Make one update, wait until the bot has answered and gone quiet (a checkout answers with
+        several messages); returns the newest new or edited message with buttons, None when no
+        answer came within 10 s (counted: `storefront_answered` < `storefront_updates`)."""
+        marks = {_mark(m) for m in await self.bot_messages()}
+        self.actions.append(time.time())
+        (await self.http.post(f"/sandbox/users/{self.user}/{path}", json=body)).raise_for_status()
+        fresh: list[dict[str, Any]] = []
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            await asyncio.sleep(THINK_S if fresh else 0.05)
+            now = [m for m in await self.bot_messages() if _mark(m) not in marks]
+            if fresh and len(now) == len(fresh):
+                with_buttons = [m for m in now if m.get("buttons")]
+                return (with_buttons or now)[-1]
+            fresh = now
+        await asyncio.sleep(THINK_S)
+        return None
+
+    async def browse(self, creator: str, rounds: int) -> None:
+        for _ in range(rounds):
+            catalog = await self.act("messages", {"text": "/start"})
+            data = _button(catalog, lambda b: b["text"].startswith(creator))
+            if catalog is None or data is None:
+                continue
+            shelf = await self.act("press", {"message_id": catalog["message_id"], "data": data})
+            data = _button(shelf, lambda b: b.get("callback_data", "").startswith("buy:"))
+            if shelf is None or data is None:
+                continue
+            await self.act("press", {"message_id": shelf["message_id"], "data": data})
+
+
+def _mark(message: dict[str, Any]) -> tuple[int, str | None]:
+    """A message as the buyer saw it: an edit makes it new."""
+    return message["message_id"], message.get("text") or message.get("caption")
+
+
+def _button(message: dict[str, Any] | None, wanted: Callable[[dict[str, Any]], bool]) -> str | None:
+    """The callback data of the first button `wanted`; None when the answer had none (an apology)."""
+    for row in (message or {}).get("buttons") or []:
+        for button in row:
+            if wanted(button):
+                return str(button["callback_data"])
+    return None
+
+
+def _first_answers(calls: list[dict[str, Any]], browsers: list[Browser]) -> list[float]:
+    """Per update: ms from the update to the bot's first call into that buyer's chat after it."""
+    by_chat: dict[int, list[float]] = {}
+    for call in calls:
+        if call["ok"] and call.get("chat_id") is not None:
+            by_chat.setdefault(int(call["chat_id"]), []).append(float(call["time"]))
+    latencies = []
+    for browser in browsers:
+        times = sorted(by_chat.get(browser.user, []))
+        for made in browser.actions:
+            after = next((t for t in times if t >= made), None)
+            if after is not None:
+                latencies.append((after - made) * 1000)
+    return latencies
+
+
+async def _crowd(url: str, bot_id: int, users: list[int], creator: str, rounds: int) -> list[Browser]:
+    limits = httpx.Limits(max_connections=len(users))
+    async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits, trust_env=False) as http:
+        browsers = [Browser(http, bot_id, user) for user in users]
+        await asyncio.gather(*(b.browse(creator, rounds) for b in browsers))
+    return browsers
+
+
+def storefront(db_url: str, buyers: int, rounds: int) -> dict[str, Any]:
+    """`buyers` at once: /start, open the creator, press a product, `rounds` times each, against the
+    bot process (webhook) and the sandbox with its limits on."""
+    port = free_port()
+    settings = {"PUBLIC_URL": f"http://127.0.0.1:{port}", "PIX_PROVIDER": "sandbox"}
+    with platform(db_url, **settings) as (procs, url):
+        sandbox = Sandbox(url)
+        created = sandbox.post("/sandbox/bots", username=f"shop_{uuid.uuid4().hex[:8]}_bot")
+        creator = asyncio.run(_shop(db_url, str(created["token"])))
+        users = [int(sandbox.post("/sandbox/users", first_name=f"Buyer {n}")["id"]) for n in range(buyers)]
+        procs.start("bot", "bot", "--port", str(port))
+        wait_http(f"http://127.0.0.1:{port}/healthz", timeout=90)
+        log = CallLog(sandbox, int(created["id"]))
+        wait_for(lambda: bool(log.of("setWebhook")), 60, "the bot's webhook")
+        say(f"storefront: {buyers} buyers browse at once, {rounds} rounds of /start → creator → product")
+        started = time.monotonic()
+        browsers = asyncio.run(_crowd(url, int(created["id"]), users, creator, rounds))
+        seconds = time.monotonic() - started
+        latencies = _first_answers(log.refresh(), browsers)
+    updates = sum(len(b.actions) for b in browsers)
+    p50, p99 = quantiles(latencies)
+    say(f"  {updates} updates in {seconds:.1f} s; update → first answer p50 {p50} ms, p99 {p99} ms")
+    return {
+        "storefront_rps": round(updates / seconds, 1),
+        "storefront_p50_ms": p50,
+        "storefront_p99_ms": p99,
+        "storefront_updates": updates,
+        "storefront_buyers": buyers,
+        "storefront_answered": len(latencies),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--updates", type=int, default=10_000)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--buyers", type=int, default=50, help="storefront: buyers browsing at once")
+    parser.add_argument("--rounds", type=int, default=3, help="storefront: catalog visits per buyer")
     args = parser.parse_args()
     # Bot tokens are stored encrypted; a throwaway key when the environment has none.
     os.environ.setdefault("DATA_ENCRYPTION_KEY", "8kbJ0JdPX8Qm1TnQd0a3H0p9HqkK3X2ZcJ6mM8Yj3gU=")
     with database() as db_url:
         figures = asyncio.run(measure(db_url, args.updates, args.concurrency))
+        figures.update(storefront(db_url, args.buyers, args.rounds))
     report(**figures)
 
 

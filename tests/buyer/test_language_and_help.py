@@ -3,11 +3,16 @@ say; /help lists the commands; anything the bot does not understand gets a hint 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
+from sqlalchemy import event
+from sqlalchemy.pool import Pool
 
 from tests.creator.storefront import Store, buttons, text_of
+from tgadmin.buyer import texts as buyer_texts
 from tgadmin.models import TelegramUser
 from tgadmin.telegram.callbacks import SetLanguage
 
@@ -110,3 +115,39 @@ async def test_paysupport_answers_in_the_language_chosen_with_slash_language_not
     [support] = await store.says(bia, "/paysupport", expect=1)
     assert text_of(support).startswith("Payment support: reply here with your order number")
     assert (await store.user(bia)).language_code == "pt-br"  # Telegram still says Portuguese
+
+
+@contextmanager
+def connections_taken() -> Iterator[list[object]]:
+    """Every connection any engine of this process takes from its pool while the block runs."""
+    taken: list[object] = []
+
+    def checkout(connection: object, _record: object, _proxy: object) -> None:
+        taken.append(connection)
+
+    event.listen(Pool, "checkout", checkout)
+    try:
+        yield taken
+    finally:
+        event.remove(Pool, "checkout", checkout)
+
+
+async def test_a_known_buyers_stray_messages_take_no_connection_and_follow_the_language_they_chose(
+    store: Store,
+) -> None:
+    john = await store.buyer(language="en")
+    await store.says(john, "hello", expect=1)  # first contact: the row is written
+    await store.sandbox.advance(1)
+    with connections_taken() as taken:
+        [hint] = await store.says(john, "still there?", expect=1)
+    assert text_of(hint) == buyer_texts.HINT["en"] and taken == []
+
+    await store.sandbox.advance(1)
+    [offer] = await store.says(john, "/language", expect=1)
+    await store.press(john, offer, SetLanguage(code="pt").pack())
+    await store.user(john, until=lambda row: row.preferred_language == "pt")
+    await store.sandbox.advance(1)
+    with connections_taken() as taken:
+        [hint] = await store.says(john, "oi", expect=1)
+    # The choice reached the bot's copy of the buyer with its commit: no read needed to honour it.
+    assert text_of(hint) == buyer_texts.HINT["pt"] and taken == []

@@ -97,16 +97,16 @@ async def pay_by_pix(shop: Shop, buyer: int, choice: dict[str, Any]) -> Transact
 
 
 def delivered_after(chat: list[dict[str, Any]], title: str, photos: int) -> list[dict[str, Any]]:
-    """The delivery as the buyer sees it: "payment confirmed", then the pack's photos in albums of
-    up to 10, all protected; the messages from "payment confirmed" on."""
+    """The delivery as the buyer sees it: the pack's photos in albums of up to 10, all protected,
+    the first one captioned "payment confirmed"; the messages from that one on."""
     [start] = [
         i
         for i, m in enumerate(chat)
         if text_of(m).startswith(f"✅ Pagamento confirmado! Aqui está “{title}”")
     ]
-    shown = chat[start : start + 1 + photos]
-    assert [m["media"]["kind"] for m in shown[1:]] == ["photo"] * photos
-    assert len({m["media_group_id"] for m in shown[1:]}) == -(-photos // 10)
+    shown = chat[start : start + photos]
+    assert [m["media"]["kind"] for m in shown] == ["photo"] * photos
+    assert len({m["media_group_id"] for m in shown}) == -(-photos // 10)
     assert all(m["protect_content"] for m in shown)
     return shown
 

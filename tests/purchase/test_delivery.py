@@ -26,11 +26,13 @@ async def test_a_paid_pack_arrives_in_albums_of_ten_protected_and_the_purchase_c
     outcome = await shop.deliver(purchase_id)
 
     assert outcome.state == "completed", outcome.reason
-    assert outcome.value["messages"] == 13 and outcome.value["uploads"] == 12
-    chat = await shop.chat(buyer)
-    ready, *files = chat
-    assert ready["text"].startswith("✅ Pagamento confirmado! Aqui está “Pack Verão”.")
-    assert "12 arquivo(s)" in ready["text"]
+    assert outcome.value["messages"] == 12 and outcome.value["uploads"] == 12
+    chat = files = await shop.chat(buyer)
+    # The confirmation is the first album's caption: no text of its own holding the files back.
+    ready = files[0]
+    assert ready["caption"].startswith("✅ Pagamento confirmado! Aqui está “Pack Verão”.")
+    assert "12 arquivo(s)" in ready["caption"]
+    assert [m.get("caption") for m in files[1:]] == [None] * 11
     assert [m["media"]["kind"] for m in files] == ["photo"] * 12
     album = {m["media_group_id"] for m in files[:10]}
     assert len(album) == 1 and None not in album and files[10]["media_group_id"] != files[0]["media_group_id"]
@@ -87,20 +89,17 @@ async def test_a_subscription_sets_its_end_and_sends_a_single_use_invitation_in_
     outcome = await shop.deliver(purchase_id)
 
     assert outcome.state == "completed", outcome.reason
-    ready, photo, invitation = await shop.chat(buyer)
-    assert ready["text"].startswith("✅ Payment confirmed! Here is “Pack Verão”.")
-    assert "Your access lasts until" in ready["text"]
+    photo, invitation = await shop.chat(buyer)
+    assert photo["media"]["kind"] == "photo"
+    assert photo["caption"].startswith("✅ Payment confirmed! Here is “Pack Verão”.")
+    assert "Your access lasts until" in photo["caption"]
     assert invitation["text"].startswith("🔑 Your invitation")
     [[button]] = invitation["buttons"]
     assert button["text"] == "Join the group"
     purchase = await shop.purchase(purchase_id)
     assert purchase.delivered_at is not None and purchase.access_expires_at is not None
     assert purchase.access_expires_at - purchase.delivered_at == timedelta(days=30)
-    assert purchase.sent_messages[0]["message_ids"] == [
-        ready["message_id"],
-        photo["message_id"],
-        invitation["message_id"],
-    ]
+    assert purchase.sent_messages[0]["message_ids"] == [photo["message_id"], invitation["message_id"]]
 
     joined = await sandbox.control.post(
         f"/sandbox/users/{buyer.telegram_id}/join", json={"invite_link": button["url"]}
@@ -177,14 +176,15 @@ async def test_a_delivery_that_failed_midway_goes_on_where_it_stopped_without_se
     assert failed.state == "failed" and failed.reason == f"no stored file {key!r}"
     stopped = await shop.purchase(purchase_id)
     assert stopped.status is PurchaseStatus.PAID
-    assert len(stopped.sent_messages[0]["message_ids"]) == 11  # the first message and the first album
+    assert len(stopped.sent_messages[0]["message_ids"]) == 10  # the first album, confirmation as its caption
 
     await shop.storage.put(key, kept, "image/png")
     outcome = await shop.deliver(purchase_id)
 
     assert outcome.state == "completed", outcome.reason
     chat = await shop.chat(buyer)
-    assert len([m for m in chat if m["text"]]) == 1 and len(media_of(chat)) == 12
+    confirmations = [m for m in chat if (m["text"] or m.get("caption") or "").startswith("✅")]
+    assert len(confirmations) == 1 and len(media_of(chat)) == 12
     done = await shop.purchase(purchase_id)
     assert done.status is PurchaseStatus.COMPLETED
     assert done.sent_messages[0]["message_ids"] == [m["message_id"] for m in chat]

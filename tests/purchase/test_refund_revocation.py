@@ -67,7 +67,7 @@ async def delivered_and_joined(shop: Shop, buyer: Buyer, access_chat: int, purch
     assert joined.status_code == 200, joined.text
     assert await member_status(shop, access_chat, buyer) == "member"
     delivered = (await shop.purchase(purchase_id)).sent_messages[0]["message_ids"]
-    assert len(delivered) == 4  # confirmation, 2 photos, invitation
+    assert len(delivered) == 3  # 2 photos (the confirmation their caption), invitation
     return Subscribed(buyer, access_chat, purchase_id, delivered)
 
 

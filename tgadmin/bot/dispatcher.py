@@ -36,7 +36,8 @@ def build_dispatcher(
     routers: list[Router] | None = None,
     storage: BaseStorage | None = None,
 ) -> BotDispatcher:
-    dispatcher = Dispatcher(storage=storage)
+    # No handler keeps FSM state: without storage the FSM middleware (a context look-up per update) is off.
+    dispatcher = Dispatcher(storage=storage, disable_fsm=storage is None)
     bots = BotDirectory()
     in_flight = InFlightMiddleware()
     dispatcher.update.outer_middleware(in_flight)

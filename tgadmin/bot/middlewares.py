@@ -22,8 +22,8 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.types import Chat, TelegramObject, Update, User
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tgadmin.buyer.service import SeenUser, touch_user
-from tgadmin.db import AfterCommit, session_scope
+from tgadmin.buyer.service import KnownBuyer, SeenUser, touch_user
+from tgadmin.db import AfterCommit
 from tgadmin.errors import TgadminError
 from tgadmin.i18n import buyer_language
 from tgadmin.logs import redact
@@ -92,7 +92,10 @@ async def _apologise(event: TelegramObject, data: dict[str, Any]) -> None:
     bot: Bot = data["bot"]
     user: User | None = data.get("event_from_user")
     chat: Chat | None = data.get("event_chat")
-    text = sorry_text(user.language_code if user else None)
+    known = data.get("buyer")
+    # The language the buyer chose with /language, when this update got as far as knowing them.
+    preferred = known.preferred_language if isinstance(known, KnownBuyer) else None
+    text = sorry_text(user.language_code if user else None, preferred)
     try:
         if isinstance(event, Update) and event.callback_query is not None:
             await bot.answer_callback_query(event.callback_query.id, text=text, show_alert=True)
@@ -205,12 +208,29 @@ class SessionMiddleware(BaseMiddleware):
             return await self._unit_of_work(handler, event, data)
 
     async def _unit_of_work(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        # The session is cheap until used: it takes a connection on its first statement. Most updates
+        # (a known buyer's message answered with a hint) never make one, so the commit and the close,
+        # two greenlet round trips each, are only paid by a session that began a transaction or holds
+        # objects to flush; what waits for the commit still runs, in order, after it.
         after_commit = AfterCommit()
-        async with session_scope(self.sessions, after_commit) as session:
-            data["session"] = session
-            data["after_commit"] = after_commit
+        session = self.sessions()
+        data["session"] = session
+        data["after_commit"] = after_commit
+        try:
             data["bot_db_id"] = await self.bots.db_id(session, data["bot"].id)
-            return await handler(event, data)
+            result = await handler(event, data)
+            if _used(session):
+                await session.commit()
+        finally:
+            if _used(session) or session.sync_session.identity_map:
+                await session.close()  # rolls back what a failed handler left open
+        await after_commit.run()
+        return result
+
+
+def _used(session: AsyncSession) -> bool:
+    """The session began a transaction or has objects waiting for a flush."""
+    return session.in_transaction() or bool(session.new or session.dirty or session.deleted)
 
 
 class TelegramUserMiddleware(BaseMiddleware):
@@ -232,25 +252,35 @@ class TelegramUserMiddleware(BaseMiddleware):
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         seen = seen_user(event, data)
         if seen is not None:
-            data["telegram_user_id"] = await self._touch(event, seen, data)
+            buyer = await self._touch(event, seen, data)
+            data["telegram_user_id"] = buyer.id
+            data["buyer"] = buyer
         return await handler(event, data)
 
-    async def _touch(self, event: TelegramObject, seen: SeenUser, data: dict[str, Any]) -> int:
+    async def _touch(self, event: TelegramObject, seen: SeenUser, data: dict[str, Any]) -> KnownBuyer:
+        """The update's own copy of the buyer: what a handler changes in it (`/language`) reaches
+        the cache only once the unit of work committed."""
         now = time.monotonic()
         written = self._written.get(seen.telegram_id)
         if written is not None and written.covers(seen, now) and not _is_membership(event):
             self._written.move_to_end(seen.telegram_id)
-            return written.user_id
-        user_id = await touch_user(data["session"], seen)
-        data["after_commit"].add(lambda: self._remember(written, seen, user_id, now))
-        return user_id
+            buyer = replace(written.buyer)
+            data["after_commit"].add(lambda: self._learn(seen.telegram_id, written, buyer))
+            return buyer
+        buyer = await touch_user(data["session"], seen)
+        data["after_commit"].add(lambda: self._remember(written, seen, buyer, now))
+        return buyer
 
-    def _remember(self, before: Written | None, seen: SeenUser, user_id: int, at: float) -> None:
+    def _learn(self, telegram_id: int, written: Written, buyer: KnownBuyer) -> None:
+        if buyer != written.buyer and self._written.get(telegram_id) is written:
+            self._written[telegram_id] = replace(written, buyer=replace(buyer))
+
+    def _remember(self, before: Written | None, seen: SeenUser, buyer: KnownBuyer, at: float) -> None:
         # An update that said nothing about blocking wrote nothing about it: keep what we knew.
         blocked = seen.blocked_bot
         if blocked is None and before is not None:
             blocked = before.seen.blocked_bot
-        self._written[seen.telegram_id] = Written(replace(seen, blocked_bot=blocked), user_id, at)
+        self._written[seen.telegram_id] = Written(replace(seen, blocked_bot=blocked), replace(buyer), at)
         self._written.move_to_end(seen.telegram_id)
         while len(self._written) > self._max:
             self._written.popitem(last=False)
@@ -258,10 +288,11 @@ class TelegramUserMiddleware(BaseMiddleware):
 
 @dataclass(frozen=True, slots=True)
 class Written:
-    """What the last committed `touch_user` of a buyer wrote, and when (monotonic seconds)."""
+    """What the last committed `touch_user` of a buyer wrote, and when (monotonic seconds); `buyer`
+    is the row's id and language as that commit left them (never handed out: updates get copies)."""
 
     seen: SeenUser
-    user_id: int
+    buyer: KnownBuyer
     at: float
 
     def covers(self, seen: SeenUser, now: float) -> bool:

@@ -23,18 +23,17 @@ router.message.filter(inline(F.chat.type == ChatType.PRIVATE))
 LANGUAGES: tuple[Language, ...] = ("pt", "en")
 
 
-async def _language(session: AsyncSession, user_id: int | None, code: str | None) -> Language:
-    user = await service.buyer(session, user_id) if user_id is not None else None
-    return service.language_of(user, code)
-
-
 def _code(message: Message) -> str | None:
     return message.from_user.language_code if message.from_user else None
 
 
+# The language comes from `buyer` (TelegramUserMiddleware: what the process last wrote or read of the
+# row), not from a read per update: these handlers answer every stray message a buyer sends.
+
+
 @router.message(Command("language"))
-async def language(message: Message, session: AsyncSession, telegram_user_id: int | None = None) -> None:
-    lang = await _language(session, telegram_user_id, _code(message))
+async def language(message: Message, buyer: service.KnownBuyer | None = None) -> None:
+    lang = service.known_language(buyer, _code(message))
     buttons = [
         InlineKeyboardButton(text=texts.LANGUAGE_NAMES[code], callback_data=SetLanguage(code=code).pack())
         for code in LANGUAGES
@@ -49,14 +48,14 @@ async def set_language(
     callback_data: SetLanguage,
     bot: Bot,
     session: AsyncSession,
-    telegram_user_id: int | None = None,
+    buyer: service.KnownBuyer | None = None,
 ) -> None:
     chosen = next((code for code in LANGUAGES if code == callback_data.code), None)
-    if chosen is None or telegram_user_id is None:
-        lang = await _language(session, telegram_user_id, query.from_user.language_code)
+    if chosen is None or buyer is None:
+        lang = service.known_language(buyer, query.from_user.language_code)
         await query.answer(texts.STALE_BUTTON[lang], show_alert=True)
         return
-    await service.choose_language(session, telegram_user_id, chosen)
+    await service.choose_language(session, buyer, chosen)
     await query.answer()
     if isinstance(query.message, Message):
         try:
@@ -69,8 +68,8 @@ async def set_language(
 
 
 @router.message(Command("help"))
-async def help_(message: Message, session: AsyncSession, telegram_user_id: int | None = None) -> None:
-    lang = await _language(session, telegram_user_id, _code(message))
+async def help_(message: Message, buyer: service.KnownBuyer | None = None) -> None:
+    lang = service.known_language(buyer, _code(message))
     await patiently(lambda: message.answer(texts.HELP[lang]))
 
 
@@ -78,20 +77,18 @@ fallback = Router(name="buyer-fallback")
 
 
 @fallback.message(inline(F.chat.type == ChatType.PRIVATE))
-async def hint(message: Message, session: AsyncSession, telegram_user_id: int | None = None) -> SendMessage:
+async def hint(message: Message, buyer: service.KnownBuyer | None = None) -> SendMessage:
     """Stickers, photos, unknown commands, any text: point at /start instead of staying silent.
 
     Returned, not sent: the transport sends it after the commit, so a hint that cannot be delivered
     (the buyer blocked the bot, or writes faster than Telegram lets a chat be answered) is only
     logged and never takes the update's unit of work (the buyer's row) down with it."""
-    lang = await _language(session, telegram_user_id, _code(message))
+    lang = service.known_language(buyer, _code(message))
     return SendMessage(chat_id=message.chat.id, text=texts.HINT[lang])
 
 
 @fallback.callback_query()
-async def dead_button(
-    query: CallbackQuery, session: AsyncSession, telegram_user_id: int | None = None
-) -> AnswerCallbackQuery:
+async def dead_button(query: CallbackQuery, buyer: service.KnownBuyer | None = None) -> AnswerCallbackQuery:
     """A button whose data no domain understands (tampered, or from an old version of the bot)."""
-    lang = await _language(session, telegram_user_id, query.from_user.language_code)
+    lang = service.known_language(buyer, query.from_user.language_code)
     return AnswerCallbackQuery(callback_query_id=query.id, text=texts.STALE_BUTTON[lang], show_alert=True)

@@ -18,8 +18,9 @@ async def upsert(
     values: dict[str, Any],
     now: datetime,
     on_insert: dict[str, Any] | None = None,
-) -> int:
-    """Insert or refresh in one statement (two updates of a new user may race); returns the row id.
+) -> tuple[int, str | None]:
+    """Insert or refresh in one statement (two updates of a new user may race); returns the row id
+    and the buyer's preferred language.
 
     `values` are set on both paths, `on_insert` only when the row is new; `blocked_bot` is False for
     a new user unless `values` says.
@@ -32,9 +33,10 @@ async def upsert(
             **{"blocked_bot": False, **(on_insert or {}), **values},
         )
         .on_conflict_do_update(index_elements=[TelegramUser.telegram_id], set_=values)
-        .returning(TelegramUser.id)
+        .returning(TelegramUser.id, TelegramUser.preferred_language)
     )
-    return int((await session.execute(statement)).scalar_one())
+    row = (await session.execute(statement)).one()
+    return int(row.id), row.preferred_language
 
 
 async def set_blocked(session: AsyncSession, telegram_id: int) -> None:

@@ -27,8 +27,17 @@ class SeenUser:
     blocked_bot: bool | None = None
 
 
-async def touch_user(session: AsyncSession, seen: SeenUser) -> int:
-    """Insert or refresh the user; returns its id."""
+@dataclass(slots=True)
+class KnownBuyer:
+    """The sender of a private update as the bot process knows it: handlers read the language from it
+    instead of the row (the middleware keeps it per buyer and hands each update its own copy)."""
+
+    id: int
+    preferred_language: str | None
+
+
+async def touch_user(session: AsyncSession, seen: SeenUser) -> KnownBuyer:
+    """Insert or refresh the user; returns its id and chosen language."""
     now = utcnow()
     values: dict[str, Any] = {
         "first_name": seen.first_name,
@@ -42,7 +51,8 @@ async def touch_user(session: AsyncSession, seen: SeenUser) -> int:
     # The language Telegram reports on first contact becomes the buyer's; later profile updates never
     # change it (only /language does). With no code at all, it stays unknown and falls back to the code.
     first = {} if seen.language_code is None else {"preferred_language": i18n.language(seen.language_code)}
-    return await repository.upsert(session, seen.telegram_id, values, now, on_insert=first)
+    user_id, preferred = await repository.upsert(session, seen.telegram_id, values, now, on_insert=first)
+    return KnownBuyer(user_id, preferred)
 
 
 async def mark_blocked(session: AsyncSession, telegram_id: int) -> None:
@@ -59,8 +69,16 @@ def language_of(user: TelegramUser | None, code: str | None) -> i18n.Language:
     return i18n.buyer_language(user.preferred_language if user else None, code)
 
 
-async def choose_language(session: AsyncSession, user_id: int, language: i18n.Language) -> None:
-    await repository.set_language(session, user_id, language)
+def known_language(buyer: KnownBuyer | None, code: str | None) -> i18n.Language:
+    """`language_of` without reading the row: the buyer as the middleware knows them."""
+    return i18n.buyer_language(buyer.preferred_language if buyer else None, code)
+
+
+async def choose_language(session: AsyncSession, buyer: KnownBuyer, language: i18n.Language) -> None:
+    """Stored for good (`/language`); `buyer` learns it too, so the middleware's copy follows once
+    this unit of work commits."""
+    await repository.set_language(session, buyer.id, language)
+    buyer.preferred_language = language
 
 
 async def confirm_age(session: AsyncSession, user_id: int) -> None:

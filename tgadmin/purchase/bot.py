@@ -26,12 +26,13 @@ from tgadmin.i18n import Language
 from tgadmin.purchase import history, texts
 from tgadmin.purchase.enqueue import DeliveryHook, Resender
 from tgadmin.telegram.callbacks import MyPurchasesPage, Resend
+from tgadmin.telegram.filters import inline
 from tgadmin.telegram.replies import patiently
 
 log = logging.getLogger(__name__)
 
 router = Router(name="purchase")
-router.message.filter(F.chat.type == ChatType.PRIVATE)
+router.message.filter(inline(F.chat.type == ChatType.PRIVATE))
 
 
 async def _language(session: AsyncSession, user_id: int | None, code: str | None) -> Language:
@@ -140,7 +141,7 @@ async def resend(
     await _answer(query, texts.RESENDING[lang].format(title=claim.title))
 
 
-@router.callback_query(F.data.regexp(r"^(rs|myp):"))
+@router.callback_query(inline(F.data.regexp(r"^(rs|myp):")))
 async def bad_button(
     query: CallbackQuery, session: AsyncSession, telegram_user_id: int | None = None
 ) -> None:

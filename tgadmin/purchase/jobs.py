@@ -1,9 +1,13 @@
 """The `deliver-purchase` job {purchaseId}: a paid purchase delivered to the buyer's private chat.
 
-In order: a "payment confirmed" message, the product's files in albums of at most 10 with
-`protect_content` on (files this bot has sent before go by file_id, others are uploaded from
-storage and their file_id kept), then, when the product has an access chat, a single-use invite
-link. Every message id lands in `sent_messages` (the subscription sweep deletes them at expiry);
+In order: the product's files in albums of at most 10 with `protect_content` on (files this bot has
+sent before go by file_id, others are uploaded from storage and their file_id kept), the "payment
+confirmed" text being the caption of the first album's first file, then, when the product has an
+access chat, a single-use invite link. The confirmation rides on the album because Telegram lets a
+bot post one message a second into a private chat: a text of its own before the album held the
+buyer's first file back by a second. It goes alone only when there are no files, when it is longer
+than a caption may be, or when an earlier run of the job (before this order) already sent it.
+Every message id lands in `sent_messages` (the subscription sweep deletes them at expiry);
 then the purchase goes paid → completed with its delivery time and, for a subscription, the end
 of access.
 
@@ -70,6 +74,8 @@ from tgadmin.telegram.ledger import SendLedger
 from tgadmin.telegram.media import InputMedia
 
 ACTOR = Actor.system("deliver-purchase")
+# Telegram's limit on a media caption (characters after entity parsing; our texts have no entities).
+CAPTION_MAX = 1024
 # Makes the step's method only when the step is not done yet (uploads read storage, links are created).
 Build = Callable[[], Awaitable[TelegramMethod[Any]]]
 
@@ -123,8 +129,11 @@ class _Delivery:
         now = utcnow()
         items = await repository.media(self.run.session, product.id, self.bot_id)
         ready = texts.ready(product.title, len(items), service.access_until(product, now), self.lang)
-        await self._step("ready", partial(_text, self.chat_id, ready))
-        await self._albums(items)
+        if items and "ready" not in self.steps and len(ready) <= CAPTION_MAX:
+            await self._albums(items, caption=ready)
+        else:
+            await self._step("ready", partial(_text, self.chat_id, ready))
+            await self._albums(items)
         if product.access_chat_id is not None:
             await self._step("access", partial(self._invitation, product.access_chat_id, now))
         completed = await service.complete(self.run.session, purchase, product, now, ACTOR)
@@ -169,9 +178,11 @@ class _Delivery:
             "uploads": self.uploads,
         }
 
-    async def _albums(self, items: list[Item]) -> None:
+    async def _albums(self, items: list[Item], caption: str | None = None) -> None:
         for index, album in enumerate(service.albums(items)):
-            sent = await self._step(f"album-{index}", partial(self._album, album))
+            sent = await self._step(
+                f"album-{index}", partial(self._album, album, caption if index == 0 else None)
+            )
             if sent is not None:
                 await self._remember_file_ids(album, sent)
 
@@ -235,16 +246,19 @@ class _Delivery:
         await self.run.checkpoint()
         raise service.unknown_step_error(purchase_id, name, self.run.job_id)
 
-    async def _album(self, album: list[Item]) -> TelegramMethod[Any]:
+    async def _album(self, album: list[Item], caption: str | None) -> TelegramMethod[Any]:
+        """One album; `caption` goes under its first file (Telegram shows it as the album's)."""
         media: list[MediaUnion] = [await self._input(item) for item in album]
+        if caption is not None:
+            media[0] = media[0].model_copy(update={"caption": caption})
         if len(media) > 1:
             return SendMediaGroup(chat_id=self.chat_id, media=media, protect_content=True)
-        only = media[0]
+        only, chat = media[0], self.chat_id
         if isinstance(only, InputMediaPhoto):
-            return SendPhoto(chat_id=self.chat_id, photo=only.media, protect_content=True)
+            return SendPhoto(chat_id=chat, photo=only.media, caption=caption, protect_content=True)
         if isinstance(only, InputMediaVideo):
-            return SendVideo(chat_id=self.chat_id, video=only.media, protect_content=True)
-        return SendDocument(chat_id=self.chat_id, document=only.media, protect_content=True)
+            return SendVideo(chat_id=chat, video=only.media, caption=caption, protect_content=True)
+        return SendDocument(chat_id=chat, document=only.media, caption=caption, protect_content=True)
 
     async def _input(self, item: Item) -> InputMedia:
         if item.file_id is None:
