@@ -306,7 +306,7 @@ async def remove_media(session: AsyncSession, product_id: int, asset_id: int, ac
     order = await _order(session, product_id)
     if asset_id not in order:
         raise NotFound(f"file {asset_id} is not in product {product_id}")
-    before = {**snapshot(product), "order": order}
+    before = {**snapshot(product), "order": list(order)}
     await repository.remove_link(session, product_id, asset_id)
     order.remove(asset_id)
     await repository.set_positions(session, product_id, order)

@@ -13,6 +13,8 @@ from tgadmin.operator import pages as operator_pages
 from tgadmin.payment import api as payment_api
 from tgadmin.payment import pages as payment_pages
 from tgadmin.payment import webhooks as payment_webhooks
+from tgadmin.product import api as product_api
+from tgadmin.product import pages as product_pages
 from tgadmin.purchase import api as purchase_api
 from tgadmin.web import docs, language, overview
 from tgadmin.web.errors import document_refusals, install_error_handlers
@@ -55,6 +57,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(payment_api.router)
     app.include_router(payment_pages.router)
     app.include_router(purchase_api.router)
+    app.include_router(product_api.router)
+    app.include_router(product_pages.router)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
