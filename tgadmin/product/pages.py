@@ -50,7 +50,7 @@ def _whole(name: str, text: str) -> int | None:
     text = text.strip()
     if not text:
         return None
-    if not text.isdigit() or len(text) > 19:
+    if not text.isdigit() or len(text) > 9 or int(text) == 0:
         raise InvalidInput(f"{name} must be a whole number above 0, not {text!r}")
     return int(text)
 
@@ -178,7 +178,7 @@ async def create_product(
             work.session, creator_id, parse_form(form), actor_of(request, operator)
         )
     except TgadminError as error:
-        await work.session.rollback()
+        await _roll_back(work, operator)
         context = {"creator_id": creator_id, "creator_name": name, "form": form, "error": error.message}
         return await _form_page(
             request, work.session, operator, "products_new.html", context, error.status_code
@@ -220,11 +220,18 @@ async def product_page(
     return await _detail_page(request, work, operator, product_id)
 
 
+async def _roll_back(work: UnitOfWork, operator: Operator) -> None:
+    """Undo the refused change (the request's unit of work would commit it otherwise); the rollback
+    expired what the session had loaded, so the page's operator is read again."""
+    await work.session.rollback()
+    await work.session.refresh(operator)
+
+
 async def _refused(
     request: Request, work: UnitOfWork, operator: Operator, product_id: int, error: TgadminError, **kw: Any
 ) -> HTMLResponse:
     """The product's page again, saying why not; the refused change is rolled back whole."""
-    await work.session.rollback()
+    await _roll_back(work, operator)
     if isinstance(error, NotFound) and "product" in error.message:
         raise error
     return await _detail_page(request, work, operator, product_id, error=error, **kw)
