@@ -91,6 +91,7 @@ async def test_bad_input_is_refused_with_the_reason_and_the_typed_form_kept(
         (form(price="-1"), 400, "is not an amount in reais"),
         (form(price="1,999"), 400, "is not an amount in reais"),
         (form(price=""), 422, "price is required"),
+        (form(price="99.999.999,00"), 422, "is more than a price may be"),
         (form(stars_price="0"), 422, "Stars price must be a whole number above 0"),
         (form(type="subscription"), 422, "subscription days must be more than 0"),
         (form(type="subscription", subscription_days="-3"), 422, "subscription days must be a whole number"),

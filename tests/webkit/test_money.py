@@ -18,10 +18,10 @@ from tgadmin.webkit.money import parse_brl
         ("R$\u00a019,9", 1990),
         ("0,01", 1),
         ("7", 700),
-        ("20.000.000,00", 2_000_000_000),
+        ("99.999.999.999,99", 9_999_999_999_999),
     ],
 )
-def test_amounts_are_read_as_typed(typed: str, cents: int) -> None:
+def test_amounts_are_read_as_typed_whatever_their_size(typed: str, cents: int) -> None:
     assert parse_brl(typed) == cents
 
 
@@ -29,9 +29,7 @@ def test_blank_is_no_amount() -> None:
     assert parse_brl("  ") is None
 
 
-@pytest.mark.parametrize(
-    "typed", ["0", "0,00", "-1", "-29,90", "1,999", "29,905", "abc", "NaN", "Infinity", "20.000.000,01"]
-)
+@pytest.mark.parametrize("typed", ["0", "0,00", "-1", "-29,90", "1,999", "29,905", "abc", "NaN", "Infinity"])
 def test_zero_negative_three_decimals_and_words_are_refused(typed: str) -> None:
-    with pytest.raises(BadRequest, match=r"amount in reais|allows"):
+    with pytest.raises(BadRequest, match="is not an amount in reais like 19,90"):
         parse_brl(typed)

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from tgadmin.errors import InvalidInput, NotFound, TgadminError
 from tgadmin.models import Operator
 from tgadmin.models.enums import ProductType
+from tgadmin.models.transaction import MAX_AMOUNT_CENTS
 from tgadmin.operator.auth import OperatorDep, ViewerDep, check_csrf
 from tgadmin.product import media as files
 from tgadmin.product import service
@@ -66,6 +67,8 @@ def parse_form(form: dict[str, str]) -> ProductCreate:
     price = parse_brl(form.get("price", ""))
     if price is None:
         raise InvalidInput("price is required, in reais like 29,90")
+    if price > MAX_AMOUNT_CENTS:
+        raise InvalidInput(f"{form['price']!r} is more than a price may be (R$ 21.474.836,47)")
     try:
         return ProductCreate(
             title=form.get("title", ""),

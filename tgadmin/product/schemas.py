@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from tgadmin.models.enums import Currency, ProductType
-from tgadmin.webkit.money import MAX_CENTS
+from tgadmin.models.transaction import MAX_AMOUNT_CENTS
 from tgadmin.webkit.params import INT64_MAX
 
 
@@ -23,7 +23,9 @@ Title = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(_printable)
 ]
 Description = Annotated[str, StringConstraints(max_length=4000), AfterValidator(_printable)]
-PriceCents = Annotated[int, Field(ge=1, le=MAX_CENTS, description="in centavos (BRL): 2990 is R$ 29,90")]
+PriceCents = Annotated[
+    int, Field(ge=1, le=MAX_AMOUNT_CENTS, description="in centavos (BRL): 2990 is R$ 29,90")
+]
 StarsPrice = Annotated[int, Field(ge=1, le=1_000_000, description="Telegram Stars; absent: no Stars sale")]
 Days = Annotated[int, Field(ge=1, le=3650, description="access length; required for subscriptions")]
 ChatId = Annotated[
