@@ -41,6 +41,10 @@ _CHANGE_REFUSALS: dict[int | str, dict[str, Any]] = {
 }
 _UPLOAD_REFUSALS: dict[int | str, dict[str, Any]] = {
     **_CHANGE_REFUSALS,
+    409: {
+        "model": ErrorRead,
+        "description": "the same new file was being stored by another upload; try again",
+    },
     413: {"model": ErrorRead, "description": f"a file is too large: {files.LIMITS_TEXT}"},
     503: {"model": ErrorRead, "description": "the file storage did not answer; nothing was saved"},
 }

@@ -6,8 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sqlalchemy import ColumnElement, case, delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tgadmin.errors import Conflict
 from tgadmin.models import Creator, Group, MediaAsset, Product, ProductMedia
 from tgadmin.models.enums import BotMemberStatus, ProductType
 
@@ -86,7 +88,13 @@ async def asset_by_sha256(session: AsyncSession, sha256: str) -> MediaAsset | No
 
 async def add_asset(session: AsyncSession, asset: MediaAsset) -> MediaAsset:
     session.add(asset)
-    await session.flush()
+    try:
+        await session.flush()
+    except IntegrityError:
+        # Its storage key is its content: the same new file, uploaded elsewhere at the same moment.
+        raise Conflict(
+            "the same file was being stored by another upload at this moment; upload again"
+        ) from None
     return asset
 
 
