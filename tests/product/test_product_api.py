@@ -147,7 +147,13 @@ async def test_an_update_changes_only_what_was_sent_and_deactivating_is_audited(
     assert entry.before["is_active"] is True and entry.after["is_active"] is False
     again = await operator.api("PATCH", path, json={"type": "subscription", "subscription_days": 7})
     assert again.json()["type"] == "subscription" and again.json()["subscription_days"] == 7
-    assert await catalog.audit(product.id) == ["product.deactivated", "product.updated"]
+    # The refused attempts are in the trail too, with their reason.
+    assert await catalog.audit(product.id) == [
+        "product.refused",
+        "product.refused",
+        "product.deactivated",
+        "product.updated",
+    ]
     assert (await operator.api("PATCH", "/api/v1/products/999999", json={"title": "x"})).status_code == 404
 
 
@@ -207,7 +213,9 @@ async def test_non_media_and_oversized_files_are_refused_and_nothing_is_stored(
     ).status_code == 422
     assert await catalog.media(product.id) == [] and await catalog.assets() == 0
     assert not list((tmp_path / "media").rglob("*.png"))
-    assert await catalog.audit(product.id) == []
+    assert await catalog.audit(product.id) == ["product.refused"] * 3
+    attempt = await catalog.last_audit(product.id)
+    assert attempt.after == {"attempted": f"POST {path}", "reason": "empty.png is empty; nothing was saved"}
 
 
 async def test_order_previews_and_removal_follow_the_operator_and_are_audited(
@@ -239,12 +247,14 @@ async def test_order_previews_and_removal_follow_the_operator_and_are_audited(
     assert left.status_code == 200
     assert [(m["asset_id"], m["position"]) for m in left.json()["media"]] == [(ids[2], 0), (ids[1], 1)]
     assert left.json()["photo_count"] == 2 and (await catalog.get(product.id)).photo_count == 2
-    assert await catalog.audit(product.id) == [
+    trail = await catalog.audit(product.id)
+    assert [action for action in trail if action != "product.refused"] == [
         "product.media_added",
         "product.media_reordered",
         "product.previews_set",
         "product.media_removed",
     ]
+    assert trail.count("product.refused") == 5
     entry = await catalog.last_audit(product.id)
     assert entry.before is not None and entry.after is not None
     assert entry.before["order"] == new_order and entry.after["order"] == [ids[2], ids[1]]

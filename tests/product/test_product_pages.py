@@ -162,7 +162,12 @@ async def test_editing_and_deactivating_from_the_page(catalog: Catalog, staff: P
     assert "inactive" in (await admin.http.get(f"/products/{product.id}")).text
     assert (await admin.submit(f"/products/{product.id}/active", active="1")).status_code == 303
     assert (await catalog.get(product.id)).is_active
-    assert await catalog.audit(product.id) == ["product.updated", "product.deactivated", "product.activated"]
+    assert await catalog.audit(product.id) == [
+        "product.updated",
+        "product.refused",
+        "product.deactivated",
+        "product.activated",
+    ]
 
 
 async def test_media_from_the_page_upload_order_previews_and_removal(

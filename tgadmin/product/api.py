@@ -6,12 +6,14 @@ something carry the session's CSRF token in the `X-CSRF-Token` header. Every ref
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Query, Request, UploadFile, status
 
 from tgadmin.audit.service import Actor
-from tgadmin.errors import ErrorRead
+from tgadmin.errors import ErrorRead, TgadminError
 from tgadmin.models import Operator
 from tgadmin.models.enums import ProductType
 from tgadmin.operator.auth import CsrfHeader, OperatorDep, ViewerDep
@@ -27,7 +29,7 @@ from tgadmin.product.schemas import (
     UploadRead,
 )
 from tgadmin.storage import get_storage
-from tgadmin.webkit.deps import SessionDep, StateDep, UnitOfWorkDep
+from tgadmin.webkit.deps import SessionDep, StateDep, UnitOfWork, UnitOfWorkDep
 from tgadmin.webkit.params import Offset, RowId
 
 _REFUSALS: dict[int | str, dict[str, Any]] = {
@@ -55,6 +57,23 @@ Limit = Annotated[int, Query(ge=1, le=200)]
 
 def actor_of(request: Request, operator: Operator) -> Actor:
     return Actor.operator(operator.id, operator.email, request.client.host if request.client else None)
+
+
+@asynccontextmanager
+async def audited(
+    request: Request, work: UnitOfWork, operator: Operator, product_id: int | None = None
+) -> AsyncIterator[Actor]:
+    """Run a change; if it is refused, undo it, keep the attempt in the audit trail (committed on its
+    own, as the refusal rolls the request back) and answer the refusal."""
+    actor = actor_of(request, operator)
+    try:
+        yield actor
+    except TgadminError as error:
+        await work.session.rollback()
+        attempted = f"{request.method} {request.url.path}"
+        await service.refused(work.session, actor, product_id, attempted, error.message)
+        await work.checkpoint()
+        raise
 
 
 @router.get("/products", responses=_REFUSALS)
@@ -98,7 +117,8 @@ async def create_product(
     _csrf: CsrfHeader,
 ) -> ProductDetail:
     """A new product of this creator (a subscription needs `subscription_days`)."""
-    return await service.create(work.session, creator_id, body, actor_of(request, operator))
+    async with audited(request, work, operator) as actor:
+        return await service.create(work.session, creator_id, body, actor)
 
 
 @router.get("/products/{product_id}", responses=_REFUSALS)
@@ -116,7 +136,8 @@ async def update_product(
     _csrf: CsrfHeader,
 ) -> ProductDetail:
     """Change the fields sent; `{"is_active": false}` deactivates."""
-    return await service.update(work.session, product_id, body, actor_of(request, operator))
+    async with audited(request, work, operator, product_id) as actor:
+        return await service.update(work.session, product_id, body, actor)
 
 
 @router.post("/products/{product_id}/media", responses=_UPLOAD_REFUSALS)
@@ -131,9 +152,10 @@ async def upload_media(
 ) -> UploadRead:
     """Append files to the pack, in the order sent; a file already stored (same SHA-256) is reused.
     One refused file refuses them all."""
-    uploads = await files.read_uploads(media)
-    storage = get_storage(state.settings)
-    return await service.add_media(work.session, storage, product_id, uploads, actor_of(request, operator))
+    async with audited(request, work, operator, product_id) as actor:
+        uploads = await files.read_uploads(media)
+        storage = get_storage(state.settings)
+        return await service.add_media(work.session, storage, product_id, uploads, actor)
 
 
 @router.put("/products/{product_id}/media/order", responses=_CHANGE_REFUSALS)
@@ -146,7 +168,8 @@ async def reorder_media(
     _csrf: CsrfHeader,
 ) -> ProductDetail:
     """Delivery follows this order."""
-    return await service.reorder(work.session, product_id, body.asset_ids, actor_of(request, operator))
+    async with audited(request, work, operator, product_id) as actor:
+        return await service.reorder(work.session, product_id, body.asset_ids, actor)
 
 
 @router.put("/products/{product_id}/media/previews", responses=_CHANGE_REFUSALS)
@@ -158,7 +181,8 @@ async def set_previews(
     operator: OperatorDep,
     _csrf: CsrfHeader,
 ) -> ProductDetail:
-    return await service.set_previews(work.session, product_id, body.asset_ids, actor_of(request, operator))
+    async with audited(request, work, operator, product_id) as actor:
+        return await service.set_previews(work.session, product_id, body.asset_ids, actor)
 
 
 @router.delete("/products/{product_id}/media/{asset_id}", responses=_REFUSALS)
@@ -171,4 +195,5 @@ async def remove_media(
     _csrf: CsrfHeader,
 ) -> ProductDetail:
     """Take the file out of the pack (the stored file stays for other uses)."""
-    return await service.remove_media(work.session, product_id, asset_id, actor_of(request, operator))
+    async with audited(request, work, operator, product_id) as actor:
+        return await service.remove_media(work.session, product_id, asset_id, actor)

@@ -181,7 +181,7 @@ async def create_product(
             work.session, creator_id, parse_form(form), actor_of(request, operator)
         )
     except TgadminError as error:
-        await _roll_back(work, operator)
+        await _roll_back(request, work, operator, None, error)
         context = {"creator_id": creator_id, "creator_name": name, "form": form, "error": error.message}
         return await _form_page(
             request, work.session, operator, "products_new.html", context, error.status_code
@@ -223,18 +223,22 @@ async def product_page(
     return await _detail_page(request, work, operator, product_id)
 
 
-async def _roll_back(work: UnitOfWork, operator: Operator) -> None:
-    """Undo the refused change (the request's unit of work would commit it otherwise); the rollback
-    expired what the session had loaded, so the page's operator is read again."""
+async def _roll_back(
+    request: Request, work: UnitOfWork, operator: Operator, product_id: int | None, error: TgadminError
+) -> None:
+    """Undo the refused change (the request's unit of work would commit it otherwise) and audit the
+    attempt; the rollback expired what the session had loaded, so the page's operator is read again."""
     await work.session.rollback()
     await work.session.refresh(operator)
+    attempted = f"{request.method} {request.url.path}"
+    await service.refused(work.session, actor_of(request, operator), product_id, attempted, error.message)
 
 
 async def _refused(
     request: Request, work: UnitOfWork, operator: Operator, product_id: int, error: TgadminError, **kw: Any
 ) -> HTMLResponse:
     """The product's page again, saying why not; the refused change is rolled back whole."""
-    await _roll_back(work, operator)
+    await _roll_back(request, work, operator, product_id, error)
     if isinstance(error, NotFound) and "product" in error.message:
         raise error
     return await _detail_page(request, work, operator, product_id, error=error, **kw)

@@ -316,6 +316,15 @@ async def remove_media(session: AsyncSession, product_id: int, asset_id: int, ac
     return await detail(session, product_id)
 
 
+async def refused(
+    session: AsyncSession, actor: Actor, product_id: int | None, attempted: str, reason: str
+) -> None:
+    """An operator's change that was refused (bad input, a file too large...): kept in the audit
+    trail, the change itself not made."""
+    after = {"attempted": attempted, "reason": reason}
+    await record(session, actor, "product.refused", ENTITY, product_id, after=after)
+
+
 async def media_file(
     session: AsyncSession, storage: Storage, product_id: int, asset_id: int
 ) -> tuple[bytes, str]:
