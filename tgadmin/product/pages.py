@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from tgadmin.errors import InvalidInput, NotFound, TgadminError
 from tgadmin.models import Operator
@@ -89,7 +90,7 @@ def parse_form(form: dict[str, str]) -> ProductCreate:
 
 async def _form_page(
     request: Request,
-    session: Any,
+    session: AsyncSession,
     operator: Operator,
     template: str,
     context: dict[str, Any],
@@ -102,7 +103,8 @@ async def _form_page(
             "operator": operator,
             "csrf": request.state.csrf,
             "types": list(ProductType),
-            "chats": await service.access_chats(session),
+            # The access-chat choice, on the forms only.
+            "chats": await service.access_chats(session) if template != "products.html" else [],
             "flash": read_flash(request),
             "limits": files.LIMITS_TEXT,
             **context,
