@@ -73,7 +73,8 @@ def test_no_text_is_translated_two_ways_by_two_catalogs() -> None:
             for message in read_po(handle, locale="pt_BR"):
                 if not isinstance(message.id, str) or not message.id or not message.string:
                     continue
-                earlier = seen.setdefault(message.id, (path.name, str(message.string)))
+                key = f"{message.context}|{message.id}" if message.context else message.id
+                earlier = seen.setdefault(key, (path.name, str(message.string)))
                 if earlier[1] != message.string:
                     clashes.append(
                         f"{message.id!r}: {earlier[0]} {earlier[1]!r} vs {path.name} {message.string!r}"

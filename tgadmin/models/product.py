@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, Text
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tgadmin.models.base import Base, BigIntId, IdMixin, TelegramId, TimestampMixin, str_enum
@@ -16,6 +16,8 @@ class Product(IdMixin, TimestampMixin, Base):
         CheckConstraint("stars_price IS NULL OR stars_price > 0", name="stars_price_positive"),
         CheckConstraint("type != 'subscription' OR subscription_days > 0", name="subscription_has_days"),
         Index("ix_products_creator_active", "creator_id", "is_active"),
+        # The dashboard's product list, newest first, filtered by type and/or active flag.
+        Index("ix_products_type_active", "type", "is_active", "id"),
     )
 
     creator_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("creators.id", ondelete="CASCADE"))
@@ -45,3 +47,5 @@ class ProductMedia(Base):
         BigIntId, ForeignKey("media_assets.id", ondelete="CASCADE"), primary_key=True
     )
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # Shown before purchase (the creator's page, promos); delivery sends every file regardless.
+    is_preview: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

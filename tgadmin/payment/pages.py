@@ -9,7 +9,6 @@ why not, in words.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from decimal import Decimal, InvalidOperation
 from functools import partial
 from typing import Annotated
 from urllib.parse import parse_qsl, urlencode
@@ -17,7 +16,7 @@ from urllib.parse import parse_qsl, urlencode
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from tgadmin.errors import BadRequest, TgadminError
+from tgadmin.errors import TgadminError
 from tgadmin.models.enums import Currency, TransactionStatus
 from tgadmin.operator.auth import AdminDep, OperatorDep, ViewerDep, check_csrf
 from tgadmin.payment import actions, confirmation, refunds, service
@@ -26,6 +25,7 @@ from tgadmin.payment.service import Outcome
 from tgadmin.payment.webhooks import PaymentRuntime, PaymentsDep
 from tgadmin.webkit.deps import SessionDep, StateDep, UnitOfWork, UnitOfWorkDep
 from tgadmin.webkit.flash import drop_flash, read_flash, redirect_with
+from tgadmin.webkit.money import parse_brl
 from tgadmin.webkit.params import PageNumber, RowId
 from tgadmin.webkit.templating import templates
 
@@ -45,22 +45,6 @@ def money(amount: int | None, currency: Currency) -> str:
     whole, cents = divmod(amount, 100)
     grouped = f"{whole:,}".replace(",", ".")
     return f"{SYMBOLS.get(currency, currency.value)} {grouped},{cents:02d}"
-
-
-def parse_brl(text: str) -> int | None:
-    """'19,90', '19.90', 'R$ 1.234,56' -> cents; '' -> None (the charged amount)."""
-    cleaned = text.replace("R$", "").replace(" ", "").strip()
-    if not cleaned:
-        return None
-    if "," in cleaned:
-        cleaned = cleaned.replace(".", "").replace(",", ".")
-    try:
-        amount = Decimal(cleaned)
-    except InvalidOperation:
-        amount = Decimal("NaN")
-    if not amount.is_finite() or amount <= 0 or amount != amount.quantize(Decimal("0.01")):
-        raise BadRequest(f"{text!r} is not an amount in reais like 19,90")
-    return int(amount * 100)
 
 
 def list_url(back: str) -> str:

@@ -20,6 +20,8 @@ from tgadmin.payment import webhooks as payment_webhooks
 from tgadmin.post import api as post_api
 from tgadmin.post import clear_pages as post_clear_pages
 from tgadmin.post import pages as post_pages
+from tgadmin.product import api as product_api
+from tgadmin.product import pages as product_pages
 from tgadmin.purchase import api as purchase_api
 from tgadmin.subscription import api as subscription_api
 from tgadmin.subscription import pages as subscription_pages
@@ -79,6 +81,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(post_api.router)
     app.include_router(post_pages.router)
     app.include_router(post_clear_pages.router)
+    app.include_router(product_api.router)
+    app.include_router(product_pages.router)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

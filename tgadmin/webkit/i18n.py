@@ -1,6 +1,7 @@
 """The dashboard in the operator's language: Portuguese (pt-BR) by default, English on request.
 
-Templates write English and wrap it: `{{ _("Creators") }}`, `{{ _("%(n)s groups", n=total) }}`.
+Templates write English and wrap it: `{{ _("Creators") }}`, `{{ _("%(n)s groups", n=total) }}`,
+`{{ pgettext("product", "active") }}` where the Portuguese depends on what is spoken of (msgctxt).
 The Portuguese texts are gettext catalogs, one `.po` file per area under
 `tgadmin/templates/locale/pt/` (read with Babel at start-up; a msgid without a translation shows
 the English). The language comes from the `tgadmin_lang` cookie (the header's switch), else the
@@ -37,6 +38,11 @@ def page_language(request: Request) -> Language:
     return "en" if first.startswith("en") else "pt"
 
 
+def _key(context: str | None, text: str) -> str:
+    # gettext's own convention for a text with a context (msgctxt): "context\x04text".
+    return f"{context}\x04{text}" if context else text
+
+
 @cache
 def portuguese() -> dict[str, str]:
     """msgid -> Portuguese, from every catalog in CATALOG_DIR."""
@@ -46,7 +52,7 @@ def portuguese() -> dict[str, str]:
             for message in read_po(handle, locale="pt_BR"):
                 # Plural entries (tuples) are not used: ngettext picks the English form first.
                 if isinstance(message.id, str) and isinstance(message.string, str) and message.string:
-                    texts[message.id] = message.string
+                    texts[_key(message.context, message.id)] = message.string
     return texts
 
 
@@ -57,6 +63,14 @@ def translate(text: str, lang: Language) -> str:
 @pass_context
 def gettext(context: Context, text: str) -> str:
     return translate(text, context.get("lang", "pt"))
+
+
+@pass_context
+def pgettext(context: Context, text_context: str, text: str) -> str:
+    """A text whose Portuguese depends on what it speaks of ("active" creator: ativa; product: ativo)."""
+    if context.get("lang", "pt") != "pt":
+        return text
+    return portuguese().get(_key(text_context, text), portuguese().get(text, text))
 
 
 @pass_context

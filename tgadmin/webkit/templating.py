@@ -16,5 +16,5 @@ templates = Jinja2Templates(
     context_processors=[i18n.page_context],
 )
 templates.env.add_extension("jinja2.ext.i18n")
-templates.env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]  # added by the i18n extension
+templates.env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext)  # type: ignore[attr-defined]  # added by the i18n extension
 templates.env.globals.update(money=i18n.money, when=i18n.when, vendor_url=vendor_url)

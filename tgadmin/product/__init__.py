@@ -1,0 +1,1 @@
+"""Products on the dashboard side: create and edit, their ordered media, which files are previews."""
