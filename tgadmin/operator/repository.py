@@ -102,7 +102,7 @@ async def tokens(session: AsyncSession, operator_id: int | None) -> list[tuple[A
     if operator_id is not None:
         query = query.where(ApiToken.operator_id == operator_id)
     rows = await session.execute(query.order_by(ApiToken.id.desc()))
-    return [(token, str(email)) for token, email in rows.tuples()]
+    return [(token, str(email)) for token, email in rows.all()]
 
 
 async def token_by_id(session: AsyncSession, token_id: int) -> ApiToken | None:
