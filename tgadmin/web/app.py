@@ -16,6 +16,8 @@ from tgadmin.payment import api as payment_api
 from tgadmin.payment import pages as payment_pages
 from tgadmin.payment import webhooks as payment_webhooks
 from tgadmin.purchase import api as purchase_api
+from tgadmin.settings import api as settings_api
+from tgadmin.settings import pages as settings_pages
 from tgadmin.web import docs, jobs, language, overview
 from tgadmin.web.errors import document_refusals, install_error_handlers
 from tgadmin.webkit import assets
@@ -61,6 +63,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(purchase_api.router)
     app.include_router(operator_api.router)
     app.include_router(operator_admin_pages.router)
+    app.include_router(settings_api.router)
+    app.include_router(settings_pages.router)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
