@@ -8,9 +8,9 @@ token must not be able to mint others that outlive its revocation.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, Depends, Request, status
 
 from tgadmin.audit.service import Actor
 from tgadmin.config import Settings
@@ -69,6 +69,15 @@ async def invite_and_mail(
             f"{operator.email} was invited as {role.value}, but the mail failed: {error.message}",
         )
     return operator, True, f"{operator.email} was invited as {role.value}; a login link was mailed"
+
+
+async def refuse_tokens(request: Request, operator: ViewerDep) -> None:
+    """Before the body is read: a call with a token is refused whatever it sends."""
+    if request.state.via_token:
+        raise Forbidden("API tokens are made from a logged-in dashboard session, not with another token")
+
+
+SessionOnly = Annotated[None, Depends(refuse_tokens)]
 
 
 @router.get("/operators", responses=_REFUSALS)
@@ -141,11 +150,14 @@ async def list_tokens(session: SessionDep, operator: ViewerDep) -> list[ApiToken
     responses={**_REFUSALS, 400: {"model": ErrorRead, "description": "no usable name"}},
 )
 async def create_token(
-    body: ApiTokenCreate, request: Request, session: SessionDep, operator: ViewerDep, _csrf: CsrfHeader
+    body: ApiTokenCreate,
+    request: Request,
+    session: SessionDep,
+    operator: ViewerDep,
+    _session_only: SessionOnly,
+    _csrf: CsrfHeader,
 ) -> ApiTokenCreated:
     """A new token acting with your role; the secret is in this answer only."""
-    if request.state.via_token:
-        raise Forbidden("API tokens are made from a logged-in dashboard session, not with another token")
     new = await tokens.create(session, operator, body.name, actor_of(operator, request))
     read = ApiTokenRead.of(new.row, operator.email)
     return ApiTokenCreated(**read.model_dump(), token=new.token)
