@@ -4,8 +4,8 @@ the API answers 401 and 403 in JSON; tokens work on the API only, never on a pag
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 import re
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -118,14 +118,14 @@ async def test_every_route_by_every_caller(desk: Desk, staff: Staff) -> None:
         scripts = {role: Person(bare, "") for role in tokens}
         wrong: list[str] = []
         for route in ROUTES:
-            for role in (None, VIEWER, OPERATOR, ADMIN):
-                got = outcome(route, await call(staff[role], route, None))
-                if got != expected(route, role, False):
-                    wrong.append(f"{route.method} {route.path} as {role}: {got}")
-            for role, token in tokens.items():
-                got = outcome(route, await call(scripts[role], route, token))
-                if got != expected(route, role, True):
-                    wrong.append(f"{route.method} {route.path} with a {role.value} token: {got}")
+            for caller in (None, VIEWER, OPERATOR, ADMIN):
+                got = outcome(route, await call(staff[caller], route, None))
+                if got != expected(route, caller, False):
+                    wrong.append(f"{route.method} {route.path} as {caller}: {got}")
+            for owner, token in tokens.items():
+                got = outcome(route, await call(scripts[owner], route, token))
+                if got != expected(route, owner, True):
+                    wrong.append(f"{route.method} {route.path} with a {owner.value} token: {got}")
     assert wrong == []
 
 
@@ -136,7 +136,7 @@ def test_the_matrix_covers_every_route_of_these_areas() -> None:
         for router in routers
         for route in router.routes
         if isinstance(route, APIRoute)
-        for method in route.methods
+        for method in route.methods or ()
     }
     normal = {(method, re.sub(r"\{\w+_id\}", "{x}", path)) for method, path in declared}
     assert normal == {(r.method, r.path.replace(str(MISSING), "{x}")) for r in ROUTES}
