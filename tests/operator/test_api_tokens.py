@@ -130,6 +130,8 @@ async def test_a_nameless_token_is_refused_and_nothing_is_saved(desk: Desk, staf
     await staff[VIEWER].submit("/account/tokens", name="   ")
     page = await staff[VIEWER].http.get("/account/tokens")
     assert "give the token a name" in page.text and "tga_" not in page.text
+    nul = await staff[VIEWER].api("POST", "/api/v1/tokens", json={"name": "cron\u0000job"})
+    assert nul.status_code == 400 and "control characters" in nul.json()["message"]
     forged = await staff[VIEWER].submit("/account/tokens", name="forged", csrf="x")
     assert forged.status_code == 403
     async with session_scope(desk.sessions) as session:

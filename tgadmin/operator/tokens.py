@@ -9,6 +9,7 @@ last use is written at most once a minute per token, so a busy script costs no w
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -37,6 +38,8 @@ class NewToken:
 
 def _name(name: str) -> str:
     cleaned = " ".join(name.split())
+    if any(unicodedata.category(c) in ("Cc", "Cs") for c in cleaned):
+        raise BadRequest("a token's name cannot hold control characters")
     if not cleaned:
         raise BadRequest("give the token a name, such as the script that will use it")
     if len(cleaned) > MAX_NAME:

@@ -14,6 +14,7 @@ from the environment (`pix.providers.get_provider(settings)`, synchronous and ca
 from __future__ import annotations
 
 import json
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -160,6 +161,8 @@ def _filled(provider: PixProviderName, submitted: dict[str, str], saved: dict[st
     filled: dict[str, str] = {}
     for name in FIELDS[provider]:
         text = submitted.get(name, "").strip()
+        if any(unicodedata.category(c) in ("Cc", "Cs") for c in text):
+            raise BadRequest(f"{name.upper()}: control characters are not allowed")
         if not text and name in SECRETS:
             text = saved.get(name, "")
         if text:
