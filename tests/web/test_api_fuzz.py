@@ -1,6 +1,7 @@
 """Schemathesis over the whole JSON API, as its OpenAPI document describes it (fetched from the running
-dashboard): anonymous, a viewer, an operator and an admin, valid and invalid input. No answer may be
-a 500, nor outside the document: status code, content type and body as documented.
+dashboard): anonymous, a viewer, an operator and an admin, and a program with each role's API token,
+valid and invalid input. No answer may be a 500, nor outside the document: status code, content
+type and body as documented.
 
 The dashboard runs on uvicorn on loopback (PostgreSQL and SQLite, static PIX so that nothing leaves
 the machine), with a few transactions to act on; Hypothesis is derandomized, so a run is repeatable.
@@ -35,10 +36,12 @@ from schemathesis.specs.openapi.checks import (
 
 from tests.factories import make_operator, make_purchase
 from tests.fixtures.dashboard import serve_app
+from tgadmin.audit.service import Actor
 from tgadmin.config import load_settings
 from tgadmin.db import session_scope
 from tgadmin.models.enums import OperatorRole
 from tgadmin.operator import service as operators
+from tgadmin.operator import tokens
 from tgadmin.operator.auth import CSRF_HEADER, SESSION_COOKIE, csrf_for_session
 from tgadmin.payment import charges
 from tgadmin.pix.providers.static import StaticPixProvider
@@ -54,11 +57,18 @@ Operation = APIOperation[Any, Any, Any, Any]
 
 @dataclass
 class Identity:
-    """Who calls: nobody, or a logged-in role; `csrf` is sent with every call when set."""
+    """Who calls: nobody, a logged-in role (`csrf` sent with every call when set), or a program with
+    a role's API token (`bearer`, no cookie, no CSRF)."""
 
     name: str
     cookies: dict[str, str] = field(default_factory=dict)
     csrf: str | None = None
+    bearer: str | None = None
+
+    def headers(self) -> dict[str, str] | None:
+        if self.bearer:
+            return {"Authorization": f"Bearer {self.bearer}"}
+        return {CSRF_HEADER: self.csrf} if self.csrf else None
 
     def session(self) -> requests.Session:
         http = requests.Session()
@@ -74,12 +84,15 @@ class Api:
     document: dict[str, Any]
     identities: list[Identity]
     transaction_ids: list[int]
+    # Path parameters that, in positive mode, only ever name these rows.
+    only_targets: dict[str, list[int]] = field(default_factory=dict)
 
 
 @pytest.fixture
 async def api(fresh_db_url: str, redis_url: str, redis_prefix: str, redis: Redis) -> AsyncIterator[Api]:
     """The dashboard as deployed: its database and Redis (queues under the test's own prefix)."""
     port = free_port()
+    closed = f"http://127.0.0.1:{free_port()}"
     cfg = load_settings(
         database_url=fresh_db_url,
         redis_url=redis_url,
@@ -89,6 +102,9 @@ async def api(fresh_db_url: str, redis_url: str, redis_prefix: str, redis: Redis
         pix_key="loja@example.com",
         pix_merchant_name="Loja Teste",
         pix_merchant_city="Recife",
+        # Settings calls reach out (getMe, getWebhookInfo, a PSP's test call): only to a closed port.
+        telegram_api_base_url=closed,
+        mercadopago_api_url=closed,
     )
     app = create_app(cfg)
     static = StaticPixProvider(pix_key="loja@example.com", merchant_name="Loja Teste", merchant_city="Recife")
@@ -109,6 +125,19 @@ async def api(fresh_db_url: str, redis_url: str, redis_prefix: str, redis: Redis
             identities.append(
                 Identity(role.value, {SESSION_COOKIE: token}, csrf_for_session(cfg, token) if csrf else None)
             )
+        # Programs with a token of each role (their own operators: the session identities above
+        # may be deactivated by the admin's fuzzing, and the other way round).
+        for role in OperatorRole:
+            owner = await make_operator(session, role)
+            made = await tokens.create(session, owner, f"fuzz {role.value}", Actor.system("fuzz"))
+            identities.append(Identity(f"{role.value} token", bearer=made.token))
+        # Operators and tokens the fuzzing may change, deactivate and revoke.
+        targets: dict[str, list[int]] = {"operator_id": [], "token_id": []}
+        for _ in range(3):
+            victim = await make_operator(session, OperatorRole.VIEWER)
+            made = await tokens.create(session, victim, "fuzz target", Actor.system("fuzz"))
+            targets["operator_id"].append(victim.id)
+            targets["token_id"].append(made.row.id)
         ids = []
         for _ in range(3):
             purchase = await make_purchase(session)
@@ -117,7 +146,7 @@ async def api(fresh_db_url: str, redis_url: str, redis_prefix: str, redis: Redis
         async with httpx.AsyncClient(base_url=url, trust_env=False) as viewer:
             viewer.cookies.set(SESSION_COOKIE, identities[1].cookies[SESSION_COOKIE])
             document = (await viewer.get("/api/v1/openapi.json")).raise_for_status().json()
-        yield Api(url, document, identities, ids)
+        yield Api(url, document, identities, ids, targets)
 
 
 def loaded(result: Result[Operation, InvalidSchema]) -> Operation:
@@ -139,7 +168,15 @@ def fuzz(
             )
         )
         strategy = st.one_of(strategy, existing)
-    headers = {CSRF_HEADER: identity.csrf} if identity.csrf else None
+    for name, targets in api.only_targets.items():
+        if f"{{{name}}}" in operation.path and mode is GenerationMode.POSITIVE:
+            # Only the rows kept for this: an arbitrary id could deactivate or revoke the callers.
+            strategy = st.sampled_from(targets).flatmap(
+                lambda row_id, name=name: operation.as_strategy(  # type: ignore[misc]
+                    generation_mode=mode, path_parameters={name: row_id}
+                )
+            )
+    headers = identity.headers()
     http = identity.session()
 
     @given(case=strategy)

@@ -4,7 +4,9 @@ and so does one whose check lets a lower role in or keeps its own role out.
 
 For each route the role it needs is read off the route (its `RoleCheck` dependency); then each
 method is called as nobody, a viewer, an operator and an admin — fresh sessions for every route, so
-one route's action (log out, deactivate) cannot spoil the next — with the right CSRF token:
+one route's action (log out, deactivate) cannot spoil the next — with the right CSRF token, and
+with each role's personal API token (`Authorization: Bearer`, no CSRF; the JSON API only: a page
+ignores a token and sends the caller to log in):
   nobody       -> 401 (API) or a redirect to the login page (pages)
   below it     -> 403, whatever the input
   at or above  -> anything but 401, 403 or a server error (404 and 422 are fine: the ids are made up)
@@ -24,10 +26,12 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
 from tests.factories import make_operator
+from tgadmin.audit.service import Actor
 from tgadmin.config import load_settings
 from tgadmin.db import session_scope
 from tgadmin.models.enums import OperatorRole
 from tgadmin.operator import service as operators
+from tgadmin.operator import tokens
 from tgadmin.operator.auth import CSRF_HEADER, ROLE_RANK, SESSION_COOKIE, RoleCheck, csrf_for_session
 from tgadmin.redis import free_port
 from tgadmin.web.app import create_app
@@ -90,16 +94,23 @@ class Desk:
     app: FastAPI
     http: httpx.AsyncClient
 
-    async def person(self, role: OperatorRole) -> tuple[str, str]:
-        """A new operator of `role`, logged in: (session cookie, CSRF token)."""
+    async def person(self, role: OperatorRole) -> tuple[str, str, str]:
+        """A new operator of `role`, logged in: (session cookie, CSRF token, API token)."""
         state = self.app.state.tgadmin
         async with session_scope(state.sessions) as session:
             operator = await make_operator(session, role)
             link = await operators.issue_magic_link(session, operator)
             token = (await operators.consume_magic_link(session, link.token)).token
-        return token, csrf_for_session(state.settings, token)
+            actor = Actor.operator(operator.id, operator.email)
+            api_token = (await tokens.create(session, operator, "role matrix", actor)).token
+        return token, csrf_for_session(state.settings, token), api_token
 
-    async def call(self, method: str, path: str, person: tuple[str, str] | None) -> httpx.Response:
+    async def call_with_token(self, method: str, path: str, api_token: str) -> httpx.Response:
+        self.http.cookies.clear()
+        headers = {"Authorization": f"Bearer {api_token}"}
+        return await self.http.request(method, path, headers=headers)
+
+    async def call(self, method: str, path: str, person: tuple[str, str, str] | None) -> httpx.Response:
         csrf = person[1] if person else ""
         headers = {CSRF_HEADER: csrf} if csrf else {}
         data = {"csrf": csrf} if method in MUTATING else None
@@ -146,6 +157,26 @@ def test_every_route_checks_a_role_or_is_public_for_a_stated_reason() -> None:
     assert checked_public == [], f"listed as public but checking a role: {checked_public}"
 
 
+def _token_refusal(
+    method: str, path: str, role: OperatorRole, minimum: OperatorRole, answer: httpx.Response
+) -> list[str]:
+    """What is wrong with a call made with `role`'s API token, if anything."""
+    said = f"{method} {path} with a {role.value}'s token: {answer.status_code}"
+    if not path.startswith("/api/v1/"):
+        redirected = answer.status_code in (302, 303, 307) and "/login" in answer.headers.get("location", "")
+        return [] if redirected else [f"{said}, not a redirect to /login (pages take no tokens)"]
+    if ROLE_RANK[role] < ROLE_RANK[minimum]:
+        return [] if answer.status_code == 403 else [f"{said} (needs {minimum.value})"]
+    # Creating tokens with a token is refused on purpose: a leaked token cannot mint successors.
+    if answer.status_code == 403 and method == "POST" and path == "/api/v1/tokens":
+        return []
+    return (
+        [f"{said} {answer.text[:120]}"]
+        if answer.status_code in (401, 403) or answer.status_code >= 500
+        else []
+    )
+
+
 async def test_every_route_answers_each_role_as_its_check_says(desk: Desk) -> None:
     wrong: list[str] = []
     calls = 0
@@ -157,7 +188,7 @@ async def test_every_route_answers_each_role_as_its_check_says(desk: Desk) -> No
         api = path.startswith("/api/v1/")
         people = {role: await desk.person(role) for role in ROLES}
         for method in sorted(route.methods or ()):
-            calls += 4
+            calls += 7
             anonymous = await desk.call(method, path, None)
             if api and anonymous.status_code != 401:
                 wrong.append(f"{method} {path} as nobody: {anonymous.status_code}, not 401")
@@ -174,5 +205,8 @@ async def test_every_route_answers_each_role_as_its_check_says(desk: Desk) -> No
                     )
                 if allowed and (answer.status_code in (401, 403) or answer.status_code >= 500):
                     wrong.append(f"{method} {path} as {role.value}: {answer.status_code} {answer.text[:120]}")
+                wrong += _token_refusal(
+                    method, path, role, minimum, await desk.call_with_token(method, path, person[2])
+                )
     assert wrong == [], "\n".join(wrong)
     assert calls >= 40, f"only {calls} calls: the app's routes were not found"

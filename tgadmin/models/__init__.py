@@ -1,6 +1,7 @@
 """ORM models, one per file; importing this package registers every table on `Base.metadata`."""
 
 from tgadmin.models.analytics import AnalyticsHourly
+from tgadmin.models.api_token import ApiToken
 from tgadmin.models.audit import AuditLog
 from tgadmin.models.base import Base
 from tgadmin.models.bot import Bot
@@ -19,6 +20,7 @@ from tgadmin.models.transaction import Transaction
 
 __all__ = [
     "AnalyticsHourly",
+    "ApiToken",
     "AppSetting",
     "AuditLog",
     "Base",

@@ -6,6 +6,9 @@
   state-changing JSON calls the same value in the `X-CSRF-Token` header; the login form, before any
   session exists, uses a double-submit cookie. All are compared in constant time, as bytes (a token
   may arrive as any text).
+- API tokens: the JSON API (`/api/v1/...`) also takes `Authorization: Bearer tga_...` (operator/tokens.py).
+  A token is not sent by a browser on its own, so such calls need no CSRF token; pages never take
+  one (a page is for a person with a session).
 """
 
 from __future__ import annotations
@@ -15,18 +18,20 @@ import hmac
 from typing import Annotated
 
 from fastapi import Depends, Header, Request, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from tgadmin.config import Settings
 from tgadmin.crypto import constant_time_equal, random_token
 from tgadmin.errors import Forbidden, Unauthorized
 from tgadmin.models import Operator
 from tgadmin.models.enums import OperatorRole
-from tgadmin.operator import service
+from tgadmin.operator import service, tokens
 from tgadmin.webkit.deps import SessionDep, StateDep
 
 SESSION_COOKIE = "tgadmin_session"
 LOGIN_CSRF_COOKIE = "tgadmin_login_csrf"
 CSRF_HEADER = "X-CSRF-Token"
+API_PREFIX = "/api/v1/"
 ROLE_RANK = {OperatorRole.VIEWER: 0, OperatorRole.OPERATOR: 1, OperatorRole.ADMIN: 2}
 
 
@@ -73,7 +78,23 @@ def set_session_cookie(request: Request, response: Response, token: str) -> None
     )
 
 
-async def current_operator(request: Request, session: SessionDep, state: StateDep) -> Operator:
+# Documents the scheme in the OpenAPI document; a missing or non-Bearer header falls back to the cookie.
+bearer_scheme = HTTPBearer(
+    auto_error=False,
+    scheme_name="ApiToken",
+    description="A personal API token (`tga_...`, made on /account/tokens); no CSRF header needed",
+)
+BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)]
+
+
+async def current_operator(
+    request: Request, session: SessionDep, state: StateDep, bearer: BearerDep
+) -> Operator:
+    request.state.via_token = False
+    if bearer is not None and request.url.path.startswith(API_PREFIX):
+        operator = await tokens.operator_for_token(session, bearer.credentials)
+        request.state.via_token = True
+        return operator
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         raise Unauthorized("please log in")
@@ -98,7 +119,10 @@ async def require_csrf_header(
         ),
     ] = None,
 ) -> None:
-    """A cookie-authenticated JSON call that changes state must prove it comes from our pages."""
+    """A cookie-authenticated JSON call that changes state must prove it comes from our pages (a
+    call with an API token proves it by the token: browsers do not send one on their own)."""
+    if request.state.via_token:
+        return
     check_csrf(state.settings, request.state.session_token, token)
 
 

@@ -210,3 +210,99 @@ async def end_session(session: AsyncSession, cookie: str) -> None:
     if live is not None:
         live.revoked_at = utcnow()
         await session.flush()
+
+
+# --- administration (the Operators page) ---------------------------------------------------------
+
+
+async def list_operators(session: AsyncSession) -> list[Operator]:
+    return await repository.all_operators(session)
+
+
+async def get_operator(session: AsyncSession, operator_id: int) -> Operator:
+    operator = await repository.by_id(session, operator_id)
+    if operator is None:
+        raise NotFound(f"operator {operator_id} does not exist")
+    return operator
+
+
+async def invite(session: AsyncSession, email: str, role: OperatorRole, actor: Actor) -> IssuedLink:
+    """A new operator and a login link for them (the caller mails it after the commit)."""
+    operator = await create_operator(session, email, role, actor)
+    return await issue_magic_link(session, operator)
+
+
+async def _keep_an_admin(session: AsyncSession, operator: Operator, doing: str) -> None:
+    """Refuse to leave the dashboard without an active admin: nobody could manage it any more."""
+    if operator.role != OperatorRole.ADMIN or not operator.is_active:
+        return
+    admins = await repository.lock_active_admins(session)
+    if admins == [operator.id]:
+        raise Conflict(
+            f"{operator.email} is the last active admin; {doing} would leave nobody able to manage "
+            "operators and settings. Make another operator admin first."
+        )
+
+
+async def change_role(session: AsyncSession, operator_id: int, role: OperatorRole, actor: Actor) -> Operator:
+    operator = await get_operator(session, operator_id)
+    if operator.role == role:
+        return operator
+    if role != OperatorRole.ADMIN:
+        await _keep_an_admin(session, operator, f"making them {role.value}")
+    before = operator.role.value
+    operator.role = role
+    await session.flush()
+    await record(
+        session,
+        actor,
+        "operator.role",
+        "operator",
+        operator.id,
+        before={"role": before},
+        after={"role": role.value},
+    )
+    return operator
+
+
+async def deactivate(session: AsyncSession, operator_id: int, actor: Actor) -> Operator:
+    """Deactivate an operator: their sessions, API tokens and unused login links end at once."""
+    operator = await get_operator(session, operator_id)
+    if not operator.is_active:
+        return operator
+    await _keep_an_admin(session, operator, "deactivating them")
+    now = utcnow()
+    operator.is_active = False
+    sessions = await repository.revoke_sessions(session, operator.id, now)
+    tokens = await repository.revoke_tokens(session, operator.id, now)
+    await repository.expire_unused_links(session, operator.id, now)
+    await session.flush()
+    await record(
+        session,
+        actor,
+        "operator.deactivate",
+        "operator",
+        operator.id,
+        before={"active": True},
+        after={"active": False, "sessions_revoked": sessions, "tokens_revoked": tokens},
+    )
+    return operator
+
+
+async def reactivate(session: AsyncSession, operator_id: int, actor: Actor) -> Operator:
+    """Let a deactivated operator log in again (with a new link: old sessions and tokens stay revoked)."""
+    operator = await get_operator(session, operator_id)
+    if operator.is_active:
+        return operator
+    operator.is_active = True
+    await session.flush()
+    await record(
+        session,
+        actor,
+        "operator.reactivate",
+        "operator",
+        operator.id,
+        before={"active": False},
+        after={"active": True},
+    )
+    return operator

@@ -13,6 +13,8 @@ from tgadmin import __version__
 from tgadmin.config import Settings, get_settings
 from tgadmin.creator import api as creator_api
 from tgadmin.creator import pages as creator_pages
+from tgadmin.operator import admin_pages as operator_admin_pages
+from tgadmin.operator import api as operator_api
 from tgadmin.operator import pages as operator_pages
 from tgadmin.payment import api as payment_api
 from tgadmin.payment import pages as payment_pages
@@ -23,6 +25,8 @@ from tgadmin.post import pages as post_pages
 from tgadmin.product import api as product_api
 from tgadmin.product import pages as product_pages
 from tgadmin.purchase import api as purchase_api
+from tgadmin.settings import api as settings_api
+from tgadmin.settings import pages as settings_pages
 from tgadmin.subscription import api as subscription_api
 from tgadmin.subscription import pages as subscription_pages
 from tgadmin.web import audit, docs, jobs, language, overview, queues, queues_api
@@ -83,6 +87,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(post_clear_pages.router)
     app.include_router(product_api.router)
     app.include_router(product_pages.router)
+    app.include_router(operator_api.router)
+    app.include_router(operator_admin_pages.router)
+    app.include_router(settings_api.router)
+    app.include_router(settings_pages.router)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
