@@ -196,7 +196,7 @@ async def test_psp_credentials_are_tested_then_stored_encrypted_and_shown_masked
 
 async def test_limits_are_validated_and_say_where_they_apply(desk: Desk, staff: Staff) -> None:
     shown = await page(staff[ADMIN])
-    assert "from the environment" in shown and "not yet applied" in shown
+    assert "from the environment" in shown and "from the next start of the worker and bot" in shown
     await staff[ADMIN].submit(
         "/settings/limits", bot_per_second="31", group_per_minute="20", group_cooldown_seconds="0"
     )
@@ -211,7 +211,7 @@ async def test_limits_are_validated_and_say_where_they_apply(desk: Desk, staff: 
     saved = await staff[ADMIN].api("PUT", "/api/v1/settings/limits", json=body)
     assert saved.status_code == 200
     assert saved.json() | body == saved.json() and saved.json()["source"] == "database"
-    assert saved.json()["read_by_gateway"] is False
+    assert saved.json()["read_by_gateway"] is True
     assert (
         await staff[ADMIN].api("PUT", "/api/v1/settings/limits", json={**body, "group_per_minute": 21})
     ).status_code == 422

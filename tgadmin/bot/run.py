@@ -12,12 +12,14 @@ from tgadmin.bot.polling import poll_bot
 from tgadmin.bot.server import BotService, create_app
 from tgadmin.config import Settings
 from tgadmin.errors import ConfigError
+from tgadmin.settings import effective
 
 log = logging.getLogger(__name__)
 
 
 async def serve_webhook(settings: Settings, host: str, port: int) -> None:
     """uvicorn handles SIGTERM/Ctrl-C; the app's shutdown waits for updates in flight."""
+    settings = await effective.at_start(settings)
     service = BotService(settings)
     # Before uvicorn, so a bad TELEGRAM_BOT_TOKEN or an unreachable database ends in one clear line.
     try:
@@ -31,6 +33,7 @@ async def serve_webhook(settings: Settings, host: str, port: int) -> None:
 
 async def poll(settings: Settings, stop: asyncio.Event | None = None) -> None:
     """deleteWebhook, then getUpdates for every active bot until SIGTERM/Ctrl-C (or `stop`)."""
+    settings = await effective.at_start(settings)
     service = BotService(settings)
     stop = stop or _stop_on_signals()
     try:

@@ -21,6 +21,7 @@ from tgadmin.errors import NotFound
 from tgadmin.group import repository
 from tgadmin.models import Group
 from tgadmin.models.enums import BotMemberStatus, ChatType
+from tgadmin.settings import service as settings_service
 from tgadmin.telegram import bots
 
 log = logging.getLogger(__name__)
@@ -84,7 +85,7 @@ async def upsert_membership(
             bot_status=status,
             bot_rights={},
             is_active=True,
-            cooldown_seconds=0,
+            cooldown_seconds=await settings_service.default_group_cooldown(session),
             rights_errors=0,
         )
         session.add(group)

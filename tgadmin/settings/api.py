@@ -91,7 +91,7 @@ async def limits_read(session: AsyncSession, settings: Settings) -> LimitsRead:
         **found.values,
         private_per_second=settings.tg_private_per_second,
         source=found.source,
-        read_by_gateway=False,
+        read_by_gateway=True,
     )
 
 

@@ -5,10 +5,9 @@ The environment is the default; a value saved here is stored in the database and
 New credentials are tried against the PSP before anything is saved (API Pix: the OAuth token call;
 Mercado Pago: `/users/me`; static: the code builds): credentials that fail are refused, clearly.
 
-Where it is read: the storefront reads `payment_methods` at each checkout. The PIX provider and the
-charge lifetime saved here are stored and shown, but the payment runtime still builds its provider
-from the environment (`pix.providers.get_provider(settings)`, synchronous and cached per process);
-`effective_settings` is the one overlay it would call to honour them.
+Where it is read: the storefront reads `payment_methods` at each checkout. The PIX provider, its
+credentials and the charge lifetime are put over the environment when a process starts
+(settings/effective.py, through `effective_settings`): the processes started after a change use it.
 """
 
 from __future__ import annotations

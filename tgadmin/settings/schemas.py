@@ -92,7 +92,7 @@ class LimitsUpdate(BaseModel):
 class LimitsRead(LimitsUpdate):
     private_per_second: int = Field(description="from the environment; Telegram allows no more")
     source: Source
-    read_by_gateway: bool = Field(description="false: the gateway takes its rates from the environment")
+    read_by_gateway: bool = Field(description="true: processes started after a change use the saved rates")
 
 
 class SettingsRead(BaseModel):

@@ -1,9 +1,9 @@
 """The Settings area's door: Telegram limits and the default group cooldown (`AppSetting`
 "telegram_limits"), and what the environment says when nothing is saved.
 
-Who reads them: nobody yet. The gateway's limiter takes its rates from the environment
-(`TG_BOT_PER_SECOND`, `TG_GROUP_PER_MINUTE`, `TG_PRIVATE_PER_SECOND`), and a discovered group starts
-with cooldown 0 (group/service.py); these values are stored, validated and shown for that wiring.
+Who reads them: every process at start (settings/effective.py puts the saved rates over
+`TG_BOT_PER_SECOND` / `TG_GROUP_PER_MINUTE` for the gateway's limiter), and the group domain when it
+records a newly discovered group (`default_group_cooldown`).
 Bots: settings/bots.py; payments: settings/payments.py.
 """
 
@@ -65,3 +65,9 @@ async def save_limits(session: AsyncSession, values: dict[str, int], actor: Acto
         session, actor, "settings.telegram_limits", "app_setting", LIMITS, before=before, after=clean
     )
     return clean
+
+
+async def default_group_cooldown(session: AsyncSession) -> int:
+    """The cooldown a newly discovered group starts with (0 when never saved)."""
+    saved = await repository.value(session, LIMITS) or {}
+    return int(saved.get("group_cooldown_seconds", 0))

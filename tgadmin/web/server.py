@@ -5,10 +5,12 @@ from __future__ import annotations
 import uvicorn
 
 from tgadmin.config import Settings
+from tgadmin.settings import effective
 from tgadmin.web.app import create_app
 
 
 async def serve(settings: Settings, host: str, port: int) -> None:
+    settings = await effective.at_start(settings)
     config = uvicorn.Config(
         create_app(settings),
         host=host,

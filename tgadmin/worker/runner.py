@@ -30,6 +30,7 @@ from tgadmin.queue.client import BACKOFF_STRATEGY, DEFAULT_BACKOFF_MS, Queues, b
 from tgadmin.queue.context import JobRun, WorkerContext
 from tgadmin.queue.jobs import Handler
 from tgadmin.queue.names import JobName, QueueName
+from tgadmin.settings import effective
 from tgadmin.telegram.errors import ErrorClass, Reschedule, TelegramCallError
 from tgadmin.worker.events import DomainEvents
 from tgadmin.worker.registry import all_handlers
@@ -127,6 +128,7 @@ class WorkerProcess:
         return self.concurrency if queue is QueueName.BOT_TASKS else 1
 
     async def start(self) -> None:
+        self.settings = await effective.at_start(self.settings)
         self.ctx = WorkerContext.create(self.settings, DomainEvents())
         if self.ctx.engine.dialect.name == "sqlite":
             # SQLite has one writer, and a transaction that read before writing fails at once
