@@ -9,6 +9,8 @@ from fastapi import FastAPI
 
 from tgadmin import __version__
 from tgadmin.config import Settings, get_settings
+from tgadmin.group import api as group_api
+from tgadmin.group import pages as group_pages
 from tgadmin.operator import pages as operator_pages
 from tgadmin.payment import api as payment_api
 from tgadmin.payment import pages as payment_pages
@@ -57,6 +59,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(payment_api.router)
     app.include_router(payment_pages.router)
     app.include_router(purchase_api.router)
+    app.include_router(group_api.router)
+    app.include_router(group_pages.router)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
