@@ -47,7 +47,9 @@ async def _audits(desk: Desk, action: str) -> list[AuditLog]:
 
 
 async def _queued(desk: Desk, job: JobName) -> int:
-    return int(await desk.queues.queue(job.queue).getJobCountByTypes("waiting", "delayed", "prioritized"))
+    """How many `job` jobs wait in their queue (the queue holds other job types too)."""
+    waiting = await desk.queues.queue(job.queue).getJobs(["waiting", "delayed", "prioritized"])
+    return sum(1 for found in waiting if found.name == str(job))
 
 
 async def test_viewers_read_the_pages_operators_act_and_anonymous_is_sent_to_log_in(

@@ -131,9 +131,15 @@ def _plan(after_commit: AfterCommit, queues: Queues, job: JobName, data: dict[st
 
 
 async def sync_all(
-    session: AsyncSession, after_commit: AfterCommit, queues: Queues, operator: Operator
+    session: AsyncSession,
+    after_commit: AfterCommit,
+    queues: Queues,
+    operator: Operator,
+    *,
+    bot_id: int | None = None,
 ) -> JobStarted:
-    planned = _plan(after_commit, queues, JobName.SYNC_GROUPS, {})
+    """A `sync-groups` job: one `sync-single-group` per active group (of one bot, when given)."""
+    planned = _plan(after_commit, queues, JobName.SYNC_GROUPS, {} if bot_id is None else {"botId": bot_id})
     await record(session, actor(operator), "group.sync_all", "group", None, after={"job": planned.job_id})
     return planned.started("syncing every active group")
 

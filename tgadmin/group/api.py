@@ -26,7 +26,7 @@ from tgadmin.group.schemas import (
 from tgadmin.operator.auth import CsrfHeader, OperatorDep, ViewerDep
 from tgadmin.storage import get_storage
 from tgadmin.webkit.deps import QueuesDep, SessionDep, StateDep, UnitOfWorkDep
-from tgadmin.webkit.params import Offset, RowId
+from tgadmin.webkit.params import INT64_MAX, Offset, RowId
 
 _REFUSALS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorRead, "description": "not logged in"},
@@ -75,10 +75,14 @@ async def update_group(
 
 @router.post("/groups/sync", status_code=status.HTTP_202_ACCEPTED, responses=_REFUSALS)
 async def sync_all_groups(
-    work: UnitOfWorkDep, queues: QueuesDep, operator: OperatorDep, _csrf: CsrfHeader
+    work: UnitOfWorkDep,
+    queues: QueuesDep,
+    operator: OperatorDep,
+    _csrf: CsrfHeader,
+    bot_id: Annotated[int | None, Query(ge=1, le=INT64_MAX, description="only this bot's groups")] = None,
 ) -> JobStarted:
     """Refresh every active group from Telegram (a `sync-groups` job)."""
-    return await actions.sync_all(work.session, work.after_commit, queues, operator)
+    return await actions.sync_all(work.session, work.after_commit, queues, operator, bot_id=bot_id)
 
 
 @router.post("/groups/{group_id}/sync", status_code=status.HTTP_202_ACCEPTED, responses=_ACTION_REFUSALS)
