@@ -26,6 +26,8 @@ from tgadmin.group.schemas import (
     JobStarted,
     MessageCreate,
 )
+from tgadmin.models import Operator
+from tgadmin.models.enums import OperatorRole
 from tgadmin.operator.auth import OperatorDep, ViewerDep, check_csrf
 from tgadmin.queue.names import QueueName
 from tgadmin.storage import get_storage
@@ -113,7 +115,7 @@ async def sync_all(
 async def _detail(
     request: Request,
     work: UnitOfWork,
-    operator: Any,
+    operator: Operator,
     group_id: int,
     *,
     job: str = "",
@@ -127,7 +129,7 @@ async def _detail(
         "groups_detail.html",
         {
             "operator": operator,
-            "can_act": operator.role.value in ("operator", "admin"),
+            "can_act": operator.role is not OperatorRole.VIEWER,
             "csrf": request.state.csrf,
             "group": GroupRead.of(group),
             "posts": await actions.recent_posts(work.session, group.id),
