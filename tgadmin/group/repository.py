@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, and_, false, func, not_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tgadmin.models import Group
+from tgadmin.models import Group, MediaAsset, PostHistory
+from tgadmin.models.enums import BotMemberStatus, ChatType
 
 
 async def get(session: AsyncSession, group_id: int) -> Group | None:
@@ -63,3 +65,75 @@ async def by_chat(session: AsyncSession, telegram_id: int) -> Sequence[Group]:
     """Every bot's row for this chat, active ones first."""
     query = select(Group).where(Group.telegram_id == telegram_id).order_by(Group.is_active.desc(), Group.id)
     return (await session.execute(query)).scalars().all()
+
+
+@dataclass(frozen=True)
+class GroupFilter:
+    """The list's filters; None means "either"."""
+
+    active: bool | None = None
+    admin: bool | None = None
+    missing_rights: bool = False
+    title: str | None = None
+
+
+def _has(right: str) -> ColumnElement[bool]:
+    return func.coalesce(Group.bot_rights[right].as_boolean(), false())
+
+
+def _lacks_rights() -> ColumnElement[bool]:
+    """Not an admin, or an admin without a right the platform uses (the creator has them all)."""
+    admin_lacks = or_(
+        not_(_has("can_delete_messages")),
+        not_(_has("can_invite_users")),
+        and_(Group.type == ChatType.CHANNEL, not_(_has("can_post_messages"))),
+    )
+    return or_(
+        Group.bot_status.not_in([BotMemberStatus.ADMINISTRATOR, BotMemberStatus.CREATOR]),
+        and_(Group.bot_status == BotMemberStatus.ADMINISTRATOR, admin_lacks),
+    )
+
+
+def _conditions(where: GroupFilter) -> list[ColumnElement[bool]]:
+    found: list[ColumnElement[bool]] = []
+    if where.active is not None:
+        found.append(Group.is_active.is_(where.active))
+    admins = [BotMemberStatus.ADMINISTRATOR, BotMemberStatus.CREATOR]
+    if where.admin is not None:
+        found.append(Group.bot_status.in_(admins) if where.admin else Group.bot_status.not_in(admins))
+    if where.missing_rights:
+        found.append(_lacks_rights())
+    if where.title:
+        pattern = where.title.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        found.append(func.lower(Group.title).like(f"%{pattern}%", escape="\\"))
+    return found
+
+
+async def page(
+    session: AsyncSession, where: GroupFilter, *, limit: int, offset: int
+) -> tuple[Sequence[Group], int]:
+    """One page of groups, newest first, and how many match (ix_groups_list_* keep both cheap)."""
+    conditions = _conditions(where)
+    total = (await session.execute(select(func.count()).select_from(Group).where(*conditions))).scalar_one()
+    query = select(Group).where(*conditions).order_by(Group.id.desc()).limit(limit).offset(offset)
+    return (await session.execute(query)).scalars().all(), int(total)
+
+
+async def recent_posts(session: AsyncSession, group_id: int, limit: int) -> Sequence[PostHistory]:
+    """The group's latest posts (read-only; ix_post_history_group_sent)."""
+    query = (
+        select(PostHistory)
+        .where(PostHistory.group_id == group_id)
+        .order_by(PostHistory.sent_at.desc(), PostHistory.id.desc())
+        .limit(limit)
+    )
+    return (await session.execute(query)).scalars().all()
+
+
+async def asset(session: AsyncSession, asset_id: int) -> MediaAsset | None:
+    return await session.get(MediaAsset, asset_id)
+
+
+async def asset_by_key(session: AsyncSession, storage_key: str) -> MediaAsset | None:
+    query = select(MediaAsset).where(MediaAsset.storage_key == storage_key)
+    return (await session.execute(query)).scalar_one_or_none()

@@ -17,6 +17,9 @@ class Group(IdMixin, TimestampMixin, Base):
     __table_args__ = (
         UniqueConstraint("bot_id", "telegram_id"),
         Index("ix_groups_active", "bot_id", "is_active"),
+        # The dashboard's list: newest first, filtered by state or by the bot's status.
+        Index("ix_groups_list_active", "is_active", "id"),
+        Index("ix_groups_list_status", "bot_status", "id"),
     )
 
     bot_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("bots.id", ondelete="CASCADE"))

@@ -6,13 +6,19 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from aiogram.methods import DeleteMessage, DeleteMessages, SendMessage
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters
+from aiogram.methods import DeleteMessage, DeleteMessages, SendMessage, SendPhoto
+from aiogram.types import (
+    BufferedInputFile,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    ReplyParameters,
+)
 from pydantic import Field, StrictBool, StrictInt, StrictStr
 
 from tgadmin.campaign import service as campaign_service
 from tgadmin.clock import utcnow
-from tgadmin.errors import Conflict, ServiceUnavailable, TgadminError
+from tgadmin.errors import Conflict, NotFound, ServiceUnavailable, TgadminError
 from tgadmin.group import service as group_service
 from tgadmin.models import Group
 from tgadmin.models.enums import PostKind
@@ -21,6 +27,7 @@ from tgadmin.post.repository import ClearFilter
 from tgadmin.queue.context import JobRun
 from tgadmin.queue.jobs import Handler, JobData
 from tgadmin.queue.names import JobName
+from tgadmin.telegram import media
 from tgadmin.telegram.errors import ErrorClass, Reason, TelegramCallError
 from tgadmin.telegram.ledger import SendLedger
 
@@ -58,6 +65,8 @@ class SendMessageData(JobData):
     # and the campaign whose target for that group gets the outcome.
     groupDbId: StrictInt | None = None  # noqa: N815
     campaignId: StrictInt | None = None  # noqa: N815
+    # A photo (a MediaAsset) sent with sendPhoto, `text` as its caption (Telegram: 1024 characters).
+    photoAssetId: StrictInt | None = Field(None, ge=1)  # noqa: N815
 
 
 class DeleteMessageData(JobData):
@@ -132,14 +141,7 @@ async def _send(run: JobRun, data: SendMessageData, bot_id: int, group: Group | 
             refused = await campaign_service.check_post(run.session, data.campaignId, group.id)
             if refused is not None:
                 return {"skipped": refused}
-        message = await run.gateway.call(
-            run.session,
-            _send_method(data, group),
-            bot_id=bot_id,
-            group=group,
-            bypass_rate_limit=data.bypassRateLimit,
-            guard=ledger,
-        )
+        message = await _post(run, data, bot_id, group, ledger)
         chat_id, message_id = message.chat.id, message.message_id
     if group is not None:
         await service.record_sent(
@@ -147,7 +149,7 @@ async def _send(run: JobRun, data: SendMessageData, bot_id: int, group: Group | 
             group,
             chat_id=chat_id,
             message_id=message_id,
-            kind=PostKind.TEXT,
+            kind=PostKind.TEXT if data.photoAssetId is None else PostKind.PHOTO,
             text=data.text,
             job_id=run.job_id,
             campaign_id=data.campaignId,
@@ -155,6 +157,45 @@ async def _send(run: JobRun, data: SendMessageData, bot_id: int, group: Group | 
         if data.campaignId is not None:
             await campaign_service.record_post_sent(run.session, data.campaignId, group.id, message_id)
     return {"chatId": chat_id, "messageId": message_id}
+
+
+async def _post(
+    run: JobRun, data: SendMessageData, bot_id: int, group: Group | None, ledger: SendLedger
+) -> Message:
+    """sendMessage, or sendPhoto with the text as caption; a photo uploaded once per bot (its
+    file_id kept for the next send)."""
+    if data.photoAssetId is None:
+        method: SendMessage | SendPhoto = _send_method(data, group)
+        file_id = None
+    else:
+        found = await media.asset_for_bot(run.session, data.photoAssetId, bot_id)
+        if found is None:
+            raise NotFound(f"no media asset {data.photoAssetId} to send as the photo")
+        asset, file_id = found
+        photo = await media.upload_or_file_id(run.ctx.storage, asset, file_id)
+        method = _photo_method(data, group, photo)
+    message = await run.gateway.call(
+        run.session, method, bot_id=bot_id, group=group, bypass_rate_limit=data.bypassRateLimit, guard=ledger
+    )
+    if data.photoAssetId is not None and file_id is None and message.photo:
+        largest = message.photo[-1]
+        await media.remember_file_id(
+            run.session, data.photoAssetId, bot_id, largest.file_id, largest.file_unique_id
+        )
+    return message
+
+
+def _photo_method(data: SendMessageData, group: Group | None, photo: str | BufferedInputFile) -> SendPhoto:
+    text = _send_method(data, group)
+    return SendPhoto(
+        chat_id=text.chat_id,
+        photo=photo,
+        caption=text.text,
+        parse_mode=text.parse_mode,
+        disable_notification=text.disable_notification,
+        reply_parameters=text.reply_parameters,
+        reply_markup=text.reply_markup,
+    )
 
 
 def _send_method(data: SendMessageData, group: Group | None) -> SendMessage:

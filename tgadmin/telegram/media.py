@@ -75,3 +75,24 @@ async def remember_file_id(
             set_={"file_id": file_id, "file_unique_id": file_unique_id},
         )
     )
+
+
+async def asset_for_bot(
+    session: AsyncSession, asset_id: int, bot_id: int
+) -> tuple[MediaAsset, str | None] | None:
+    """The asset and the file_id this bot already has for it (None: upload it), or None if unknown."""
+    asset = await session.get(MediaAsset, asset_id)
+    if asset is None:
+        return None
+    cached = await session.get(MediaFileId, (asset_id, bot_id))
+    return asset, None if cached is None else cached.file_id
+
+
+async def upload_or_file_id(
+    storage: Storage, asset: MediaAsset, file_id: str | None
+) -> str | BufferedInputFile:
+    """What a send method's photo/video field takes: the cached file_id, else the file's bytes."""
+    if file_id is not None:
+        return file_id
+    data = await storage.get(asset.storage_key)
+    return BufferedInputFile(data, filename=asset.storage_key.rsplit("/", 1)[-1])

@@ -13,6 +13,8 @@ from tgadmin import __version__
 from tgadmin.config import Settings, get_settings
 from tgadmin.creator import api as creator_api
 from tgadmin.creator import pages as creator_pages
+from tgadmin.group import api as group_api
+from tgadmin.group import pages as group_pages
 from tgadmin.operator import admin_pages as operator_admin_pages
 from tgadmin.operator import api as operator_api
 from tgadmin.operator import pages as operator_pages
@@ -91,6 +93,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(operator_admin_pages.router)
     app.include_router(settings_api.router)
     app.include_router(settings_pages.router)
+    app.include_router(group_api.router)
+    app.include_router(group_pages.router)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
