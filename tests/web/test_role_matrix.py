@@ -24,11 +24,13 @@ import pytest
 from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
+from sqlalchemy import select
 
 from tests.factories import make_operator
 from tgadmin.audit.service import Actor
 from tgadmin.config import load_settings
 from tgadmin.db import session_scope
+from tgadmin.models import AuditLog
 from tgadmin.models.enums import OperatorRole
 from tgadmin.operator import service as operators
 from tgadmin.operator import tokens
@@ -179,7 +181,7 @@ def _token_refusal(
 
 async def test_every_route_answers_each_role_as_its_check_says(desk: Desk) -> None:
     wrong: list[str] = []
-    calls = 0
+    calls = refusals = 0
     for route in routes(desk.app):
         minimum = needed_role(route.dependant)
         if minimum is None:
@@ -199,6 +201,7 @@ async def test_every_route_answers_each_role_as_its_check_says(desk: Desk) -> No
             for role, person in people.items():
                 answer = await desk.call(method, path, person)
                 allowed = ROLE_RANK[role] >= ROLE_RANK[minimum]
+                refusals += not allowed
                 if not allowed and answer.status_code != 403:
                     wrong.append(
                         f"{method} {path} as {role.value} (needs {minimum.value}): {answer.status_code}"
@@ -210,3 +213,8 @@ async def test_every_route_answers_each_role_as_its_check_says(desk: Desk) -> No
                 )
     assert wrong == [], "\n".join(wrong)
     assert calls >= 40, f"only {calls} calls: the app's routes were not found"
+    # Every refusal of a logged-in operator left a trace: who, which route, why.
+    async with desk.app.state.tgadmin.sessions() as session:
+        refused = list(await session.scalars(select(AuditLog).where(AuditLog.action == "access.refused")))
+    assert len(refused) >= refusals > 0
+    assert all(entry.actor_id and entry.entity_id and entry.after["reason"] for entry in refused)

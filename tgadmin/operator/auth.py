@@ -94,6 +94,7 @@ async def current_operator(
     if bearer is not None and request.url.path.startswith(API_PREFIX):
         operator = await tokens.operator_for_token(session, bearer.credentials)
         request.state.via_token = True
+        request.state.operator = (operator.id, operator.email)
         return operator
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
@@ -101,6 +102,8 @@ async def current_operator(
     operator = await service.operator_for_session(session, token)
     request.state.session_token = token
     request.state.csrf = csrf_for_session(state.settings, token)
+    # Who is asking, for the audit of a refusal (web/errors.py) after this unit of work rolled back.
+    request.state.operator = (operator.id, operator.email)
     return operator
 
 

@@ -20,7 +20,8 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
-from tgadmin.errors import ErrorRead, InvalidInput, TgadminError
+from tgadmin.audit import service as audit
+from tgadmin.errors import ErrorRead, Forbidden, InvalidInput, TgadminError
 from tgadmin.webkit.templating import templates
 
 log = logging.getLogger(__name__)
@@ -84,8 +85,31 @@ def refuse(
     )
 
 
+async def _audit_refusal(request: Request, error: Forbidden) -> None:
+    """A logged-in operator refused (a role below the action's, a forged or stale form) is an
+    attempt worth a trace: recorded in a unit of work of its own, the request's being rolled back."""
+    who = getattr(request.state, "operator", None)
+    if who is None:
+        return
+    client = request.client.host if request.client else None
+    try:
+        async with request.app.state.tgadmin.unit_of_work() as session:
+            await audit.record(
+                session,
+                audit.Actor.operator(who[0], who[1], client),
+                "access.refused",
+                "route",
+                f"{request.method} {request.url.path}"[:200],
+                after={"reason": error.message},
+            )
+    except Exception:
+        log.exception("refusal of %s %s not audited", request.method, request.url.path)
+
+
 async def _tgadmin_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, TgadminError)
+    if isinstance(error, Forbidden):
+        await _audit_refusal(request, error)
     if error.status_code >= 500:
         log.error("%s %s failed: %s", request.method, request.url.path, error.message)
     return refuse(request, error.status_code, ErrorRead.of(error))
