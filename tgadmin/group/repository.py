@@ -105,7 +105,7 @@ def _conditions(where: GroupFilter) -> list[ColumnElement[bool]]:
         found.append(_lacks_rights())
     if where.title:
         pattern = where.title.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        found.append(func.lower(Group.title).like(f"%{pattern}%", escape="\\"))
+        found.append(Group.title.ilike(f"%{pattern}%", escape="\\"))
     return found
 
 

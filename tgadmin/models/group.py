@@ -15,6 +15,10 @@ class Group(IdMixin, TimestampMixin, Base):
 
     __tablename__ = "groups"
     __table_args__ = (
+        # The dashboard's title search ("contains", any case): a trigram index on PostgreSQL.
+        Index(
+            "ix_groups_title_trgm", "title", postgresql_using="gin", postgresql_ops={"title": "gin_trgm_ops"}
+        ),
         UniqueConstraint("bot_id", "telegram_id"),
         Index("ix_groups_active", "bot_id", "is_active"),
         # The dashboard's list: newest first, filtered by state or by the bot's status.
