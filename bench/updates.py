@@ -285,10 +285,13 @@ def _button(message: dict[str, Any] | None, wanted: Callable[[dict[str, Any]], b
 
 
 def _first_answers(calls: list[dict[str, Any]], browsers: list[Browser]) -> list[float]:
-    """Per update: ms from the update to the bot's first call into that buyer's chat after it."""
+    """Per update: ms from the update to the bot's first call into that buyer's chat after it,
+    answered or not: the handler's time to its answer. A call refused with 429 counts here (it is
+    the handler answering) and is reported apart (`storefront_http_429`); measuring to the next
+    successful call instead would add Telegram's retry_after to the handler's time."""
     by_chat: dict[int, list[float]] = {}
     for call in calls:
-        if call["ok"] and call.get("chat_id") is not None:
+        if call.get("chat_id") is not None:
             by_chat.setdefault(int(call["chat_id"]), []).append(float(call["time"]))
     latencies = []
     for browser in browsers:
@@ -326,10 +329,13 @@ def storefront(db_url: str, buyers: int, rounds: int) -> dict[str, Any]:
         started = time.monotonic()
         browsers = asyncio.run(_crowd(url, int(created["id"]), users, creator, rounds))
         seconds = time.monotonic() - started
-        latencies = _first_answers(log.refresh(), browsers)
+        calls = log.refresh()
+        latencies = _first_answers(calls, browsers)
+    refused = [c for c in calls if c.get("error_code") == 429]
     updates = sum(len(b.actions) for b in browsers)
     p50, p99 = quantiles(latencies)
     say(f"  {updates} updates in {seconds:.1f} s; update → first answer p50 {p50} ms, p99 {p99} ms")
+    say(f"  {len(refused)} calls answered 429: {sorted({c['method'] for c in refused})}")
     return {
         "storefront_rps": round(updates / seconds, 1),
         "storefront_p50_ms": p50,
@@ -337,6 +343,8 @@ def storefront(db_url: str, buyers: int, rounds: int) -> dict[str, Any]:
         "storefront_updates": updates,
         "storefront_buyers": buyers,
         "storefront_answered": len(latencies),
+        "storefront_http_429": len(refused),
+        "storefront_429_private": sum(1 for c in refused if int(c["chat_id"] or 0) > 0),
     }
 
 

@@ -148,6 +148,36 @@ async def test_a_429_naming_no_chat_pauses_the_whole_bot(peer: Peer) -> None:
     assert [(c["method"], c.get("error_code")) for c in reached] == [("getMe", 429)]
 
 
+async def test_a_short_429_in_one_private_chat_does_not_delay_a_send_to_another(peer: Peer) -> None:
+    # Telegram's 1 message a second per private chat: a 429 there is that chat's, not the bot's.
+    ana, bia = await peer.sandbox.create_user("Ana"), await peer.sandbox.create_user("Bia")
+    for user in (ana, bia):
+        await peer.sandbox.user_says(user, "/start", bot_id=peer.tg.id)
+    await peer.sandbox.flood("sendMessage", 1, count=5, chat_id=ana)
+    since = await peer.last_seq()
+    assert await rescheduled(peer, SendMessage(chat_id=ana, text="qr")) == 1
+    assert await peer.gateway.limiter.paused_for(Target(peer.bot_id)) == 0
+    started = asyncio.get_running_loop().time()
+    await peer.call(SendMessage(chat_id=bia, text="seu pedido"))
+    assert asyncio.get_running_loop().time() - started < 0.5
+    assert 0 < await rescheduled(peer, SendMessage(chat_id=ana, text="código")) <= 1
+    reached = await peer.reaching(since)
+    assert [(c["method"], c["chat_id"], c.get("error_code")) for c in reached] == [
+        ("sendMessage", ana, 429),
+        ("sendMessage", bia, None),
+    ]
+
+
+async def test_a_short_429_in_a_group_still_pauses_the_whole_bot_briefly(peer: Peer) -> None:
+    group, ana = await peer.group("Ofertas"), await peer.sandbox.create_user("Ana")
+    await peer.sandbox.user_says(ana, "/start", bot_id=peer.tg.id)
+    await peer.sandbox.flood("sendMessage", 1, chat_id=group)
+    since = await peer.last_seq()
+    assert await rescheduled(peer, SendMessage(chat_id=group, text="promo")) == 1
+    assert 0 < await rescheduled(peer, SendMessage(chat_id=ana, text="oi")) <= 1
+    assert [c.get("error_code") for c in await peer.reaching(since)] == [429]
+
+
 class Recorder:
     """A CallGuard that remembers what it was told."""
 

@@ -13,6 +13,8 @@ from tgadmin.purchase import bot as purchase_bot
 
 def domain_routers() -> list[Router]:
     return [
+        # First: plain private text, which only the fallback below would answer (see buyer/bot.py).
+        buyer_bot.plain_text,
         group_bot.router,
         payment_bot.router,
         creator_bot.router,

@@ -1,5 +1,7 @@
-"""The buyer's own commands (thin): /language and /help; and `fallback`, the router registered
-last, which answers what no other domain took (stickers, photos, unknown commands, dead buttons)."""
+"""The buyer's own commands (thin): /language and /help; `fallback`, the router registered last,
+which answers what no other domain took (stickers, photos, unknown commands, dead buttons); and
+`plain_text`, registered first, which gives that same answer to the bulk of what a buyer writes
+(plain text) without aiogram walking every domain router to reach the fallback."""
 
 from __future__ import annotations
 
@@ -85,6 +87,32 @@ async def hint(message: Message, buyer: service.KnownBuyer | None = None) -> Sen
     logged and never takes the update's unit of work (the buyer's row) down with it."""
     lang = service.known_language(buyer, _code(message))
     return SendMessage(chat_id=message.chat.id, text=texts.HINT[lang])
+
+
+# Plain private text is the most common update a storefront bot gets, and only the fallback answers
+# it: every other domain's message handlers want a command (text starting with "/", aiogram's
+# `Command` prefix), a service message (migration, successful payment) or a group chat. aiogram
+# walks routers in order at ~25 µs each (bench/updates.py), so this router, registered first, takes
+# exactly those messages and answers them as the fallback would. tests/bot/test_routers.py checks
+# that no other domain handler accepts such a message.
+plain_text = Router(name="buyer-plain-text")
+
+
+async def is_plain_private_text(message: Message) -> bool:
+    """Private-chat text that is no command and no service message: only the fallback answers it."""
+    text = message.text
+    return (
+        message.chat.type == ChatType.PRIVATE
+        and text is not None
+        # aiogram's Command splits on whitespace first: " /start" is a command too.
+        and not text.lstrip().startswith("/")
+        and message.successful_payment is None
+        and message.migrate_to_chat_id is None
+        and message.migrate_from_chat_id is None
+    )
+
+
+plain_text.message(is_plain_private_text)(hint)
 
 
 @fallback.callback_query()

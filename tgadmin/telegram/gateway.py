@@ -3,8 +3,8 @@
 `Gateway.call` (a) waits for a slot from the shared limiter (per bot, per chat, the group's
 cooldown, any 429 pause), (b) makes the call, (c) classifies a failure and acts on it:
 
-  429             on any method: pause the chat the call named (and the bot, for short waits; the
-                  bot alone when no chat was named) for `retry_after` in Redis, so every worker on
+  429             on any method: pause the chat the call named (and the bot, for short waits in a
+                  group; the bot alone when no chat was named) for `retry_after` in Redis, so every worker on
                   every machine honours it, on every call naming that chat or bot; raise
                   `Reschedule` (no attempt spent)
   migrated        report it (`events.chat_migrated`, which moves the group to its supergroup id) and
@@ -41,9 +41,18 @@ from tgadmin.telegram.limiter import MAX_INLINE_WAIT, Limiter, Target
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-# A 429 this short comes from a per-second window (the bot's 30/s or a private chat's 1/s), which
-# may be the bot's own: pausing the whole bot that briefly is cheap and stops the herd. Longer
-# waits come from a group's minute window, so only that chat is paused and other groups go on.
+# Which pause a 429 stores. Telegram does not say which window refused the call, so we judge:
+# - no chat named: only the bot's limits apply -> pause the bot.
+# - a private chat (positive id): most likely that chat's 1 msg/s. Our limiter spaces the bot's
+#   sends 3 % under 30/s with a sliding-window check right before each call, so the bot's own
+#   window is rarely the one; a chat's window is (bench/RESULTS.md 2026-11-30: a delivery's text
+#   then album into one chat, and a checkout's two messages, earned every 429 seen, with the bot far
+#   under 30/s). Pausing the bot for it stalled every other buyer's chat for a second -> pause that
+#   chat only. Should the bot's window refuse, the next call into another chat gets its own 429 and
+#   pauses its chat: a few extra 429s, not a stalled bot.
+# - a group, short wait (<= BOT_PAUSE_MAX_SECONDS): a per-second window, possibly the bot's, and a
+#   group's 20/min would ask for longer -> pause the bot too, briefly, to stop the herd.
+# - a group, longer wait: the group's minute window -> only that chat; other groups go on.
 BOT_PAUSE_MAX_SECONDS = 2
 MAX_MIGRATIONS = 2
 
@@ -152,7 +161,7 @@ class Gateway:
         target = Target(bot_id, chat_id)
         if classified.kind is ErrorClass.RETRY_AFTER:
             seconds = float(classified.retry_after or 1)
-            whole_bot = seconds <= BOT_PAUSE_MAX_SECONDS or chat_id is None
+            whole_bot = chat_id is None or (not target.is_private and seconds <= BOT_PAUSE_MAX_SECONDS)
             await self.limiter.pause(target, seconds, whole_bot=whole_bot)
             log.warning("429 on %s for bot %s chat %s: paused %.0fs", name, bot_id, chat_id, seconds)
             raise Reschedule(seconds, f"Telegram asked to retry after {seconds:.0f}s")
