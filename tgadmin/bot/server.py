@@ -36,8 +36,11 @@ from tgadmin.models import Bot as BotRecord
 from tgadmin.payment.webhooks import PaymentRuntime
 from tgadmin.purchase.enqueue import QueueDeliveries
 from tgadmin.queue.client import Queues
+from tgadmin.redis import client as redis_client
 from tgadmin.storage import get_storage
 from tgadmin.telegram import bots
+from tgadmin.telegram.limiter import Limiter
+from tgadmin.telegram.paced import pace
 from tgadmin.webkit.params import INT64_MAX
 
 log = logging.getLogger(__name__)
@@ -51,13 +54,16 @@ DRAIN_SECONDS = 25.0
 class LiveBot:
     """An active Bot row with its aiogram client; the secret never leaves this object."""
 
-    def __init__(self, record: BotRecord, settings: Settings) -> None:
+    def __init__(self, record: BotRecord, settings: Settings, limiter: Limiter | None = None) -> None:
         self.db_id = record.id
         self.telegram_id = record.telegram_id
         self.username = record.username
         self._secret = record.webhook_secret.encode()
         # aiogram's default, as before: long polling adds its own wait to this request timeout.
         self.client = bots.client(record.token, settings, timeout=DEFAULT_TIMEOUT)
+        if limiter is not None:
+            # Replies keep Telegram's limits with the workers' sends (shared limiter in Redis).
+            pace(self.client, limiter, record.id)
 
     def secret_matches(self, given: str | None) -> bool:
         # Header values arrive decoded as latin-1: encoding them back gives the bytes on the wire,
@@ -86,6 +92,8 @@ class BotService:
         # A paid Stars purchase goes to the `deliver-purchase` job after its update's commit. Without
         # Redis (a bot process run alone) the worker's pix-poll job enqueues undelivered purchases.
         self.queues = Queues(settings) if settings.effective_redis_url else None
+        self.redis = redis_client(settings.effective_redis_url) if settings.effective_redis_url else None
+        self.limiter = Limiter(self.redis, settings) if self.redis is not None else None
         deliveries = QueueDeliveries(self.queues) if self.queues is not None else None
         if deliveries is not None:
             self.dispatcher["payment_deliveries"] = deliveries
@@ -111,7 +119,7 @@ class BotService:
         return list(self.bots.values())
 
     def _add(self, record: BotRecord) -> LiveBot:
-        live = self.bots[record.id] = LiveBot(record, self.settings)
+        live = self.bots[record.id] = LiveBot(record, self.settings, self.limiter)
         self.wiring.bots.remember(record.telegram_id, record.id)
         return live
 
@@ -184,6 +192,8 @@ class BotService:
         await self.payments.aclose()
         if self.queues is not None:
             await self.queues.close()
+        if self.redis is not None:
+            await self.redis.aclose()
         if self._own_engine:
             await self.engine.dispose()
 

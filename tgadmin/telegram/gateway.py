@@ -125,7 +125,7 @@ class Gateway:
                 classified = classify(error)
                 if isinstance(error, TelegramUnauthorizedError):
                     await self.clients.forget(bot_id)
-                group = await self._act(session, classified, method, _chat_of(method), bot_id, group)
+                group = await self._act(session, classified, method, chat_of(method), bot_id, group)
                 method = method.model_copy(update={"chat_id": classified.migrate_to_chat_id})
                 continue
             if guard is not None:
@@ -141,7 +141,7 @@ class Gateway:
         # Telegram's per-chat limits count messages posted; deletes and reads only share the bot's.
         # Every call naming a chat still waits out that chat's 429 pause: a delete sent into it
         # would earn another 429 (Telegram answers 429 to any method).
-        chat, sending = _chat_of(method), is_sending(method)
+        chat, sending = chat_of(method), is_sending(method)
         cooldown = (
             group.cooldown_seconds if sending and group is not None and group.telegram_id == chat else 0
         )
@@ -161,8 +161,7 @@ class Gateway:
         target = Target(bot_id, chat_id)
         if classified.kind is ErrorClass.RETRY_AFTER:
             seconds = float(classified.retry_after or 1)
-            whole_bot = chat_id is None or (not target.is_private and seconds <= BOT_PAUSE_MAX_SECONDS)
-            await self.limiter.pause(target, seconds, whole_bot=whole_bot)
+            await self.limiter.pause(target, seconds, whole_bot=pauses_whole_bot(target, seconds))
             log.warning("429 on %s for bot %s chat %s: paused %.0fs", name, bot_id, chat_id, seconds)
             raise Reschedule(seconds, f"Telegram asked to retry after {seconds:.0f}s")
         if classified.kind is ErrorClass.MIGRATED and classified.migrate_to_chat_id is not None:
@@ -187,7 +186,14 @@ class Gateway:
         await self.events.chat_gone(session, target.bot_id, target.chat_id, classified.description)
 
 
-def _chat_of(method: TelegramMethod[Any]) -> int | None:
+def pauses_whole_bot(target: Target, seconds: float) -> bool:
+    """Which pause a 429 of `seconds` on a call to `target` stores (the reasoning above
+    BOT_PAUSE_MAX_SECONDS): the whole bot's, or only the chat's."""
+    return target.chat_id is None or (not target.is_private and seconds <= BOT_PAUSE_MAX_SECONDS)
+
+
+def chat_of(method: TelegramMethod[Any]) -> int | None:
+    """The chat a Bot API call names (None: no chat, or a channel's @username)."""
     chat_id = getattr(method, "chat_id", None)
     return chat_id if isinstance(chat_id, int) else None
 
