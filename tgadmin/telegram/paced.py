@@ -11,6 +11,7 @@ the gateway would store, so the workers' sends into that chat wait too. Calls th
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from aiogram import Bot
@@ -43,9 +44,7 @@ class PacedCalls(BaseRequestMiddleware):
     ) -> Response[TelegramType]:
         target = Target(self.bot_id, chat_of(method), counted=is_sending(method))
         try:
-            await self.limiter.acquire(target, max_wait=MAX_WAIT_SECONDS)
-            if target.counted:
-                await self.limiter.commit(target)
+            await self._wait_turn(target)
         except Reschedule as later:
             log.info("bot %s: %s; calling %s now", self.bot_id, later, method.__api_method__)
         try:
@@ -54,6 +53,19 @@ class PacedCalls(BaseRequestMiddleware):
             seconds = float(error.retry_after)
             await self.limiter.pause(target, seconds, whole_bot=pauses_whole_bot(target, seconds))
             raise
+
+    async def _wait_turn(self, target: Target) -> None:
+        if target.counted:
+            await self.limiter.acquire(target, max_wait=MAX_WAIT_SECONDS)
+            await self.limiter.commit(target)
+            return
+        # Not a message (a callback's answer, an edit, a read): Telegram's message limits do not
+        # count it, so it takes no slot of theirs; it still waits out a 429 pause in force.
+        paused = await self.limiter.paused_for(target)
+        if paused > MAX_WAIT_SECONDS:
+            raise Reschedule(paused, "paused after a 429")
+        if paused:
+            await asyncio.sleep(paused)
 
 
 def pace(client: Bot, limiter: Limiter, bot_id: int) -> None:
