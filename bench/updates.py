@@ -238,6 +238,7 @@ class Browser:
     def __init__(self, http: httpx.AsyncClient, bot_id: int, user: int, think: float) -> None:
         self.http, self.bot_id, self.user, self.think = http, bot_id, user, think
         self.actions: list[float] = []  # when each update was made (epoch seconds)
+        self.presses: dict[int, str] = {}  # action index -> the callback query it made
 
     async def bot_messages(self) -> list[dict[str, Any]]:
         answer = await self.http.get(f"/sandbox/chats/{self.user}/messages", params={"bot_id": self.bot_id})
@@ -250,7 +251,10 @@ class Browser:
         answer came within 10 s (counted: `storefront_answered` < `storefront_updates`)."""
         marks = {_mark(m) for m in await self.bot_messages()}
         self.actions.append(time.time())
-        (await self.http.post(f"/sandbox/users/{self.user}/{path}", json=body)).raise_for_status()
+        made = await self.http.post(f"/sandbox/users/{self.user}/{path}", json=body)
+        made.raise_for_status()
+        if path == "press":
+            self.presses[len(self.actions) - 1] = str(made.json()["callback_query_id"])
         fresh: list[dict[str, Any]] = []
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
@@ -345,6 +349,27 @@ def storefront(db_url: str, buyers: int, rounds: int) -> dict[str, Any]:
     return figures
 
 
+def _first_calls(calls: list[dict[str, Any]], browsers: list[Browser]) -> list[float]:
+    """Per update: ms from the update to the first Bot API call it caused, as the issue defines the
+    target: a press's answerCallbackQuery (matched by its callback query id) or the first call into
+    the buyer's chat, whichever came first."""
+    answered = {str(c["callback_query_id"]): float(c["time"]) for c in calls if c.get("callback_query_id")}
+    by_chat: dict[int, list[float]] = {}
+    for call in calls:
+        if call.get("chat_id") is not None:
+            by_chat.setdefault(int(call["chat_id"]), []).append(float(call["time"]))
+    latencies = []
+    for browser in browsers:
+        times = sorted(by_chat.get(browser.user, []))
+        for index, made in enumerate(browser.actions):
+            candidates = [t for t in times if t >= made][:1]
+            if index in browser.presses and browser.presses[index] in answered:
+                candidates.append(answered[browser.presses[index]])
+            if candidates:
+                latencies.append((min(candidates) - made) * 1000)
+    return latencies
+
+
 def _figures(
     name: str, calls: list[dict[str, Any]], browsers: list[Browser], seconds: float
 ) -> dict[str, Any]:
@@ -353,12 +378,16 @@ def _figures(
     updates = sum(len(b.actions) for b in browsers)
     sends = sum(1 for c in calls if str(c.get("method", "")).startswith("send"))
     p50, p99 = quantiles(latencies)
+    first_p50, first_p99 = quantiles(_first_calls(calls, browsers))
     say(f"  {updates} updates in {seconds:.1f} s; update → first answer p50 {p50} ms, p99 {p99} ms")
+    say(f"  update → first Bot API call (a press's answer counts) p50 {first_p50} ms, p99 {first_p99} ms")
     say(f"  {sends / seconds:.1f} messages/s sent; {len(refused)} calls answered 429")
     return {
         f"{name}_rps": round(updates / seconds, 1),
         f"{name}_p50_ms": p50,
         f"{name}_p99_ms": p99,
+        f"{name}_first_call_p50_ms": first_p50,
+        f"{name}_first_call_p99_ms": first_p99,
         f"{name}_updates": updates,
         f"{name}_answered": len(latencies),
         f"{name}_sends_per_s": round(sends / seconds, 1),

@@ -123,6 +123,9 @@ def _log_call(
             "chat_id": to_integer_safe(args.get("chat_id")) if args.get("chat_id") else None,
             "ok": body["ok"],
         }
+        if args.get("callback_query_id"):
+            # Which press this call answers (a benchmark times update -> first Bot API call).
+            record["callback_query_id"] = str(args.get("callback_query_id"))
         if body["ok"]:
             if method_name.lower() not in UNLOGGED_RESULTS:
                 record["result"] = body["result"]
