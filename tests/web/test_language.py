@@ -80,3 +80,10 @@ def test_no_text_is_translated_two_ways_by_two_catalogs() -> None:
                         f"{message.id!r}: {earlier[0]} {earlier[1]!r} vs {path.name} {message.string!r}"
                     )
     assert clashes == []
+
+
+def test_no_catalog_text_carries_markup() -> None:
+    # A translated text is trusted HTML once rendered: tags in it would be rendered, not shown.
+    tagged = [text for text in portuguese() if re.search(r"<[a-z/]", text)]
+    tagged += [text for text in portuguese().values() if re.search(r"<[a-z/]", text)]
+    assert tagged == []
