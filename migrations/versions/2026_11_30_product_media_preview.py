@@ -1,4 +1,4 @@
-"""products in the dashboard: which product files are previews, and an index for the product list
+"""products in the dashboard: which product files are previews
 
 Revision ID: 2026_11_30_product_media_preview
 Revises: 2026_11_30_one_pending_checkout
@@ -19,12 +19,11 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("product_media") as batch:
         batch.add_column(sa.Column("is_preview", sa.Boolean(), server_default=sa.false(), nullable=False))
-    # The dashboard lists products newest first, filtered by type and active flag (by creator: the
-    # existing ix_products_creator_active).
-    op.create_index("ix_products_type_active", "products", ["type", "is_active", "id"])
+    # No index for the dashboard's product list by type: with three types and an active flag it
+    # selects too little to pay off (the primary key, newest first, serves the list), and the
+    # planner picked it for the subscription sweep's joins instead of ix_purchases_status_expires.
 
 
 def downgrade() -> None:
-    op.drop_index("ix_products_type_active", table_name="products")
     with op.batch_alter_table("product_media") as batch:
         batch.drop_column("is_preview")

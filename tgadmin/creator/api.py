@@ -35,7 +35,7 @@ from tgadmin.operator.auth import CsrfHeader, OperatorDep, ViewerDep
 from tgadmin.storage import get_storage
 from tgadmin.telegram import bots
 from tgadmin.webkit.deps import SessionDep, StateDep, UnitOfWorkDep
-from tgadmin.webkit.params import Offset, RowId
+from tgadmin.webkit.params import PLAIN_TEXT, Offset, RowId
 
 _REFUSALS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorRead, "description": "not logged in"},
@@ -109,7 +109,9 @@ async def read_upload(request: Request, file: UploadFile) -> bytes:
 async def list_creators(
     session: SessionDep,
     operator: ViewerDep,
-    q: Annotated[str, Query(max_length=100, description="part of the name or username")] = "",
+    q: Annotated[
+        str, Query(max_length=100, pattern=PLAIN_TEXT, description="part of the name or username")
+    ] = "",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Offset = 0,
 ) -> CreatorPage:

@@ -26,7 +26,7 @@ from tgadmin.group.schemas import (
 from tgadmin.operator.auth import CsrfHeader, OperatorDep, ViewerDep
 from tgadmin.storage import get_storage
 from tgadmin.webkit.deps import QueuesDep, SessionDep, StateDep, UnitOfWorkDep
-from tgadmin.webkit.params import INT64_MAX, Offset, RowId
+from tgadmin.webkit.params import INT64_MAX, PLAIN_TEXT, Offset, RowId
 
 _REFUSALS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorRead, "description": "not logged in"},
@@ -38,7 +38,9 @@ _ACTION_REFUSALS: dict[int | str, dict[str, Any]] = {
     409: {"model": ErrorRead, "description": "the bot has left the group, or the group is inactive"},
     422: {"model": ErrorRead, "description": "the fields are malformed (formatting, buttons, caption)"},
 }
-TitleSearch = Annotated[str | None, Query(max_length=255, description="part of the title, any case")]
+TitleSearch = Annotated[
+    str | None, Query(max_length=255, pattern=PLAIN_TEXT, description="part of the title, any case")
+]
 
 router = APIRouter(prefix="/api/v1", tags=["groups"])
 

@@ -16,8 +16,6 @@ class Product(IdMixin, TimestampMixin, Base):
         CheckConstraint("stars_price IS NULL OR stars_price > 0", name="stars_price_positive"),
         CheckConstraint("type != 'subscription' OR subscription_days > 0", name="subscription_has_days"),
         Index("ix_products_creator_active", "creator_id", "is_active"),
-        # The dashboard's product list, newest first, filtered by type and/or active flag.
-        Index("ix_products_type_active", "type", "is_active", "id"),
     )
 
     creator_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("creators.id", ondelete="CASCADE"))

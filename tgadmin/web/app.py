@@ -33,6 +33,7 @@ from tgadmin.subscription import api as subscription_api
 from tgadmin.subscription import pages as subscription_pages
 from tgadmin.web import audit, docs, jobs, language, overview, queues, queues_api
 from tgadmin.web.errors import document_refusals, install_error_handlers
+from tgadmin.web.nul import RefuseNul
 from tgadmin.webkit import assets
 from tgadmin.webkit.deps import AppState
 
@@ -61,6 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.tgadmin = state
     install_error_handlers(app)
+    app.add_middleware(RefuseNul)
     app.openapi = document_refusals(app)  # type: ignore[method-assign]
 
     app.include_router(operator_pages.router)

@@ -20,13 +20,13 @@ from tgadmin.i18n import BRASILIA
 from tgadmin.models import AuditLog
 from tgadmin.operator.auth import ViewerDep
 from tgadmin.webkit.deps import SessionDep
-from tgadmin.webkit.params import INT64_MAX
+from tgadmin.webkit.params import INT64_MAX, PLAIN_TEXT, FilterText
 from tgadmin.webkit.templating import templates
 
 PER_PAGE = 50
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1", tags=["audit"])
-Text = Annotated[str, Query(max_length=200)]
+Text = FilterText
 Before = Annotated[int | None, Query(ge=1, le=INT64_MAX, description="show entries older than this id")]
 
 
@@ -127,7 +127,9 @@ async def list_audit(
     session: SessionDep,
     operator: ViewerDep,
     actor: Text = "",
-    action: Annotated[str, Query(max_length=200, description='exact, or a prefix ending in "*"')] = "",
+    action: Annotated[
+        str, Query(max_length=200, pattern=PLAIN_TEXT, description='exact, or a prefix ending in "*"')
+    ] = "",
     entity_type: Text = "",
     entity_id: Text = "",
     date_from: Annotated[str, Query(alias="from", max_length=40, description="YYYY-MM-DD")] = "",
