@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -136,7 +136,14 @@ def when(context: Context, moment: datetime | None, style: str = "short") -> str
     """A moment in Brasília time (the operators' time), in the page's language."""
     if moment is None:
         return ""
-    return format_datetime(moment, style, tzinfo=BRASILIA, locale=LOCALES[context.get("lang", "pt")])
+    return _moment(moment, style, LOCALES[context.get("lang", "pt")])
+
+
+@lru_cache(maxsize=8192)
+def _moment(moment: datetime, style: str, locale: str) -> str:
+    # Babel formats a moment in ~50 µs; a page shows the same moments again and again (the queue
+    # monitor's failed jobs, every few seconds).
+    return format_datetime(moment, style, tzinfo=BRASILIA, locale=locale)
 
 
 def page_context(request: Request) -> dict[str, Any]:
