@@ -120,6 +120,9 @@ async def test_a_long_list_counts_up_to_a_limit_and_still_pages_on(
     third = (await http.get("/groups", params={"page": "3"})).text
     assert "130 groups" in third and "page 3 of 3" in third and "Lote 000" in third
     assert "page=4" not in third
+    searched = (await http.get("/groups", params={"q": "lote 1"})).text  # sorted after the title index
+    assert "30 groups" in searched and "Lote 099" not in searched
+    assert searched.index("Lote 129") < searched.index("Lote 128") < searched.index("Lote 100")
 
 
 async def test_a_group_page_says_what_the_bot_lacks_in_words_and_lists_the_last_posts(
