@@ -2,8 +2,9 @@
 
 The database holds 100,000 groups and 100,000 post-history rows; the bot-tasks queue holds 100,000
 jobs (2,000 of them failed, the rest delayed, so no worker takes them). The dashboard runs as its own
-`tgadmin dashboard` process; 50 logged-in clients, each with its own session, ask for pages over
-HTTP from this process:
+`tgadmin dashboard --workers 2` process (WORKERS: two uvicorn worker processes, one per core of the
+machine these figures come from; BENCH_DASHBOARD_WORKERS=1 for one; the report says how many);
+50 logged-in clients, each with its own session, ask for pages over HTTP from this process:
 
   - closed loop: each client asks again as soon as it has its answer, for SECONDS per page — the
     most the process serves (`*_rps`) and the latency when it is saturated (`*_p99_saturated_ms`);
@@ -19,6 +20,7 @@ a title search) and the queue monitor (`/queues`, counts of every queue and the 
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import statistics
 import time
@@ -43,6 +45,7 @@ from tgadmin.queue.names import JobName, QueueName
 ROWS = 100_000
 FAILED_JOBS = 2_000
 CLIENTS = 50
+WORKERS = int(os.environ.get("BENCH_DASHBOARD_WORKERS", "2"))
 SECONDS = 15.0
 THINK = 2.0
 OPERATOR_SECONDS = 30.0
@@ -218,13 +221,13 @@ def main() -> None:
         cookies = asyncio.run(seed_database(db_url))
         asyncio.run(seed_queue())
         port = free_port()
-        procs.start("dashboard", "dashboard", "--port", str(port))
+        procs.start("dashboard", "dashboard", "--port", str(port), "--workers", str(WORKERS))
         url = f"http://127.0.0.1:{port}"
         wait_http(f"{url}/healthz", timeout=90)
         figures: dict[str, float] = {}
         for name in PAGES:
             figures.update(asyncio.run(measure(url, cookies, name)))
-    report(bench="dashboard", rows=ROWS, clients=CLIENTS, **figures)
+    report(bench="dashboard", rows=ROWS, clients=CLIENTS, dashboard_workers=WORKERS, **figures)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from tests.factories import make_bot, make_group, make_post
@@ -13,6 +14,7 @@ from tests.fixtures.dashboard import Desk, Person
 from tests.group.photo import png_bytes
 from tgadmin.clock import utcnow
 from tgadmin.db import session_scope
+from tgadmin.group import pages as group_pages
 from tgadmin.models import AuditLog, Group
 from tgadmin.models.enums import BotMemberStatus, ChatType, OperatorRole, PostStatus
 from tgadmin.queue.names import JobName
@@ -105,6 +107,22 @@ async def test_the_list_filters_by_state_admin_rights_and_title_and_pages_on_the
     assert "page 1 of 2" in first and "Lote 54" in first and "Ofertas Norte" not in first
     assert "Ofertas Norte" in second and "Lote 54" not in second
     assert "50 groups" not in first and "59 groups" in first
+
+
+async def test_a_long_list_counts_up_to_a_limit_and_still_pages_on(
+    desk: Desk, staff: Staff, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(group_pages, "COUNTED", 60)
+    await _groups(desk, *({"title": f"Lote {n:03d}"} for n in range(130)))
+    http = staff[VIEWER].http
+    first = (await http.get("/groups")).text
+    assert "60+ groups" in first and "page 1 of 2+" in first and "page=2" in first
+    third = (await http.get("/groups", params={"page": "3"})).text
+    assert "130 groups" in third and "page 3 of 3" in third and "Lote 000" in third
+    assert "page=4" not in third
+    searched = (await http.get("/groups", params={"q": "lote 1"})).text  # sorted after the title index
+    assert "30 groups" in searched and "Lote 099" not in searched
+    assert searched.index("Lote 129") < searched.index("Lote 128") < searched.index("Lote 100")
 
 
 async def test_a_group_page_says_what_the_bot_lacks_in_words_and_lists_the_last_posts(

@@ -53,9 +53,9 @@ def _snapshot(group: Group) -> dict[str, Any]:
 
 
 async def list_groups(
-    session: AsyncSession, where: GroupFilter, *, limit: int, offset: int
+    session: AsyncSession, where: GroupFilter, *, limit: int, offset: int, count_up_to: int | None = None
 ) -> tuple[Sequence[Group], int]:
-    return await repository.page(session, where, limit=limit, offset=offset)
+    return await repository.page(session, where, limit=limit, offset=offset, count_up_to=count_up_to)
 
 
 async def load(session: AsyncSession, group_id: int) -> Group:

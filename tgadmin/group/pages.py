@@ -39,6 +39,9 @@ from tgadmin.webkit.templating import templates
 router = APIRouter(include_in_schema=False)
 
 PER_PAGE = 50
+# The list counts this many groups past the page's start and no further ("10000+ groups"): an exact
+# count of 100,000 groups costs more than the rest of the page.
+COUNTED = 10_000
 JOB_ID = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
 Field = Annotated[str, Form()]
 Fields = Annotated[list[str], Form()]
@@ -76,7 +79,13 @@ async def groups(
 ) -> HTMLResponse:
     title = q.strip()[:255]
     where = GroupFilter(_tristate(active), _tristate(admin), bool(missing), title or None)
-    rows, total = await actions.list_groups(session, where, limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
+    offset = (page - 1) * PER_PAGE
+    rows, counted = await actions.list_groups(
+        session, where, limit=PER_PAGE, offset=offset, count_up_to=offset + COUNTED + 1
+    )
+    more = counted > offset + COUNTED
+    total = offset + COUNTED if more else counted
+    pages = max((total + PER_PAGE - 1) // PER_PAGE, 1)
     query = {k: v for k, v in (("active", active), ("admin", admin), ("missing", missing), ("q", title)) if v}
     response = templates.TemplateResponse(
         request,
@@ -85,11 +94,12 @@ async def groups(
             "operator": operator,
             "csrf": request.state.csrf,
             "groups": [GroupRead.of(g) for g in rows],
-            "total": total,
+            "total": f"{total}+" if more else total,
             "filters": {"active": active, "admin": admin, "missing": bool(missing), "q": title},
             "query": query,
             "page": page,
-            "pages": max((total + PER_PAGE - 1) // PER_PAGE, 1),
+            "pages": f"{pages}+" if more else pages,
+            "more": more,
             "flash": read_flash(request),
             "follow": _job(job),
         },

@@ -109,13 +109,30 @@ def _conditions(where: GroupFilter) -> list[ColumnElement[bool]]:
     return found
 
 
+# A title search with at most this many matches sorts them rather than walk the list in order.
+FEW_TO_SORT = 10_000
+
+
 async def page(
-    session: AsyncSession, where: GroupFilter, *, limit: int, offset: int
+    session: AsyncSession, where: GroupFilter, *, limit: int, offset: int, count_up_to: int | None = None
 ) -> tuple[Sequence[Group], int]:
-    """One page of groups, newest first, and how many match (ix_groups_list_* keep both cheap)."""
+    """One page of groups, newest first, and how many match (ix_groups_list_* keep both cheap).
+
+    With `count_up_to`, the count stops there (a total of `count_up_to` means "that many or more"):
+    counting every row of a big list is most of the page's cost."""
     conditions = _conditions(where)
-    total = (await session.execute(select(func.count()).select_from(Group).where(*conditions))).scalar_one()
-    query = select(Group).where(*conditions).order_by(Group.id.desc()).limit(limit).offset(offset)
+    if count_up_to is None:
+        counted = select(func.count()).select_from(Group).where(*conditions)
+    else:
+        matching = select(Group.id).where(*conditions).limit(count_up_to).subquery()
+        counted = select(func.count()).select_from(matching)
+    total = (await session.execute(counted)).scalar_one()
+    newest_first = Group.id.desc()
+    if where.title and total <= FEW_TO_SORT:
+        # Found through the title's trigram index, then sorted: walking the primary key backwards
+        # until enough titles match reads most of the table when the matches are old groups.
+        newest_first = (Group.id + 0).desc()
+    query = select(Group).where(*conditions).order_by(newest_first).limit(limit).offset(offset)
     return (await session.execute(query)).scalars().all(), int(total)
 
 

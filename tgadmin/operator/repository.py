@@ -68,6 +68,23 @@ async def live_session(session: AsyncSession, token_hash: str, now: datetime) ->
     return result.scalar_one_or_none()
 
 
+async def live_session_with_operator(
+    session: AsyncSession, token_hash: str, now: datetime
+) -> tuple[OperatorSession, Operator] | None:
+    """The live session and its operator, in one round trip (every dashboard request asks)."""
+    result = await session.execute(
+        select(OperatorSession, Operator)
+        .join(Operator, Operator.id == OperatorSession.operator_id)
+        .where(
+            OperatorSession.token_hash == token_hash,
+            OperatorSession.revoked_at.is_(None),
+            OperatorSession.expires_at > now,
+        )
+    )
+    row = result.one_or_none()
+    return None if row is None else (row[0], row[1])
+
+
 async def revoke_sessions(session: AsyncSession, operator_id: int, now: datetime) -> int:
     result = await session.execute(
         update(OperatorSession)

@@ -187,10 +187,10 @@ async def consume_magic_link(
 
 async def operator_for_session(session: AsyncSession, cookie: str) -> Operator:
     now = utcnow()
-    live = await repository.live_session(session, token_hash(cookie), now)
-    operator = None if live is None else await repository.by_id(session, live.operator_id)
-    if live is None or operator is None or not operator.is_active:
+    found = await repository.live_session_with_operator(session, token_hash(cookie), now)
+    if found is None or not found[1].is_active:
         raise Unauthorized("please log in again")
+    live, operator = found
     if now - ensure_utc(live.last_seen_at) >= SEEN_PRECISION:
         live.last_seen_at = now
     return operator

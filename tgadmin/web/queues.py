@@ -42,13 +42,19 @@ class Undecided:
     job: JobInfo | None
 
 
-async def _undecided(session: SessionDep, monitor: QueueMonitor) -> list[Undecided]:
+async def _undecided(
+    session: SessionDep, monitor: QueueMonitor
+) -> tuple[list[Undecided], list[JobInfo] | None]:
+    """The deliveries waiting for a decision, and the failed bot-tasks jobs searched for theirs (the
+    page shows the first of them rather than asking Redis for them again), None when not searched."""
     waiting = await purchases.awaiting_decision(session, 50)
     if not waiting:
-        return []
+        return [], None
     failed = await monitor.failed(QueueName.BOT_TASKS, 0, DELIVERIES_SEARCHED)
     jobs = {job.data.get("purchaseId"): job for job in failed if job.name == JobName.DELIVER_PURCHASE.value}
-    return [Undecided(p.id, p.delivery_step_unknown or "", p.updated_at, jobs.get(p.id)) for p in waiting]
+    return [
+        Undecided(p.id, p.delivery_step_unknown or "", p.updated_at, jobs.get(p.id)) for p in waiting
+    ], failed
 
 
 async def _counts(queues: Queues) -> dict[QueueName, dict[str, int]]:
@@ -60,7 +66,13 @@ async def queues_page(
     request: Request, session: SessionDep, queues: QueuesDep, operator: ViewerDep
 ) -> HTMLResponse:
     monitor = QueueMonitor(queues)
-    failed = {name: await monitor.failed(name, 0, FAILED_SHOWN) for name in QueueName}
+    undecided, searched = await _undecided(session, monitor)
+    failed = {
+        name: searched[:FAILED_SHOWN]
+        if searched is not None and name is QueueName.BOT_TASKS
+        else await monitor.failed(name, 0, FAILED_SHOWN)
+        for name in QueueName
+    }
     response = templates.TemplateResponse(
         request,
         "queues.html",
@@ -69,7 +81,7 @@ async def queues_page(
             "csrf": request.state.csrf,
             "counts": await monitor.counts(),
             "failed": failed,
-            "undecided": await _undecided(session, monitor),
+            "undecided": undecided,
             "can_act": operator.role.value in ("operator", "admin"),
             "flash": read_flash(request),
         },

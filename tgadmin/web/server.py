@@ -1,23 +1,70 @@
-"""Serve the dashboard app with uvicorn (the `tgadmin dashboard` process)."""
+"""Serve the dashboard app with uvicorn (the `tgadmin dashboard` process).
+
+`--workers N` runs N processes on one listening socket (uvicorn's supervisor: it binds the socket,
+restarts a worker that dies, and stops them all on SIGINT/SIGTERM). Each worker is a whole dashboard
+of its own (engine, Redis client, settings read from the environment and the database at its
+start): everything they share lives in PostgreSQL and Redis. Hence more than one worker needs both:
+on SQLite the units of work of one process run in turn (webkit/deps.py) and two processes would lock
+each other out, and without Redis the rate-limit windows would be counted per process."""
 
 from __future__ import annotations
 
-import uvicorn
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
-from tgadmin.config import Settings
+import uvicorn
+from fastapi import FastAPI
+from uvicorn.supervisors import Multiprocess
+
+from tgadmin.config import Settings, get_settings
+from tgadmin.errors import ConfigError
+from tgadmin.logs import setup_logging
 from tgadmin.settings import effective
 from tgadmin.web.app import create_app
 
 
-async def serve(settings: Settings, host: str, port: int) -> None:
-    settings = await effective.at_start(settings)
-    config = uvicorn.Config(
-        create_app(settings),
+def _config(app: object, settings: Settings, host: str, port: int, workers: int = 1) -> uvicorn.Config:
+    return uvicorn.Config(
+        app,  # type: ignore[arg-type]  # an ASGI app, or an import string for the supervisor
         host=host,
         port=port,
+        workers=workers,
         log_level=settings.log_level.lower(),
         proxy_headers=True,
         forwarded_allow_ips="127.0.0.1",
         log_config=None,
     )
-    await uvicorn.Server(config).serve()
+
+
+async def serve(settings: Settings, host: str, port: int) -> None:
+    settings = await effective.at_start(settings)
+    await uvicorn.Server(_config(create_app(settings), settings, host, port)).serve()
+
+
+def check_workers(settings: Settings, workers: int) -> None:
+    if workers < 1:
+        raise ConfigError("--workers must be 1 or more")
+    if workers == 1:
+        return
+    if settings.database_url.startswith("sqlite"):
+        raise ConfigError("--workers above 1 needs PostgreSQL: SQLite takes one writer at a time")
+    if not settings.effective_redis_url:
+        raise ConfigError("--workers above 1 needs REDIS_URL: rate limits must be shared by the workers")
+
+
+def worker_app() -> FastAPI:
+    """The app of one worker of `--workers N`: uvicorn's supervisor spawns each worker, which calls
+    this (in its running loop, hence the settings saved on the dashboard are read on a thread)."""
+    env = get_settings()
+    setup_logging(env.log_level, process="dashboard")
+    with ThreadPoolExecutor(1) as pool:
+        settings = pool.submit(asyncio.run, effective.at_start(env)).result()
+    return create_app(settings)
+
+
+def serve_workers(settings: Settings, host: str, port: int, workers: int) -> None:
+    """`workers` processes serving one socket, supervised by uvicorn."""
+    check_workers(settings, workers)
+    config = _config("tgadmin.web.server:worker_app", settings, host, port, workers)
+    config.factory = True
+    Multiprocess(config, sockets=[config.bind_socket()]).run()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from babel.numbers import format_currency
 from fastapi import Request
 from jinja2 import pass_context
 from jinja2.runtime import Context
+from markupsafe import Markup
 
 from tgadmin.i18n import BRASILIA, Language
 
@@ -60,22 +61,63 @@ def translate(text: str, lang: Language) -> str:
     return portuguese().get(text, text) if lang == "pt" else text
 
 
-@pass_context
-def gettext(context: Context, text: str) -> str:
-    return translate(text, context.get("lang", "pt"))
+# What a text without variables finally reads in a page, by (autoescape, language, msgctxt, text):
+# most of a page's texts are these, and a page asks for hundreds of them. Bounded, since a template
+# may pass a text that is not ours (an alert's); past the bound such texts are just not kept.
+_READY: dict[tuple[bool, Language, str | None, str], str] = {}
+_READY_MAX = 20_000
 
 
-@pass_context
-def pgettext(context: Context, text_context: str, text: str) -> str:
-    """A text whose Portuguese depends on what it speaks of ("active" creator: ativa; product: ativo)."""
-    if context.get("lang", "pt") != "pt":
+def _finish(context: Context, text: str, variables: dict[str, Any]) -> str:
+    """Jinja's "newstyle" gettext: Markup where the template autoescapes, always %-formatted (the
+    variables escaped), so "%%" reads "%" whether or not there are variables."""
+    if context.eval_ctx.autoescape:
+        return Markup(text) % variables  # noqa: S704 - our catalog's text, as Jinja's own gettext does
+    return text % variables
+
+
+def _context_text(lang: Language, text_context: str, text: str) -> str:
+    if lang != "pt":
         return text
-    return portuguese().get(_key(text_context, text), portuguese().get(text, text))
+    texts = portuguese()
+    return texts.get(_key(text_context, text), texts.get(text, text))
 
 
 @pass_context
-def ngettext(context: Context, singular: str, plural: str, n: int) -> str:
-    return translate(singular if n == 1 else plural, context.get("lang", "pt"))
+def gettext(context: Context, text: str, **variables: Any) -> str:
+    """`_("...")` in a template, in the page's language (installed as Jinja's newstyle gettext)."""
+    lang: Language = context.get("lang", "pt")
+    if variables:
+        return _finish(context, translate(text, lang), variables)
+    key = (context.eval_ctx.autoescape, lang, None, text)
+    ready = _READY.get(key)
+    if ready is None:
+        ready = _finish(context, translate(text, lang), {})
+        if len(_READY) < _READY_MAX:
+            _READY[key] = ready
+    return ready
+
+
+@pass_context
+def pgettext(context: Context, text_context: str, text: str, **variables: Any) -> str:
+    """A text whose Portuguese depends on what it speaks of ("active" creator: ativa; product: ativo)."""
+    lang: Language = context.get("lang", "pt")
+    variables.setdefault("context", text_context)
+    if len(variables) > 1:
+        return _finish(context, _context_text(lang, text_context, text), variables)
+    key = (context.eval_ctx.autoescape, lang, text_context, text)
+    ready = _READY.get(key)
+    if ready is None:
+        ready = _finish(context, _context_text(lang, text_context, text), variables)
+        if len(_READY) < _READY_MAX:
+            _READY[key] = ready
+    return ready
+
+
+@pass_context
+def ngettext(context: Context, singular: str, plural: str, n: int, **variables: Any) -> str:
+    variables.setdefault("num", n)
+    return _finish(context, translate(singular if n == 1 else plural, context.get("lang", "pt")), variables)
 
 
 @pass_context
@@ -94,7 +136,14 @@ def when(context: Context, moment: datetime | None, style: str = "short") -> str
     """A moment in Brasília time (the operators' time), in the page's language."""
     if moment is None:
         return ""
-    return format_datetime(moment, style, tzinfo=BRASILIA, locale=LOCALES[context.get("lang", "pt")])
+    return _moment(moment, style, LOCALES[context.get("lang", "pt")])
+
+
+@lru_cache(maxsize=8192)
+def _moment(moment: datetime, style: str, locale: str) -> str:
+    # Babel formats a moment in ~50 µs; a page shows the same moments again and again (the queue
+    # monitor's failed jobs, every few seconds).
+    return format_datetime(moment, style, tzinfo=BRASILIA, locale=locale)
 
 
 def page_context(request: Request) -> dict[str, Any]:

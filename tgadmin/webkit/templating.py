@@ -16,5 +16,15 @@ templates = Jinja2Templates(
     context_processors=[i18n.page_context],
 )
 templates.env.add_extension("jinja2.ext.i18n")
-templates.env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext)  # type: ignore[attr-defined]  # added by the i18n extension
-templates.env.globals.update(money=i18n.money, when=i18n.when, vendor_url=vendor_url)
+# i18n's callables are Jinja's newstyle ones already (one call per text instead of a wrapper calling
+# a function through the context again: a page asks for hundreds of texts).
+templates.env.newstyle_gettext = True  # type: ignore[attr-defined]  # read by the i18n extension
+templates.env.globals.update(
+    _=i18n.gettext,
+    gettext=i18n.gettext,
+    ngettext=i18n.ngettext,
+    pgettext=i18n.pgettext,
+    money=i18n.money,
+    when=i18n.when,
+    vendor_url=vendor_url,
+)
