@@ -124,8 +124,10 @@ async def test_bodies_that_are_not_utf8_or_not_json_answer_in_the_error_shape(da
     assert body["details"]["problems"][0]["where"] == "body" and "not valid JSON" in body["message"]
     wrong = await dashboard.http.post(url, json={"amount_cents": 2**31}, headers=headers)
     assert "amount_cents" in assert_refusal(wrong, 422, "invalid_input")["message"]
-    odd_id = await dashboard.http.post(url, json={"end_to_end_id": "E1\x00"}, headers=headers)
+    odd_id = await dashboard.http.post(url, json={"end_to_end_id": "E1\x07"}, headers=headers)
     assert "end_to_end_id" in assert_refusal(odd_id, 422, "invalid_input")["message"]
+    nul = await dashboard.http.post(url, json={"end_to_end_id": "E1\x00"}, headers=headers)
+    assert "NUL" in assert_refusal(nul, 422, "invalid_input")["message"]  # before any route reads it
     assert (await dashboard.http.get(f"/api/v1/transactions/{dashboard.tx_id}")).json()["status"] == "pending"
 
 
@@ -135,12 +137,14 @@ async def test_static_confirmation_from_the_page_with_amounts_or_ids_the_databas
     url = f"/sales/transactions/{dashboard.tx_id}/confirm"
     for fields, reason in (
         ({"amount": "99999999999999999999,00"}, "at most 2147483647"),
-        ({"end_to_end_id": "E1\x00"}, "is not an end-to-end id"),
+        ({"end_to_end_id": "E1\x07"}, "is not an end-to-end id"),
     ):
         answer = await dashboard.http.post(url, data={"csrf": dashboard.csrf, **fields})
         assert answer.status_code == 303
         page = await dashboard.http.get("/sales")
         assert reason in page.text
+    nul = await dashboard.http.post(url, data={"csrf": dashboard.csrf, "end_to_end_id": "E1\x00"})
+    assert nul.status_code == 422 and "NUL" in nul.text
     assert (await dashboard.http.get(f"/api/v1/transactions/{dashboard.tx_id}")).json()["status"] == "pending"
 
 
