@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
 from redis.asyncio import Redis
 
 from tests.bot.conftest import BotWorld, eventually, register_bot, start_service
@@ -31,6 +31,7 @@ from tgadmin.db import create_engine, session_factory, session_scope
 from tgadmin.i18n import format_date
 from tgadmin.models import Product, Purchase, TelegramUser
 from tgadmin.models.enums import ProductType, PurchaseStatus
+from tgadmin.purchase import bot as purchase_bot
 from tgadmin.purchase import history
 from tgadmin.purchase.enqueue import QueueDeliveries
 from tgadmin.queue.client import Queues
@@ -361,3 +362,30 @@ async def test_two_presses_at_once_claim_one_resend(fresh_db_url: str) -> None:
     assert sorted(c.stamp is not None for c in claims) == [False, True]
     refused = next(c for c in claims if c.stamp is None)
     assert refused.next_at == now + timedelta(hours=1) and refused.refusal is None
+
+
+async def test_a_resend_whose_job_cannot_be_enqueued_is_given_back_and_the_buyer_may_press_again(
+    mall: Mall,
+) -> None:
+    user, buyer = await mall.started()
+    purchase = await mall.delivered(buyer, await mall.pack(1))
+    async with session_scope(mall.world.sessions) as session:
+        claim = await history.claim_resend(session, buyer.id, purchase.id, utcnow())
+    assert claim.stamp is not None
+    # Redis refusing the enqueue: a queue client pointed at a closed local port.
+    dead = Queues(load_settings(redis_url=f"redis://127.0.0.1:{free_port()}/0", telegram_bot_token=None))
+    press = CallbackQuery.model_validate(
+        {"id": "1", "from": {"id": user, "is_bot": False, "first_name": "B"}, "chat_instance": "c"},
+        context={"bot": mall.world.tg.bot},
+    )
+    try:
+        await purchase_bot.send_again(QueueDeliveries(dead), mall.world.sessions, claim, press, "pt")
+    finally:
+        await dead.close()
+
+    assert (await mall.row(purchase.id)).resent_at is None
+    said = await mall.chat(user)
+    assert text_of(said[-1]) == "Não foi possível reenviar agora. Tente de novo em alguns minutos."
+    async with session_scope(mall.world.sessions) as session:
+        again = await history.claim_resend(session, buyer.id, purchase.id, utcnow())
+    assert again.stamp is not None  # not "wait an hour"

@@ -11,9 +11,10 @@ from tests.fixtures.redis import REDIS_URL
 from tests.worker.harness import World
 from tgadmin.config import load_settings
 from tgadmin.errors import Conflict, NotFound
-from tgadmin.queue.client import Queues
+from tgadmin.queue.client import ENQUEUE_TIMEOUT_S, Queues
 from tgadmin.queue.monitor import STATES, QueueMonitor
 from tgadmin.queue.names import QUEUE_OF, JobName, QueueName
+from tgadmin.redis import free_port
 
 
 def test_every_job_type_has_its_queue() -> None:
@@ -42,6 +43,18 @@ async def test_enqueue_with_a_job_id_is_idempotent_and_keys_use_the_prefix(
             await queues.enqueue(JobName.SEND_MESSAGE, {}, job_id="a:b")
     finally:
         await queues.close()
+
+
+async def test_an_enqueue_while_redis_is_down_fails_in_seconds_instead_of_hanging() -> None:
+    # BullMQ's connection retries a refused connection for minutes; the caller must hear at once.
+    queues = Queues(load_settings(redis_url=f"redis://127.0.0.1:{free_port()}/0"))
+    started = asyncio.get_running_loop().time()
+    try:
+        with pytest.raises(TimeoutError):  # an OSError: every caller handles it as "Redis refused"
+            await queues.enqueue(JobName.SEND_MESSAGE, {"chatId": 1, "text": "a"}, job_id="send-1")
+    finally:
+        await queues.close()
+    assert asyncio.get_running_loop().time() - started < ENQUEUE_TIMEOUT_S + 2
 
 
 async def test_monitor_lists_failed_jobs_and_retries_or_removes_them(world: World) -> None:

@@ -190,7 +190,8 @@ class SessionMiddleware(BaseMiddleware):
     """One unit of work per update, owned here: committed when the handlers return, else rolled back.
 
     Handlers add to `data["after_commit"]` (`db.AfterCommit`) what must wait until their data is
-    visible (enqueueing a job, caching); it runs only once the commit succeeded.
+    visible (enqueueing a job, caching); it runs only once the commit succeeded. What it runs opens
+    its own unit of work from `data["sessions"]` if it must write (e.g. to undo a claim).
     """
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], bots: BotDirectory) -> None:
@@ -216,6 +217,7 @@ class SessionMiddleware(BaseMiddleware):
         session = self.sessions()
         data["session"] = session
         data["after_commit"] = after_commit
+        data["sessions"] = self.sessions  # for what runs after the commit and must write again
         try:
             data["bot_db_id"] = await self.bots.db_id(session, data["bot"].id)
             result = await handler(event, data)

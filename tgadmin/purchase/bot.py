@@ -17,11 +17,11 @@ from aiogram.enums import ChatType
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tgadmin.buyer import service as buyers
 from tgadmin.clock import utcnow
-from tgadmin.db import AfterCommit
+from tgadmin.db import AfterCommit, session_scope
 from tgadmin.i18n import Language
 from tgadmin.purchase import history, texts
 from tgadmin.purchase.enqueue import DeliveryHook, Resender
@@ -121,6 +121,7 @@ async def resend(
     after_commit: AfterCommit,
     telegram_user_id: int | None = None,
     payment_deliveries: DeliveryHook | None = None,
+    sessions: async_sessionmaker[AsyncSession] | None = None,
 ) -> None:
     lang = await _language(session, telegram_user_id, query.from_user.language_code)
     if telegram_user_id is None:
@@ -137,8 +138,28 @@ async def resend(
         assert claim.next_at is not None
         await _answer(query, texts.too_soon(claim.next_at, lang), alert=True)
         return
-    after_commit.add(partial(payment_deliveries.resend, claim.purchase_id, claim.stamp))
+    after_commit.add(partial(send_again, payment_deliveries, sessions, claim, query, lang))
     await _answer(query, texts.RESENDING[lang].format(title=claim.title))
+
+
+async def send_again(
+    resender: Resender,
+    sessions: async_sessionmaker[AsyncSession] | None,
+    claim: history.Claim,
+    query: CallbackQuery,
+    lang: Language,
+) -> None:
+    """After the claim's commit: enqueue the resend; if Redis refused, give the claim back (else the
+    buyer would wait an hour for a resend that never comes) and say so."""
+    assert claim.stamp is not None
+    if await resender.resend(claim.purchase_id, claim.stamp):
+        return
+    if sessions is not None:
+        async with session_scope(sessions) as session:
+            await history.release_resend(session, claim)
+    bot, sorry = query.bot, texts.REFUSED[lang][history.Refusal.UNAVAILABLE]
+    if bot is not None:
+        await patiently(lambda: bot.send_message(query.from_user.id, sorry))
 
 
 @router.callback_query(inline(F.data.regexp(r"^(rs|myp):")))

@@ -87,6 +87,8 @@ class Claim:
     title: str = ""
     purchase_id: int = 0
     stamp: int | None = None
+    claimed_at: datetime | None = None
+    previous: datetime | None = None  # `resent_at` before this claim, given back if it is released
     refusal: Refusal | None = None
     next_at: datetime | None = None
 
@@ -116,7 +118,27 @@ async def claim_resend(session: AsyncSession, user_id: int, purchase_id: int, no
         before={"resent_at": None if purchase.resent_at is None else purchase.resent_at.isoformat()},
         after={"resent_at": now.isoformat()},
     )
-    return Claim(product.title, purchase.id, stamp=stamp_of(now))
+    return Claim(product.title, purchase.id, stamp=stamp_of(now), claimed_at=now, previous=purchase.resent_at)
+
+
+async def release_resend(session: AsyncSession, claim: Claim) -> None:
+    """The resend's job could not be enqueued: the claim is given back, so the buyer may press again
+    at once instead of waiting an hour for a resend that never came."""
+    if claim.claimed_at is None:
+        return
+    released = await repository.release_resend(
+        session, claim.purchase_id, claimed_at=claim.claimed_at, previous=claim.previous
+    )
+    if released:
+        await record(
+            session,
+            Actor.system("resend enqueue failed"),
+            "purchase.resend_released",
+            "purchase",
+            claim.purchase_id,
+            before={"resent_at": claim.claimed_at.isoformat()},
+            after={"resent_at": None if claim.previous is None else claim.previous.isoformat()},
+        )
 
 
 def stamp_of(moment: datetime) -> int:

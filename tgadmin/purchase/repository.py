@@ -369,6 +369,20 @@ async def claim_resend(
     return _changed(result)
 
 
+async def release_resend(
+    session: AsyncSession, purchase_id: int, *, claimed_at: datetime, previous: datetime | None
+) -> bool:
+    """Give back the resend claimed at `claimed_at` (its job could not be enqueued): `resent_at`
+    returns to `previous`, unless a later claim has replaced it since."""
+    result = await session.execute(
+        update(Purchase)
+        .where(Purchase.id == purchase_id, Purchase.resent_at == claimed_at)
+        .values(resent_at=previous)
+        .execution_options(synchronize_session=False)
+    )
+    return _changed(result)
+
+
 async def resent_at(session: AsyncSession, purchase_id: int) -> datetime | None:
     return await session.scalar(select(Purchase.resent_at).where(Purchase.id == purchase_id))
 

@@ -8,6 +8,7 @@ after the commit that makes the job's data visible.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -25,6 +26,10 @@ BACKOFF_STRATEGY = "capped-exponential"
 # Finished jobs are kept for the queue monitor, but not forever.
 KEEP_COMPLETED = {"age": 24 * 3600, "count": 10_000}
 KEEP_FAILED = {"age": 14 * 24 * 3600, "count": 50_000}
+# BullMQ's connection retries a refused connection 20 times with backoff (minutes): an enqueue while
+# Redis is down would hang the webhook, bot update or page that waits for it. Past this it fails
+# with TimeoutError (an OSError, which every enqueue's caller already handles as "Redis refused").
+ENQUEUE_TIMEOUT_S = 5.0
 
 
 def backoff_delay(attempts_made: int, base_ms: int = DEFAULT_BACKOFF_MS) -> int:
@@ -86,7 +91,8 @@ class Queues:
     ) -> str:
         """Add one job; returns its id. `overrides` are JobOptions fields (job_id=..., attempts=...)."""
         opts = _options(options, overrides)
-        added: Job = await self.queue(job.queue).add(str(job), dict(data), opts.to_bullmq())
+        adding = self.queue(job.queue).add(str(job), dict(data), opts.to_bullmq())
+        added: Job = await asyncio.wait_for(adding, ENQUEUE_TIMEOUT_S)
         return str(added.id)
 
     async def enqueue_many(
@@ -107,7 +113,7 @@ class Queues:
             bulk.append({"name": str(job), "data": dict(data), "opts": opts.to_bullmq()})
         if not bulk:
             return []
-        added = await self.queue(job.queue).addBulk(bulk)
+        added = await asyncio.wait_for(self.queue(job.queue).addBulk(bulk), ENQUEUE_TIMEOUT_S * 6)
         return [str(item.id) for item in added]
 
     async def close(self) -> None:
