@@ -126,6 +126,64 @@ async def test_a_refund_still_processing_is_not_marked_refunded_until_confirmed(
     assert (await shop.purchase_of(tx)).status == PurchaseStatus.REFUNDED
 
 
+async def test_a_refund_the_psp_refuses_leaves_the_payment_paid_and_a_retry_is_a_new_request(
+    shop: Shop,
+) -> None:
+    tx = await paid_charge(shop)
+    admin = await shop.operator()
+    refusing = {"refund_refusal": "saldo insuficiente na conta do recebedor"}
+    (await shop.sandbox.control.post("/sandbox/pix/settings", json=refusing)).raise_for_status()
+    try:
+        async with session_scope(shop.sessions) as session:
+            refused = await refunds.refund_pix(session, shop.psp, tx.id, admin)
+    finally:
+        await shop.sandbox.control.post("/sandbox/pix/settings", json={"refund_refusal": None})
+
+    assert (refused.result, refused.detail) == (Result.REFUND_REFUSED, refusing["refund_refusal"])
+    row = await shop.tx(tx.id)
+    # Not pending any more (polling stops), still paid, and the buyer keeps the purchase.
+    assert (row.status, row.refund_id, row.refund_attempts) == (TransactionStatus.PAID, None, 1)
+    assert not refunds.refund_pending(row)
+    assert (await shop.purchase_of(tx)).status == PurchaseStatus.PAID
+    assert (await shop.audit(tx.id))[-1] == "payment.refund_refused"
+
+    async with session_scope(shop.sessions) as session:
+        assert (await refunds.refund_pix(session, shop.psp, tx.id, admin)).result == Result.REFUNDED
+    first_id = refunds.refund_id_for(tx)
+    assert (await shop.tx(tx.id)).refund_id not in (None, first_id)
+    assert [(r["id"], r["status"]) for r in await refunds_at_psp(shop, tx)] == [
+        (first_id, "NAO_REALIZADO"),
+        ((await shop.tx(tx.id)).refund_id, "DEVOLVIDO"),
+    ]
+    assert (await shop.purchase_of(tx)).status == PurchaseStatus.REFUNDED
+
+
+async def test_a_refund_refused_while_processing_is_closed_by_the_next_poll(shop: Shop) -> None:
+    tx = await paid_charge(shop)
+    admin = await shop.operator()
+    await shop.sandbox.freeze()
+    held = {"refund_processing_seconds": 60, "refund_refusal": "conta de destino encerrada"}
+    (await shop.sandbox.control.post("/sandbox/pix/settings", json=held)).raise_for_status()
+    try:
+        async with session_scope(shop.sessions) as session:
+            pending = await refunds.refund_pix(session, shop.psp, tx.id, admin)
+        assert pending.result == Result.REFUND_PENDING
+        await shop.sandbox.advance(61)
+        async with session_scope(shop.sessions) as session:
+            polled = await refunds.poll_refund(session, shop.psp, tx.id, 0)
+    finally:
+        await shop.sandbox.control.post(
+            "/sandbox/pix/settings", json={"refund_processing_seconds": 0, "refund_refusal": None}
+        )
+        await shop.sandbox.freeze(False)
+
+    assert (polled.result, polled.detail) == (Result.REFUND_REFUSED, "conta de destino encerrada")
+    row = await shop.tx(tx.id)
+    assert (row.status, row.refund_id) == (TransactionStatus.PAID, None)
+    async with session_scope(shop.sessions) as session:  # nothing left for polling to ask about
+        assert (await refunds.poll_refund(session, shop.psp, tx.id, 1)).result == Result.SKIPPED
+
+
 async def test_only_admins_refund_and_only_payments(shop: Shop) -> None:
     tx = await paid_charge(shop)
     for role in (OperatorRole.OPERATOR, OperatorRole.VIEWER):

@@ -50,6 +50,8 @@ class Transaction(IdMixin, TimestampMixin, Base):
     failed_at: Mapped[datetime | None] = mapped_column(default=None)
     failure_reason: Mapped[str | None] = mapped_column(Text, default=None)
     refund_id: Mapped[str | None] = mapped_column(default=None)
+    # Refunds the PSP refused (API Pix NAO_REALIZADO): the next one is asked under a new refund id.
+    refund_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     refunded_at: Mapped[datetime | None] = mapped_column(default=None)
     # A payment that arrived after the charge was expired/cancelled: kept, and flagged for refund.
     needs_refund: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -38,11 +38,16 @@ MESSAGES: dict[Result, str] = {
         "refund requested, not confirmed yet: refund again later to check (the buyer is never refunded twice)"
     ),
     Result.ALREADY_REFUNDED: "already refunded; nothing changed",
+    Result.REFUND_REFUSED: (
+        "the PSP refused the refund and the money did not go back: the payment stays paid; "
+        "refund again to make a new request"
+    ),
 }
 
 
 def message_for(outcome: Outcome) -> str:
-    return MESSAGES.get(outcome.result, outcome.result.value.replace("_", " "))
+    message = MESSAGES.get(outcome.result, outcome.result.value.replace("_", " "))
+    return f"{message} (the PSP said: {outcome.detail})" if outcome.detail else message
 
 
 async def run(

@@ -21,7 +21,7 @@ from tgadmin.models.enums import Currency, TransactionStatus
 from tgadmin.operator.auth import AdminDep, OperatorDep, ViewerDep, check_csrf
 from tgadmin.payment import actions, confirmation, refunds, service
 from tgadmin.payment.api import sales_page
-from tgadmin.payment.service import Outcome
+from tgadmin.payment.service import Outcome, Result
 from tgadmin.payment.webhooks import PaymentRuntime, PaymentsDep
 from tgadmin.webkit.deps import SessionDep, StateDep, UnitOfWork, UnitOfWorkDep
 from tgadmin.webkit.flash import drop_flash, read_flash, redirect_with
@@ -120,7 +120,8 @@ async def _act(
         outcome = await actions.run(work.session, work.after_commit, payments, act)
     except TgadminError as error:
         return _back(back, f"Transaction #{transaction_id}: {error.message}", ok=False)
-    return _back(back, f"Transaction #{transaction_id}: {actions.message_for(outcome)}", ok=True)
+    ok = outcome.result is not Result.REFUND_REFUSED
+    return _back(back, f"Transaction #{transaction_id}: {actions.message_for(outcome)}", ok=ok)
 
 
 @router.post("/sales/transactions/{transaction_id}/confirm")

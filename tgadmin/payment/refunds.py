@@ -77,9 +77,11 @@ async def refund(
 
 
 def refund_id_for(tx: Transaction) -> str:
-    """Our refund id: the same for every retry of this transaction's refund (1-35 alphanumerics)."""
+    """Our refund id: the same for every retry of this transaction's refund (1-35 alphanumerics);
+    a new one only after the PSP refused the last (it keeps a refused refund under its id)."""
     paid_by = tx.end_to_end_id or tx.telegram_payment_charge_id or ""
-    return "R" + hashlib.sha256(f"tgadmin-refund:{tx.id}:{paid_by}".encode()).hexdigest()[:32]
+    attempt = f":{tx.refund_attempts}" if tx.refund_attempts else ""
+    return "R" + hashlib.sha256(f"tgadmin-refund:{tx.id}:{paid_by}{attempt}".encode()).hexdigest()[:32]
 
 
 def _refundable(tx: Transaction) -> int:
@@ -109,6 +111,8 @@ async def refund_pix(
     refund_id = refund_id_for(tx)
     answer = await provider.refund(tx.end_to_end_id, refund_id, amount, txid=tx.provider_txid)
     before = snapshot(tx)
+    if answer.refused is not None:
+        return await refund_refused(session, tx, actor, before, answer.refused)
     # Still in processing: polling asks again (the PSP's callback may confirm it first).
     check_at = None if answer.confirmed else utcnow() + FIRST_POLL
     await repository.set_refund(session, tx.id, refund_id, check_at)
@@ -151,6 +155,18 @@ async def settle_refund(
     return Outcome(Result.REFUNDED, tx.id, revoke=revoke)
 
 
+async def refund_refused(
+    session: AsyncSession, tx: Transaction, actor: Actor, before: dict[str, Any], reason: str
+) -> Outcome:
+    """The PSP will not carry the refund out: the money did not go back. The request is closed (no
+    more polling), the payment stays paid and refundable, and the next refund is a new one."""
+    if not await repository.close_refused_refund(session, tx.id, tx.refund_attempts):
+        return Outcome(Result.SKIPPED, tx.id)  # another check closed it first
+    after = snapshot(await load_transaction(session, tx.id)) | {"refund_refused": reason}
+    await record(session, actor, "payment.refund_refused", "transaction", tx.id, before=before, after=after)
+    return Outcome(Result.REFUND_REFUSED, tx.id, detail=reason)
+
+
 def refund_pending(tx: Transaction) -> bool:
     """A refund was requested at the PSP and is not known to be settled yet."""
     return tx.refund_id is not None and (
@@ -188,6 +204,8 @@ async def check_refund(
         raise Conflict(f"transaction {tx.id} has no refund to ask about")
     amount = tx.paid_amount_cents if tx.paid_amount_cents is not None else tx.amount_cents
     answer = await provider.refund(tx.end_to_end_id, tx.refund_id, amount, txid=tx.provider_txid)
+    if answer.refused is not None:
+        return await refund_refused(session, tx, actor, snapshot(tx), answer.refused)
     if not answer.confirmed:
         return Outcome(Result.REFUND_PENDING, tx.id)
     return await settle_refund(session, tx, actor, snapshot(tx))

@@ -274,6 +274,21 @@ async def set_refund(
     )
 
 
+async def close_refused_refund(session: AsyncSession, transaction_id: int, seen_attempts: int) -> bool:
+    """The PSP refused the requested refund: no refund is pending any more (polling stops), and the
+    next one counts as a new attempt; once, of two checks at the same time."""
+    result = await session.execute(
+        update(Transaction)
+        .where(
+            Transaction.id == transaction_id,
+            Transaction.refund_attempts == seen_attempts,
+        )
+        .values(refund_id=None, refund_attempts=seen_attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return _changed(result)
+
+
 async def settle_flagged_refund(session: AsyncSession, transaction_id: int, when: datetime) -> bool:
     """A payment flagged for refund was given back: the flag is cleared, once."""
     result = await session.execute(

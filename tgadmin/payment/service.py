@@ -63,6 +63,7 @@ class Result(StrEnum):
     FAILED = "failed"  # an unexpected error while handling it: logged, rolled back, retried later
     REFUNDED = "refunded"
     REFUND_PENDING = "refund_pending"  # the PSP accepted the refund but has not confirmed it yet
+    REFUND_REFUSED = "refund_refused"  # the PSP will not carry the refund out: the money did not go back
     ALREADY_REFUNDED = "already_refunded"
 
 
@@ -74,6 +75,7 @@ class Outcome:
     deliver: tuple[int, ...] = ()
     # Refunded purchases whose access ends once the caller has committed (`purchase.enqueue.revoke_access`).
     revoke: tuple[int, ...] = ()
+    detail: str | None = None  # the PSP's own words, where it gave a reason (a refused refund)
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,7 @@ async def test_a_held_refund_is_processing_until_its_time_then_devolvido_and_not
     hook, hook_url = receiver
     assert (await api.put(f"/v2/webhook/{CHAVE}", json={"webhookUrl": f"{hook_url}/psp"})).status_code == 200
     switched = await sandbox.control.post("/sandbox/pix/settings", json={"refund_processing_seconds": 600})
-    assert switched.json() == {"refund_processing_seconds": 600}
+    assert switched.json() == {"refund_processing_seconds": 600, "refund_refusal": None}
     pix = await paid(api, sandbox)
     (payment,) = await hook.wait(1)
     e2e = pix["endToEndId"]
@@ -75,3 +75,29 @@ async def test_an_immediate_refund_is_notified_too(
     posts = await hook.wait(2)
     refunds = [r["valor"] for r in json.loads(posts[1].body)["pix"][0]["devolucoes"]]
     assert [Decimal(v) for v in refunds] == [Decimal("4.00")]
+
+
+async def test_a_refusing_psp_ends_refunds_nao_realizado_with_its_reason_and_bad_switches_are_refused(
+    api: httpx.AsyncClient, sandbox: Sandbox
+) -> None:
+    e2e = (await paid(api, sandbox))["endToEndId"]
+    refusing = await sandbox.control.post("/sandbox/pix/settings", json={"refund_refusal": "conta encerrada"})
+    assert refusing.json() == {"refund_processing_seconds": 0, "refund_refusal": "conta encerrada"}
+    try:
+        refused = conforms(
+            DEVOLUCAO, (await api.put(f"/v2/pix/{e2e}/devolucao/R1", json={"valor": "5.00"})).json()
+        )
+    finally:
+        await sandbox.control.post("/sandbox/pix/settings", json={"refund_refusal": None})
+    assert (refused["status"], refused["motivo"]) == ("NAO_REALIZADO", "conta encerrada")
+    # A refused refund gives nothing back: the whole amount may still be refunded, under a new id.
+    done = (await api.put(f"/v2/pix/{e2e}/devolucao/R2", json={"valor": "30.00"})).json()
+    assert done["status"] == "DEVOLVIDO"
+
+    for bad in ({}, {"nope": 1}, {"refund_processing_seconds": -1}, {"refund_refusal": ""}, [1]):
+        answer = await sandbox.control.post("/sandbox/pix/settings", json=bad)
+        assert answer.status_code == 400 and answer.json()["error"]
+    assert (await sandbox.control.get("/sandbox/pix/settings")).json() == {
+        "refund_processing_seconds": 0,
+        "refund_refusal": None,
+    }

@@ -80,7 +80,8 @@ STATES = {
     "REMOVIDA_PELO_PSP": ChargeState.CANCELLED,
 }
 REFUND_DONE = "DEVOLVIDO"
-REFUND_STATES = {"EM_PROCESSAMENTO", REFUND_DONE, "NAO_REALIZADO"}
+REFUND_REFUSED = "NAO_REALIZADO"
+REFUND_STATES = {"EM_PROCESSAMENTO", REFUND_DONE, REFUND_REFUSED}
 
 
 def webhook_url(public_url: str, provider: str, secret: str) -> str:
@@ -271,6 +272,7 @@ class ApiPixProvider:
             amount_cents=cents(body.get("valor", format_amount(amount_cents))),
             confirmed=status == REFUND_DONE,
             raw=body,
+            refused=str(body.get("motivo") or REFUND_REFUSED) if status == REFUND_REFUSED else None,
         )
 
     async def register_webhook(self, url: str) -> None:

@@ -90,6 +90,8 @@ class Refund:
     amount_cents: int
     confirmed: bool  # API Pix: DEVOLVIDO; EM_PROCESSAMENTO is not yet confirmed
     raw: Mapping[str, Any] = field(default_factory=dict)
+    # The PSP will not carry this refund out (API Pix NAO_REALIZADO, Mercado Pago rejected): why.
+    refused: str | None = None
 
 
 def new_txid() -> str:

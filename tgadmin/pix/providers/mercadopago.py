@@ -35,6 +35,8 @@ from tgadmin.pix.providers.http import (
 
 SIGNATURE_TOLERANCE = timedelta(minutes=5)
 E2E_PREFIX = "mercadopago-"
+# A refund's statuses that end it without the money going back.
+REFUSED = frozenset({"rejected", "cancelled"})
 
 STATES = {
     "pending": ChargeState.ACTIVE,
@@ -138,6 +140,7 @@ class MercadoPagoProvider:
             amount_cents=cents(answer.get("amount", body["amount"])),
             confirmed=answer.get("status") == "approved",
             raw=answer,
+            refused=f"refund {answer['status']}" if answer.get("status") in REFUSED else None,
         )
 
     def _charge(self, payment: Mapping[str, Any]) -> Charge:

@@ -27,6 +27,8 @@ Sandbox control (the bank app, a look inside, the switches):
                                       of the sandbox clock, then become DEVOLVIDO and are notified;
                                       0 (the default) settles them at once. `POST /sandbox/clock`
                                       moving the clock forward releases them.
+          {"refund_refusal": "motivo"}  refunds asked afterwards end NAO_REALIZADO with that
+                                      `motivo` (the PSP refusing them; null: carried out again)
 
 Time is the sandbox world's clock (`app.state.sandbox.world.clock`), so moving it forward expires
 charges; on a bare app it is real time. As in API Pix, an expired charge stays ATIVA: only paying

@@ -61,6 +61,13 @@ def complete_refund(psp: PixPsp, e2eid: str, refund: dict[str, Any], at: float) 
         notify(psp, psp.cobs[psp.by_e2e[e2eid]].terms.chave, pix)
 
 
+def refuse_refund(refund: dict[str, Any], at: float, reason: str) -> None:
+    """The refund will not be carried out (NAO_REALIZADO, with the PSP's `motivo`); nothing notified."""
+    refund["status"] = "NAO_REALIZADO"
+    refund["motivo"] = reason
+    refund["horario"]["liquidacao"] = iso(at)
+
+
 def settle_due(psp: PixPsp) -> None:
     """Every held refund whose time has come becomes DEVOLVIDO (and is notified), in order."""
     now = psp.now()
@@ -70,7 +77,10 @@ def settle_due(psp: PixPsp) -> None:
         del psp.held[(e2eid, refund_id)]
         pix = psp.paid_pix(e2eid)
         refund = next((r for r in (pix or {}).get("devolucoes", []) if r["id"] == refund_id), None)
-        if refund is not None:
+        reason = psp.refusing.pop((e2eid, refund_id), None)
+        if refund is not None and reason is not None:
+            refuse_refund(refund, due, reason)
+        elif refund is not None:
             complete_refund(psp, e2eid, refund, due)
 
 

@@ -82,7 +82,23 @@ async def charges(request: Request) -> dict[str, Any]:
 
 
 def _settings(psp: PixPsp) -> dict[str, Any]:
-    return {"refund_processing_seconds": psp.refund_processing_seconds}
+    return {"refund_processing_seconds": psp.refund_processing_seconds, "refund_refusal": psp.refund_refusal}
+
+
+def _setting_error(raw: Any) -> str | None:
+    if not isinstance(raw, dict) or not raw or set(raw) - set(SETTINGS):
+        return f"send an object with one or more of: {', '.join(SETTINGS)}"
+    seconds = raw.get("refund_processing_seconds", 0)
+    if not isinstance(seconds, int | float) or isinstance(seconds, bool) or seconds < 0:
+        return "refund_processing_seconds must be a number of seconds, 0 or more"
+    refusal = raw.get("refund_refusal")
+    if refusal is not None and (not isinstance(refusal, str) or not 0 < len(refusal) <= MAX_MOTIVO):
+        return f"refund_refusal must be null or the PSP's reason, 1-{MAX_MOTIVO} characters"
+    return None
+
+
+SETTINGS = ("refund_processing_seconds", "refund_refusal")
+MAX_MOTIVO = 140
 
 
 @router.get("/sandbox/pix/settings")
@@ -93,14 +109,17 @@ async def read_settings(request: Request) -> dict[str, Any]:
 @router.post("/sandbox/pix/settings")
 async def change_settings(request: Request, raw: Any = Body(None)) -> JSONResponse:
     """`{"refund_processing_seconds": N}`: refunds asked from now on stay EM_PROCESSAMENTO for N
-    seconds of the sandbox clock (0, the default: DEVOLVIDO at once)."""
+    seconds of the sandbox clock (0, the default: settled at once). `{"refund_refusal": "motivo"}`:
+    they then end NAO_REALIZADO with that reason instead of DEVOLVIDO (null, the default: they are
+    carried out). Either key alone changes only that setting."""
     psp = psp_of(request)
-    seconds = raw.get("refund_processing_seconds") if isinstance(raw, dict) else None
-    if not isinstance(seconds, int | float) or isinstance(seconds, bool) or seconds < 0:
-        return JSONResponse(
-            {"error": "refund_processing_seconds must be a number of seconds, 0 or more"}, status_code=400
-        )
-    psp.refund_processing_seconds = float(seconds)
+    error = _setting_error(raw)
+    if error is not None:
+        return JSONResponse({"error": error}, status_code=400)
+    if "refund_processing_seconds" in raw:
+        psp.refund_processing_seconds = float(raw["refund_processing_seconds"])
+    if "refund_refusal" in raw:
+        psp.refund_refusal = raw["refund_refusal"]
     return JSONResponse(_settings(psp))
 
 

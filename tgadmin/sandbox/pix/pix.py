@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from tgadmin.sandbox.pix.auth import api
-from tgadmin.sandbox.pix.callbacks import complete_refund, hold_refund
+from tgadmin.sandbox.pix.callbacks import complete_refund, hold_refund, refuse_refund
 from tgadmin.sandbox.pix.listing import Window, flag
 from tgadmin.sandbox.pix.state import PixPsp, Problem, end_to_end_id, invalid, iso
 
@@ -70,6 +70,10 @@ async def create_refund(request: Request, e2eid: str, refund_id: str) -> Respons
         refunds.append(refund)
         if psp.refund_processing_seconds > 0:
             hold_refund(psp, e2eid, refund_id, psp.refund_processing_seconds)
+            if psp.refund_refusal is not None:
+                psp.refusing[(e2eid, refund_id)] = psp.refund_refusal
+        elif psp.refund_refusal is not None:
+            refuse_refund(refund, now, psp.refund_refusal)
         else:
             complete_refund(psp, e2eid, refund, now)
         return 201, refund

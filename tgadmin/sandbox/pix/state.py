@@ -175,6 +175,9 @@ class PixPsp:
     # Refunds EM_PROCESSAMENTO: (endToEndId, refund id) -> the sandbox time they become DEVOLVIDO.
     held: dict[tuple[str, str], float] = field(default_factory=dict)
     refund_processing_seconds: float = 0.0
+    # When set, refunds asked from now on end NAO_REALIZADO with this `motivo` (a PSP refusing them).
+    refund_refusal: str | None = None
+    refusing: dict[tuple[str, str], str] = field(default_factory=dict)  # held refunds that will be refused
     next_loc: int = 1
 
     def spawn(self, coroutine: Any) -> None:
