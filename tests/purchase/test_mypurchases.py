@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
 from redis.asyncio import Redis
+from sqlalchemy import update
 
 from tests.bot.conftest import BotWorld, eventually, register_bot, start_service
 from tests.creator.storefront import Store, buttons, text_of
@@ -389,3 +390,35 @@ async def test_a_resend_whose_job_cannot_be_enqueued_is_given_back_and_the_buyer
     async with session_scope(mall.world.sessions) as session:
         again = await history.claim_resend(session, buyer.id, purchase.id, utcnow())
     assert again.stamp is not None  # not "wait an hour"
+
+
+async def test_a_pack_refunded_while_it_is_sent_again_takes_back_what_the_resend_sent(
+    mall: Mall, fresh_db_url: str
+) -> None:
+    if not fresh_db_url.startswith("postgresql"):
+        pytest.skip("the refund holds the purchase's row with PostgreSQL's row lock")
+    user, buyer = await mall.started()
+    purchase = await mall.delivered(buyer, await mall.pack(2))
+    before = len(await mall.chat(user))
+    async with session_scope(mall.world.sessions) as session:
+        claim = await history.claim_resend(session, buyer.id, purchase.id, utcnow())
+    assert claim.stamp is not None
+
+    async with mall.world.sessions() as refund, refund.begin():
+        # A refund in progress holds the row: the resend reads the purchase as completed, sends its
+        # first message, and its write waits for the refund to commit.
+        await refund.execute(
+            update(Purchase).where(Purchase.id == purchase.id).values(status=PurchaseStatus.REFUNDED)
+        )
+        assert await QueueDeliveries(mall.queues).resend(purchase.id, claim.stamp)
+        again = (await mall.replies(user, before + 1))[before]
+        assert text_of(again).startswith("🔁 Aqui está “Pack Verão” novamente.")
+
+    async def taken_back() -> list[dict[str, Any]] | None:
+        chat = await mall.chat(user)
+        return chat if len(chat) == before else None
+
+    await eventually(taken_back, within=30)
+    job = await mall.queues.queue(QueueName.BOT_TASKS).getJob(history.resend_job_id(purchase.id, claim.stamp))
+    assert job.returnvalue["deleted"] == 1 and "stopped" in job.returnvalue
+    assert (await mall.row(purchase.id)).status is PurchaseStatus.REFUNDED

@@ -34,6 +34,7 @@ buyer has them and is in the access chat), then the live purchase's end moves fo
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -42,6 +43,7 @@ from typing import Any, NoReturn
 
 from aiogram.methods import (
     CreateChatInviteLink,
+    DeleteMessages,
     SendDocument,
     SendMediaGroup,
     SendMessage,
@@ -73,6 +75,8 @@ from tgadmin.telegram.errors import ErrorClass, TelegramCallError
 from tgadmin.telegram.ledger import SendLedger
 from tgadmin.telegram.media import InputMedia
 
+log = logging.getLogger(__name__)
+
 ACTOR = Actor.system("deliver-purchase")
 # Telegram's limit on a media caption (characters after entity parsing; our texts have no entities).
 CAPTION_MAX = 1024
@@ -100,6 +104,14 @@ async def deliver(run: JobRun, data: DeliverData) -> dict[str, Any]:
     if renewal is not None:
         return await delivery.renew(renewal, now)
     return await delivery.deliver()
+
+
+class _NoLongerCompleted(Exception):
+    """A resend found its purchase refunded or expired after a send (`count` messages taken back)."""
+
+    def __init__(self, count: int) -> None:
+        super().__init__(count)
+        self.count = count
 
 
 @dataclass
@@ -166,17 +178,15 @@ class _Delivery:
         admit one person once, and a pack's access chat was joined with the first one)."""
         product = self.order.product
         items = await repository.media(self.run.session, product.id, self.bot_id)
-        await self._step(
-            "again", partial(_text, self.chat_id, texts.again(product.title, len(items), self.lang))
-        )
-        await self._albums(items)
-        return {
-            "purchaseId": self.order.purchase.id,
-            "chatId": self.chat_id,
-            "resend": self.resend_stamp,
-            "messages": self.messages,
-            "uploads": self.uploads,
-        }
+        done: dict[str, Any] = {"purchaseId": self.order.purchase.id, "chatId": self.chat_id}
+        try:
+            again = texts.again(product.title, len(items), self.lang)
+            await self._step("again", partial(_text, self.chat_id, again))
+            await self._albums(items)
+        except _NoLongerCompleted as stopped:
+            note = "the purchase stopped being completed during the resend: its last messages were deleted"
+            return done | {"resend": self.resend_stamp, "stopped": note, "deleted": stopped.count}
+        return done | {"resend": self.resend_stamp, "messages": self.messages, "uploads": self.uploads}
 
     async def _albums(self, items: list[Item], caption: str | None = None) -> None:
         for index, album in enumerate(service.albums(items)):
@@ -229,10 +239,23 @@ class _Delivery:
         self.sent = service.with_sent(self.sent, self.chat_id, ids)
         if self.resend_stamp is None:
             await repository.save_step(self.run.session, purchase_id, self.sent, self.steps)
-        else:
-            await repository.add_sent(self.run.session, purchase_id, self.sent)
+        elif not await repository.add_sent(self.run.session, purchase_id, self.sent):
+            await self._take_back(ids)
         await self.run.checkpoint()
         return sent
+
+    async def _take_back(self, ids: list[int]) -> NoReturn:
+        """The purchase was refunded (or ended) while it was being sent again: the revocation has
+        already run over `sent_messages`, which these ids never joined, so they are deleted here
+        (just sent: well within Telegram's 48 hours) and the resend stops."""
+        try:
+            method = DeleteMessages(chat_id=self.chat_id, message_ids=ids)
+            await self.run.gateway.call(self.run.session, method, bot_id=self.bot_id)
+        except TelegramCallError as error:
+            if error.kind is ErrorClass.RECOVERABLE:
+                raise
+            log.warning("resend of purchase %s: could not delete %s: %s", self.order.purchase.id, ids, error)
+        raise _NoLongerCompleted(len(ids))
 
     async def _unknown(self, name: str, why: str) -> NoReturn:
         purchase_id = self.order.purchase.id

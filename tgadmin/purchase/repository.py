@@ -387,12 +387,14 @@ async def resent_at(session: AsyncSession, purchase_id: int) -> datetime | None:
     return await session.scalar(select(Purchase.resent_at).where(Purchase.id == purchase_id))
 
 
-async def add_sent(session: AsyncSession, purchase_id: int, sent: list[dict[str, Any]]) -> None:
+async def add_sent(session: AsyncSession, purchase_id: int, sent: list[dict[str, Any]]) -> bool:
     """A resend's messages join `sent_messages` (so a refund's revocation deletes them too), while
-    the purchase is still completed; the first delivery's `delivered_steps` stay as they are."""
-    await session.execute(
+    the purchase is still completed (False once it is not); the first delivery's `delivered_steps`
+    stay as they are."""
+    result = await session.execute(
         update(Purchase)
         .where(Purchase.id == purchase_id, Purchase.status == PurchaseStatus.COMPLETED)
         .values(sent_messages=sent)
         .execution_options(synchronize_session=False)
     )
+    return _changed(result)
