@@ -124,6 +124,11 @@ class ImportReport:
     def lines(self) -> list[str]:
         out = [line for report in self.collections for line in report.lines()]
         out += [f"ignored {name}: not an export of a known collection" for name in self.ignored_files]
+        totals = [
+            sum(getattr(c, kind) for c in self.collections)
+            for kind in ("imported", "updated", "unchanged", "skipped")
+        ]
+        out.append("total: {} imported, {} updated, {} unchanged, {} skipped".format(*totals))
         if self.dry_run:
             out.append("dry run: nothing was written")
         return out
