@@ -5,16 +5,28 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Table, insert, select, tuple_, update
+from sqlalchemy import ColumnElement, Table, any_, bindparam, insert, select, tuple_, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tgadmin.models import Bot, MongoId, TelegramUser
+
+
+def _among(session: AsyncSession, column: ColumnElement[Any], values: Collection[Any]) -> ColumnElement[bool]:
+    """`column IN values`; on PostgreSQL as `= ANY(array)`: one parameter, so one prepared statement
+    serves every batch (a thousand-parameter IN is prepared anew for each, and that dominated)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+    return column.in_(list(values))
 
 
 def table_of(model: type[Any]) -> Table:
     table = model.__table__
     assert isinstance(table, Table)
     return table
+
+
+_MONGO_IDS = table_of(MongoId)
 
 
 async def mapped_ids(
@@ -25,7 +37,7 @@ async def mapped_ids(
         return {}
     rows = await session.execute(
         select(MongoId.object_id, MongoId.our_id, MongoId.run_id).where(
-            MongoId.collection == collection, MongoId.object_id.in_(object_ids)
+            MongoId.collection == collection, _among(session, _MONGO_IDS.c.object_id, object_ids)
         )
     )
     return {oid: (our_id, run_id) for oid, our_id, run_id in rows}
@@ -35,7 +47,9 @@ async def users_by_telegram_id(session: AsyncSession, telegram_ids: Collection[i
     if not telegram_ids:
         return {}
     rows = await session.execute(
-        select(TelegramUser.telegram_id, TelegramUser.id).where(TelegramUser.telegram_id.in_(telegram_ids))
+        select(TelegramUser.telegram_id, TelegramUser.id).where(
+            _among(session, table_of(TelegramUser).c.telegram_id, telegram_ids)
+        )
     )
     return {telegram_id: our_id for telegram_id, our_id in rows}
 
@@ -47,7 +61,10 @@ async def ids_by_natural_key(
     if not keys:
         return {}
     cols = [table.c[name] for name in columns]
-    condition = cols[0].in_([key[0] for key in keys]) if len(cols) == 1 else tuple_(*cols).in_(list(keys))
+    if len(cols) == 1:
+        condition = _among(session, cols[0], [key[0] for key in keys])
+    else:
+        condition = tuple_(*cols).in_(list(keys))
     rows = await session.execute(select(table.c.id, *cols).where(condition))
     return {tuple(row[1:]): row[0] for row in rows}
 
@@ -59,7 +76,7 @@ async def current_values(
         return {}
     names = list(columns)
     rows = await session.execute(
-        select(table.c.id, *(table.c[name] for name in names)).where(table.c.id.in_(ids))
+        select(table.c.id, *(table.c[name] for name in names)).where(_among(session, table.c.id, ids))
     )
     return {row[0]: dict(zip(names, row[1:], strict=True)) for row in rows}
 
@@ -93,7 +110,7 @@ async def mark_read(session: AsyncSession, collection: str, object_ids: Collecti
     if object_ids:
         await session.execute(
             update(MongoId)
-            .where(MongoId.collection == collection, MongoId.object_id.in_(object_ids))
+            .where(MongoId.collection == collection, _among(session, _MONGO_IDS.c.object_id, object_ids))
             .values(run_id=run_id)
         )
 

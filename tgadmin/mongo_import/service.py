@@ -233,19 +233,19 @@ async def _write_batch(
     context: _Context, spec: Spec, batch: list[_Pending], report: CollectionReport
 ) -> None:
     """The batch in one savepoint; if the database refuses it, row by row, each in its own."""
-    ready = await _resolve(context, spec, batch, report)
+    ready, known = await _resolve(context, spec, batch, report)
     if not ready:
         return
     session = context.session
     try:
         async with session.begin_nested():
-            outcomes = await _store(context, spec, ready)
+            outcomes = await _store(context, spec, ready, known)
     except SQLAlchemyError:
         outcomes = []
         for pending in ready:
             try:
                 async with session.begin_nested():
-                    outcomes += await _store(context, spec, [pending])
+                    outcomes += await _store(context, spec, [pending], known)
             except SQLAlchemyError as error:
                 report.skip(pending.where, "refused by the database", _first_line(error))
     for outcome in outcomes:
@@ -254,7 +254,7 @@ async def _write_batch(
 
 async def _resolve(
     context: _Context, spec: Spec, batch: list[_Pending], report: CollectionReport
-) -> list[_Pending]:
+) -> tuple[list[_Pending], dict[str, int]]:
     """Fill each row's references with our ids; skip duplicates and rows whose references are missing."""
     session = context.session
     first_seen: dict[str, str] = {}
@@ -280,7 +280,7 @@ async def _resolve(
             report.skip(pending.where, skip.reason, skip.detail)
             continue
         ready.append(pending)
-    return ready
+    return ready, {oid: our_id for oid, (our_id, _run) in read_before.items()}
 
 
 _Targets = dict[tuple[str, str | int], int]
@@ -321,12 +321,13 @@ def _fill(context: _Context, spec: Spec, row: Row, targets: _Targets) -> None:
         row.values["bot_id"] = context.bot_id
 
 
-async def _store(context: _Context, spec: Spec, batch: list[_Pending]) -> list[str]:
-    """Insert new rows, update changed ones, record the mapping; one outcome per row."""
+async def _store(context: _Context, spec: Spec, batch: list[_Pending], known: dict[str, int]) -> list[str]:
+    """Insert new rows, update changed ones, record the mapping; one outcome per row. `known`: the
+    mapping as it was before the batch (a refused batch is rolled back to just that)."""
     session, table = context.session, repository.table_of(spec.model)
     rows = [pending.row for pending in batch]
-    known = await repository.mapped_ids(session, spec.name, [row.object_id for row in rows])
-    ours = {oid: our_id for oid, (our_id, _run) in known.items()}
+    ours = {row.object_id: known[row.object_id] for row in rows if row.object_id in known}
+    mapped_before = set(ours)
     adopted = await _adopt(session, table, [row for row in rows if row.object_id not in ours])
     ours.update(adopted)
     new = [row for row in rows if row.object_id not in ours]
@@ -337,9 +338,9 @@ async def _store(context: _Context, spec: Spec, batch: list[_Pending]) -> list[s
     old = [row for row in rows if row.object_id not in outcomes]
     outcomes.update(await _update_changed(session, table, old, ours))
     await repository.insert_mappings(
-        session, spec.name, [(oid, ours[oid]) for oid in ours if oid not in known], context.run_id
+        session, spec.name, [(oid, ours[oid]) for oid in ours if oid not in mapped_before], context.run_id
     )
-    await repository.mark_read(session, spec.name, list(known), context.run_id)
+    await repository.mark_read(session, spec.name, mapped_before, context.run_id)
     return [outcomes[row.object_id] for row in rows]
 
 
