@@ -23,6 +23,7 @@ from tgadmin.models.enums import (
     PurchaseStatus,
     TransactionStatus,
 )
+from tgadmin.mongo_import import service
 from tgadmin.mongo_import.service import ImportReport, import_directory
 
 EXPORT = Path(__file__).parent / "fixtures" / "export"
@@ -275,6 +276,20 @@ async def test_small_batches_give_the_same_result_as_one(session: AsyncSession) 
         ("transactions", 2, 3),
     ]
     assert report.ignored_files == ["README.txt"]
+
+
+async def test_references_resolve_the_same_when_the_kept_ids_are_dropped_between_batches(
+    session: AsyncSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await make_bot(session)
+    monkeypatch.setattr(service, "TARGETS_KEPT", 2)
+    report = await run_import(session, batch_size=1)
+
+    assert [(c.imported, c.skipped) for c in report.collections][3:] == [(3, 1), (3, 4), (2, 3)]
+    paid = await by_oid(session, Transaction, "transactions", "660000000000000000000001")
+    purchase = await by_oid(session, Purchase, "purchases", "65f000000000000000000001")
+    assert isinstance(paid, Transaction) and isinstance(purchase, Purchase)
+    assert paid.purchase_id == purchase.id
 
 
 async def test_a_dry_run_reports_the_same_and_commits_nothing(session: AsyncSession) -> None:

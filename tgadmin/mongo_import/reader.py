@@ -52,7 +52,7 @@ def _parse(text: bytes) -> tuple[dict[str, Any] | None, str | None]:
     except json.JSONDecodeError as error:
         return None, f"not valid JSON: {error.msg} at column {error.colno}"
     except (ValueError, TypeError, KeyError, OverflowError, BSONError) as error:
-        return None, f"not valid JSON: {_first_line(error)}"
+        return None, f"not valid extended JSON: {_first_line(error)}"
     if isinstance(value, list):
         return None, "a JSON array, not one document (export without --jsonArray)"
     if not isinstance(value, dict):

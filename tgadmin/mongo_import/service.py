@@ -19,6 +19,7 @@ from tgadmin.models import Creator, Group, Product, Purchase, TelegramUser, Tran
 from tgadmin.mongo_import import repository
 from tgadmin.mongo_import.mapping import (
     Mapper,
+    Ref,
     Row,
     Skip,
     dropped_fields,
@@ -35,6 +36,8 @@ from tgadmin.mongo_import.reader import file_size, read_lines
 SUFFIXES = (".json", ".jsonl", ".ndjson")
 # Skipped rows named one by one in the report, per collection (the counts are always whole).
 EXAMPLES = 50
+# Referenced rows' ids kept between batches (about 100 bytes each).
+TARGETS_KEPT = 100_000
 
 
 @dataclass(frozen=True)
@@ -139,6 +142,7 @@ class _Context:
     session: AsyncSession
     run_id: str
     bot_id: int | None
+    targets: dict[tuple[str, str | int], int] = field(default_factory=dict)
 
 
 @dataclass
@@ -267,7 +271,7 @@ async def _resolve(
         first_seen[oid] = pending.where
         unique.append(pending)
     read_before = await repository.mapped_ids(session, spec.name, first_seen)
-    targets = await _reference_targets(session, unique)
+    targets = await _reference_targets(context, unique)
     ready = []
     for pending in unique:
         row = pending.row
@@ -286,31 +290,40 @@ async def _resolve(
 _Targets = dict[tuple[str, str | int], int]
 
 
-async def _reference_targets(session: AsyncSession, batch: Sequence[_Pending]) -> _Targets:
-    wanted: dict[str, set[str]] = {}
-    telegram_ids: set[int] = set()
-    for pending in batch:
-        for ref in pending.row.refs:
-            if ref.object_id is not None:
-                wanted.setdefault(ref.collection, set()).add(ref.object_id)
-            elif ref.telegram_id is not None:
-                telegram_ids.add(ref.telegram_id)
-    targets: _Targets = {}
-    for collection, object_ids in wanted.items():
-        found = await repository.mapped_ids(session, collection, object_ids)
-        targets.update({(collection, oid): our_id for oid, (our_id, _run) in found.items()})
-    found_users = await repository.users_by_telegram_id(session, telegram_ids)
-    targets.update({("telegram_id", telegram_id): our_id for telegram_id, our_id in found_users.items()})
-    return targets
+async def _reference_targets(context: _Context, batch: Sequence[_Pending]) -> _Targets:
+    """Our ids of what the batch refers to. Kept between batches (a million purchases name the same
+    thousand products), up to a bound that keeps memory flat; only rows of earlier collections are
+    kept, and those no later batch rolls back."""
+    needed = {_target_key(ref) for pending in batch for ref in pending.row.refs}
+    cache = context.targets
+    if len(cache) + len(needed) > TARGETS_KEPT:
+        cache.clear()
+    wanted: dict[str, set[Any]] = {}
+    for collection, key in needed - cache.keys():
+        wanted.setdefault(collection, set()).add(key)
+    for collection, keys in wanted.items():
+        if collection == "telegram_id":
+            cache.update(
+                {
+                    (collection, tid): our_id
+                    for tid, our_id in (await repository.users_by_telegram_id(context.session, keys)).items()
+                }
+            )
+        else:
+            found = await repository.mapped_ids(context.session, collection, keys)
+            cache.update({(collection, oid): our_id for oid, (our_id, _run) in found.items()})
+    return cache
+
+
+def _target_key(ref: Ref) -> tuple[str, str | int]:
+    if ref.object_id is not None:
+        return ref.collection, ref.object_id
+    return "telegram_id", ref.telegram_id or 0
 
 
 def _fill(context: _Context, spec: Spec, row: Row, targets: _Targets) -> None:
     for ref in row.refs:
-        key: tuple[str, str | int] = (
-            (ref.collection, ref.object_id)
-            if ref.object_id is not None
-            else ("telegram_id", ref.telegram_id or 0)
-        )
+        key = _target_key(ref)
         if key not in targets:
             name = ref.collection.removesuffix("s").replace("_", " ")
             raise Skip(f"{name} not imported", f"{ref.column.removesuffix('_id')} {key[1]}")
