@@ -10,6 +10,7 @@ from tgadmin.cli import (
     dashboard,
     db,
     dev,
+    importer,
     keys,
     operators,
     pix,
@@ -49,3 +50,4 @@ app.add_typer(seed.app, name="seed", help="Demo data.")
 app.add_typer(pix.app, name="pix", help="PIX BR Codes: build and decode.")
 app.add_typer(subscriptions.app, name="subscriptions", help="Subscription warnings and expiry.")
 app.add_typer(keys.app, name="keys", help="Secrets: generate keys for the settings.")
+app.add_typer(importer.app, name="import", help="Bring data in from the previous system.")

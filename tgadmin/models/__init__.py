@@ -9,6 +9,7 @@ from tgadmin.models.campaign import Campaign, CampaignTarget
 from tgadmin.models.creator import Creator, CreatorPreview
 from tgadmin.models.group import Group
 from tgadmin.models.media import MediaAsset, MediaFileId
+from tgadmin.models.mongo_id import MongoId
 from tgadmin.models.operator import MagicLinkToken, Operator, OperatorSession
 from tgadmin.models.payment_event import PaymentEvent
 from tgadmin.models.post import PostHistory
@@ -33,6 +34,7 @@ __all__ = [
     "MagicLinkToken",
     "MediaAsset",
     "MediaFileId",
+    "MongoId",
     "Operator",
     "OperatorSession",
     "PaymentEvent",

@@ -1,0 +1,1 @@
+"""`tgadmin import mongo DIR`: the previous system's `mongoexport` files into our tables, idempotent."""
