@@ -1,7 +1,7 @@
 """mongo_ids: which row a document of the previous system's MongoDB became (tgadmin import mongo)
 
 Revision ID: 2026_12_01_mongo_ids
-Revises: 2026_11_30_group_title_search
+Revises: 2026_12_01_refund_attempts
 Create Date: 2026-12-01 01:30:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "2026_12_01_mongo_ids"
-down_revision: str | None = "2026_11_30_group_title_search"
+down_revision: str | None = "2026_12_01_refund_attempts"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
