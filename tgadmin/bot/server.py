@@ -30,6 +30,7 @@ from tgadmin.bot.dispatcher import ALLOWED_UPDATES, build_dispatcher
 from tgadmin.bot.middlewares import UpdateNotHandled, is_payment_update
 from tgadmin.bot.seeding import seed_first_bot
 from tgadmin.config import Settings
+from tgadmin.connections import readiness
 from tgadmin.db import create_engine, session_factory
 from tgadmin.logs import redact
 from tgadmin.models import Bot as BotRecord
@@ -42,6 +43,7 @@ from tgadmin.telegram import bots
 from tgadmin.telegram.limiter import Limiter
 from tgadmin.telegram.paced import pace
 from tgadmin.webkit.params import INT64_MAX
+from tgadmin.webkit.probes import metrics_response, readiness_response
 
 log = logging.getLogger(__name__)
 
@@ -254,6 +256,14 @@ def create_app(service: BotService) -> FastAPI:
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, Any]:
         return {"status": "ok", "bots": len(service.bots)}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> Response:
+        return readiness_response(await readiness(service.settings, service.engine, service.redis))
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics(request: Request) -> Response:
+        return metrics_response(service.settings, request)
 
     return app
 
