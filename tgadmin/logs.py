@@ -114,7 +114,8 @@ class JsonLinesFormatter(JsonFormatter):
             "%(levelname)s %(name)s %(message)s",
             rename_fields={"levelname": "level", "name": "logger"},
             static_fields={"process": process},
-            reserved_attrs=[*RESERVED_ATTRS, DELIVERED_VIA_LOG],
+            # uvicorn's `color_message` repeats the message with terminal colours.
+            reserved_attrs=[*RESERVED_ATTRS, DELIVERED_VIA_LOG, "color_message"],
             timestamp="time",
         )
 

@@ -41,6 +41,7 @@ LIMITER_WAIT = Histogram(
     "tgadmin_limiter_wait_seconds", "Time a call waited for its slot from the limiter.", buckets=_WAIT_BUCKETS
 )
 
+BOT_UPDATES = Counter("tgadmin_bot_updates", "Telegram updates the bot process handled.", ["outcome"])
 PIX_CHARGES_CREATED = Counter("tgadmin_pix_charges_created", "PIX charges created.", ["provider"])
 PIX_CHARGES_CONFIRMED = Counter("tgadmin_pix_charges_confirmed", "PIX charges confirmed paid.", ["provider"])
 PIX_CHARGES_EXPIRED = Counter("tgadmin_pix_charges_expired", "PIX charges expired unpaid.", ["provider"])

@@ -26,6 +26,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from tgadmin import metrics
 from tgadmin.bot.dispatcher import ALLOWED_UPDATES, build_dispatcher
 from tgadmin.bot.middlewares import UpdateNotHandled, is_payment_update
 from tgadmin.bot.seeding import seed_first_bot
@@ -178,11 +179,14 @@ class BotService:
             if isinstance(result, TelegramMethod):
                 await live.client(result)
         except UpdateNotHandled:
+            metrics.BOT_UPDATES.labels("failed").inc()
             return False  # the error middleware logged why
         except Exception as error:
             # The error middleware answers handler failures; this is only what happens outside it.
             log.error("update %s of @%s failed: %s", update.update_id, live.username, redact(repr(error)))
+            metrics.BOT_UPDATES.labels("failed").inc()
             return False
+        metrics.BOT_UPDATES.labels("handled").inc()
         return True
 
     async def close(self) -> None:

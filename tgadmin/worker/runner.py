@@ -264,8 +264,12 @@ class WorkerProcess:
             except DelayedError:
                 metrics.JOBS_RESCHEDULED.labels(label).inc()
                 raise
-            except BaseException:
+            except Exception as error:
                 metrics.JOBS_FAILED.labels(label).inc()
+                # One line per failed run, with the job's ids from the context (BullMQ records why).
+                log.warning(
+                    "job %s %s failed (attempt %d): %s", job.id, label, int(job.attemptsMade or 0) + 1, error
+                )
                 raise
         metrics.JOBS_PROCESSED.labels(label).inc()
         return result
