@@ -4,12 +4,14 @@ send refused for good, a 429 that paused the chat and rescheduled the job withou
 from __future__ import annotations
 
 import asyncio
+import os
 from typing import Any
 
 import pytest
 from prometheus_client import REGISTRY
 
 from tests.worker.harness import World
+from tgadmin.queue import heartbeat
 from tgadmin.queue.names import JobName, QueueName
 
 
@@ -64,3 +66,15 @@ async def test_jobs_and_telegram_calls_are_counted_by_outcome(world: World) -> N
         "429": 1,
     }
     assert 0 < value("tgadmin_telegram_pause_seconds_total") - paused_before <= 60
+
+
+async def test_a_worker_is_listed_alive_while_it_runs_and_leaves_the_list_when_stopped(world: World) -> None:
+    prefix = world.settings.redis_prefix
+    listed = {beat.worker_id: beat for beat in await heartbeat.alive(world.redis, prefix)}
+    mine = listed[world.worker.worker_id]
+    assert mine.pid == os.getpid() and mine.concurrency == 4 and "bot-tasks" in mine.queues
+    assert 0 < await world.redis.ttl(f"{prefix}:workers:{world.worker.worker_id}") <= heartbeat.TTL_SECONDS
+    await world.worker.stop(grace=5)
+    assert world.worker.worker_id not in {
+        beat.worker_id for beat in await heartbeat.alive(world.redis, prefix)
+    }
