@@ -15,7 +15,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
+import socket
 import time
 from collections.abc import Collection
 from datetime import UTC, datetime
@@ -194,11 +196,10 @@ class WorkerProcess:
         log.info("worker stopped")
 
     def _beat(self) -> heartbeat.WorkerBeat:
-        host, pid, _ = self.worker_id.split(":")
         return heartbeat.WorkerBeat(
             self.worker_id,
-            host,
-            int(pid),
+            socket.gethostname(),
+            os.getpid(),
             [str(name) for name in self.queue_names],
             self.concurrency,
             self._started_at,
