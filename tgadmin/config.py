@@ -34,6 +34,11 @@ class PixProviderName(StrEnum):
     MERCADOPAGO = "mercadopago"
 
 
+class LogFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_file=(SECRETS_FILE, ".env", ".env.local"),
@@ -111,6 +116,10 @@ class Settings(BaseSettings):
     worker_concurrency: PositiveInt = 10
     subscription_batch_size: PositiveInt = 50
     log_level: str = "INFO"
+    # `json`: one JSON object a line (for a log collector); `text`: readable lines.
+    log_format: LogFormat = LogFormat.TEXT
+    # Bearer token a Prometheus scraper sends to `/metrics`; unset: only loopback clients may scrape.
+    metrics_token: SecretStr | None = None
 
     @field_validator("database_url")
     @classmethod

@@ -1,4 +1,5 @@
-"""`tgadmin check`: test every configured connection, one line each, never hanging on a dead host."""
+"""`tgadmin check`: test every configured connection, one line each, never hanging on a dead host;
+and `/readyz` of the dashboard and the bot: do the database, Redis and storage answer now."""
 
 from __future__ import annotations
 
@@ -8,16 +9,21 @@ from dataclasses import dataclass
 
 import aiosmtplib
 import httpx
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tgadmin.config import Settings
 from tgadmin.db import create_engine, ping, session_factory
-from tgadmin.errors import TgadminError
+from tgadmin.errors import ServiceUnavailable, TgadminError
 from tgadmin.redis import ping as redis_ping
 from tgadmin.storage import get_storage
 from tgadmin.telegram import bots
 
 TIMEOUT = 6.0
+# A load balancer asks often and gives up quickly: a readiness probe answers within this.
+READY_TIMEOUT = 3.0
 
 
 @dataclass(frozen=True)
@@ -32,11 +38,11 @@ class CheckResult:
         return f"{self.name:<10} {state:<4}  {self.detail}"
 
 
-async def _guard(name: str, probe: Callable[[], Awaitable[str]]) -> CheckResult:
+async def _guard(name: str, probe: Callable[[], Awaitable[str]], within: float = TIMEOUT) -> CheckResult:
     try:
-        detail = await asyncio.wait_for(probe(), TIMEOUT)
+        detail = await asyncio.wait_for(probe(), within)
     except TimeoutError:
-        return CheckResult(name, False, f"no answer within {TIMEOUT:.0f} s")
+        return CheckResult(name, False, f"no answer within {within:.0f} s")
     except TgadminError as error:
         return CheckResult(
             name, False, error.message.split(": ", 1)[-1] if ": " in error.message else error.message
@@ -145,3 +151,24 @@ async def _pix(settings: Settings) -> CheckResult:
 
 async def _skip(name: str, why: str) -> CheckResult:
     return CheckResult(name, True, why, skipped=True)
+
+
+async def _redis_answers(redis: Redis) -> str:
+    try:
+        await redis.info("server")
+    except RedisError as error:
+        raise ServiceUnavailable(f"redis: {error or type(error).__name__}") from None
+    return "answers"
+
+
+async def readiness(settings: Settings, engine: AsyncEngine, redis: Redis | None) -> list[CheckResult]:
+    """What a process needs to serve requests, probed through its own engine and Redis client."""
+    storage = get_storage(settings)
+    probes: list[Awaitable[CheckResult]] = [
+        _guard("database", lambda: ping(engine), READY_TIMEOUT),
+        _guard("redis", lambda: _redis_answers(redis), READY_TIMEOUT)
+        if redis is not None
+        else _skip("redis", "REDIS_URL unset"),
+        _guard("storage", storage.ping, READY_TIMEOUT),
+    ]
+    return list(await asyncio.gather(*probes))

@@ -13,6 +13,7 @@ from tgadmin.bot.middlewares import (
     ChatOrderMiddleware,
     ErrorReplyMiddleware,
     InFlightMiddleware,
+    LogContextMiddleware,
     SessionMiddleware,
     TelegramUserMiddleware,
 )
@@ -41,6 +42,7 @@ def build_dispatcher(
     bots = BotDirectory()
     in_flight = InFlightMiddleware()
     dispatcher.update.outer_middleware(in_flight)
+    dispatcher.update.outer_middleware(LogContextMiddleware())
     dispatcher.update.outer_middleware(ChatOrderMiddleware())
     dispatcher.update.outer_middleware(ErrorReplyMiddleware())
     dispatcher.update.outer_middleware(SessionMiddleware(sessions, bots))

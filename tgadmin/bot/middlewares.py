@@ -26,7 +26,7 @@ from tgadmin.buyer.service import KnownBuyer, SeenUser, touch_user
 from tgadmin.db import AfterCommit
 from tgadmin.errors import TgadminError
 from tgadmin.i18n import buyer_language
-from tgadmin.logs import redact
+from tgadmin.logs import log_context, redact
 from tgadmin.telegram.bots import id_by_telegram_id
 
 log = logging.getLogger(__name__)
@@ -186,6 +186,15 @@ class BotDirectory:
         return known
 
 
+class LogContextMiddleware(BaseMiddleware):
+    """Every line logged while an update is handled names its chat (the bot is added once known)."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        chat: Chat | None = data.get("event_chat")
+        with log_context(chat_id=chat.id if chat is not None else None):
+            return await handler(event, data)
+
+
 class SessionMiddleware(BaseMiddleware):
     """One unit of work per update, owned here: committed when the handlers return, else rolled back.
 
@@ -220,7 +229,8 @@ class SessionMiddleware(BaseMiddleware):
         data["sessions"] = self.sessions  # for what runs after the commit and must write again
         try:
             data["bot_db_id"] = await self.bots.db_id(session, data["bot"].id)
-            result = await handler(event, data)
+            with log_context(bot_id=data["bot_db_id"]):
+                result = await handler(event, data)
             if _used(session):
                 await session.commit()
         finally:

@@ -26,10 +26,12 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from tgadmin import metrics
 from tgadmin.bot.dispatcher import ALLOWED_UPDATES, build_dispatcher
 from tgadmin.bot.middlewares import UpdateNotHandled, is_payment_update
 from tgadmin.bot.seeding import seed_first_bot
 from tgadmin.config import Settings
+from tgadmin.connections import readiness
 from tgadmin.db import create_engine, session_factory
 from tgadmin.logs import redact
 from tgadmin.models import Bot as BotRecord
@@ -42,6 +44,7 @@ from tgadmin.telegram import bots
 from tgadmin.telegram.limiter import Limiter
 from tgadmin.telegram.paced import pace
 from tgadmin.webkit.params import INT64_MAX
+from tgadmin.webkit.probes import metrics_response, readiness_response
 
 log = logging.getLogger(__name__)
 
@@ -176,11 +179,14 @@ class BotService:
             if isinstance(result, TelegramMethod):
                 await live.client(result)
         except UpdateNotHandled:
+            metrics.BOT_UPDATES.labels("failed").inc()
             return False  # the error middleware logged why
         except Exception as error:
             # The error middleware answers handler failures; this is only what happens outside it.
             log.error("update %s of @%s failed: %s", update.update_id, live.username, redact(repr(error)))
+            metrics.BOT_UPDATES.labels("failed").inc()
             return False
+        metrics.BOT_UPDATES.labels("handled").inc()
         return True
 
     async def close(self) -> None:
@@ -254,6 +260,14 @@ def create_app(service: BotService) -> FastAPI:
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, Any]:
         return {"status": "ok", "bots": len(service.bots)}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> Response:
+        return readiness_response(await readiness(service.settings, service.engine, service.redis))
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics(request: Request) -> Response:
+        return metrics_response(service.settings, request)
 
     return app
 

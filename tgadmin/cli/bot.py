@@ -22,7 +22,7 @@ def run(
     from tgadmin.logs import setup_logging
 
     cfg = settings()
-    setup_logging(cfg.log_level, process="bot")
+    setup_logging(cfg.log_level, process="bot", json_lines=cfg.log_format == "json")
     # aiogram logs every update at INFO; failures reach our own log anyway.
     logging.getLogger("aiogram.event").setLevel(logging.WARNING)
     if polling:

@@ -24,7 +24,7 @@ def run(
     from tgadmin.web.server import check_workers, serve, serve_workers  # heavy: only when it runs
 
     check_workers(cfg, workers)
-    setup_logging(cfg.log_level, process="dashboard")
+    setup_logging(cfg.log_level, process="dashboard", json_lines=cfg.log_format == "json")
     if workers == 1:
         run_async(serve(cfg, host, port or cfg.dashboard_port))
     else:

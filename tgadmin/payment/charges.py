@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tgadmin import metrics
 from tgadmin.audit.service import Actor, record
 from tgadmin.clock import utcnow
 from tgadmin.errors import BadRequest, Conflict, NotFound, ServiceUnavailable
@@ -73,6 +74,8 @@ async def create_pix_charge(
         description=(product.title if product else f"Pedido {purchase.id}")[:MAX_DESCRIPTION],
     )
     charge = await provider.create_charge(request)
+    # Counted once the PSP made it: it exists there whether or not our transaction commits.
+    metrics.PIX_CHARGES_CREATED.labels(provider.name).inc()
     if charge.amount_cents != purchase.amount_cents:
         raise ServiceUnavailable(
             f"{provider.name} created a charge of {charge.amount_cents} cents, "

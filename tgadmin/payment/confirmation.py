@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tgadmin import metrics
 from tgadmin.audit.service import Actor
 from tgadmin.clock import utcnow
 from tgadmin.errors import BadRequest, Conflict
@@ -127,6 +128,7 @@ async def _settle_purchase(
 ) -> Outcome:
     if await purchase_service.move(session, tx.purchase_id, to=PurchaseStatus.PAID):
         await audit(session, actor, "payment.confirmed", before, tx.id)
+        metrics.PIX_CHARGES_CONFIRMED.labels(tx.provider or tx.method.value).inc()
         return Outcome(Result.CONFIRMED, tx.id, deliver=(tx.purchase_id,))
     purchase = await repository.purchase(session, tx.purchase_id)
     state = purchase.status.value if purchase else "gone"

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tgadmin import metrics
 from tgadmin.audit.service import Actor
 from tgadmin.clock import utcnow
 from tgadmin.errors import BadRequest, NotFound, ServiceUnavailable, TgadminError
@@ -89,6 +90,8 @@ async def _give_up(
         return Outcome(Result.SKIPPED, tx.id)
     await fail_orphan_purchase(session, tx)
     action = "payment.expired" if status == TransactionStatus.EXPIRED else "payment.cancelled"
+    if status == TransactionStatus.EXPIRED:
+        metrics.PIX_CHARGES_EXPIRED.labels(tx.provider or tx.method.value).inc()
     await audit(session, actor, action, before, tx.id)
     return Outcome(Result.EXPIRED if status == TransactionStatus.EXPIRED else Result.CANCELLED, tx.id)
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tgadmin import metrics
 from tgadmin.audit.service import Actor, record
 from tgadmin.errors import Conflict, NotFound
 from tgadmin.models import Product, Purchase
@@ -93,6 +94,7 @@ async def complete(
     )
     if not completed:
         return False
+    metrics.DELIVERIES_COMPLETED.inc()
     after = {
         "status": PurchaseStatus.COMPLETED.value,
         "delivered_at": delivered_at.isoformat(),
@@ -155,6 +157,7 @@ async def complete_renewal(
     )
     if not moved:
         return False
+    metrics.DELIVERIES_COMPLETED.inc()
     if not await repository.extend_access(session, renewal.live_id, end=renewal.end, new_end=renewal.new_end):
         raise RenewalRaced(f"purchase {renewal.live_id} no longer ends at {renewal.end.isoformat()}")
     new_end = renewal.new_end.isoformat()

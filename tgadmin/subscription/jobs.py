@@ -23,6 +23,7 @@ from typing import Any
 from pydantic import Field, StrictInt
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tgadmin import metrics
 from tgadmin.clock import utcnow
 from tgadmin.queue.context import JobRun
 from tgadmin.queue.jobs import Handler, JobData
@@ -113,14 +114,15 @@ async def sweep(
     now = now or utcnow()
     summary = SweepSummary(now)
     ctx = SweepContext(session, gateway, commit, now, batch_size, summary)
-    try:
-        await _warnings(ctx, WarningKind.SEVEN_DAYS)
-        await _warnings(ctx, WarningKind.ONE_DAY)
-        await _refunds(ctx)
-        await _expiries(ctx)
-    except Reschedule as later:
-        summary.stopped = later.why
-        log.info("subscription sweep stopped early: %s", later)
+    with metrics.timed(metrics.SWEEP_SECONDS):
+        try:
+            await _warnings(ctx, WarningKind.SEVEN_DAYS)
+            await _warnings(ctx, WarningKind.ONE_DAY)
+            await _refunds(ctx)
+            await _expiries(ctx)
+        except Reschedule as later:
+            summary.stopped = later.why
+            log.info("subscription sweep stopped early: %s", later)
     return summary
 
 

@@ -31,7 +31,9 @@ from aiohttp import ClientConnectorError
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tgadmin import metrics
 from tgadmin.config import Settings
+from tgadmin.logs import log_context
 from tgadmin.models import Group
 from tgadmin.telegram.client import BotClients
 from tgadmin.telegram.errors import Classified, ErrorClass, Reason, Reschedule, TelegramCallError, classify
@@ -105,11 +107,24 @@ class Gateway:
         it is updated on migration, deactivation and rights errors). `bypass_rate_limit` skips the
         operator's cooldown only: Telegram's own limits are never bypassed (that only earns 429s).
         """
+        with log_context(bot_id=bot_id, chat_id=chat_of(method)):
+            return await self._call(session, method, bot_id, group, bypass_rate_limit, guard)
+
+    async def _call(
+        self,
+        session: AsyncSession,
+        method: TelegramMethod[T],
+        bot_id: int,
+        group: Group | None,
+        bypass_rate_limit: bool,
+        guard: CallGuard | None,
+    ) -> T:
         for _ in range(MAX_MIGRATIONS + 1):
             target = self._target(method, bot_id, group)
-            await self.limiter.acquire(
-                target, max_wait=self.max_inline_wait, bypass_cooldown=bypass_rate_limit
-            )
+            with metrics.timed(metrics.LIMITER_WAIT):
+                await self.limiter.acquire(
+                    target, max_wait=self.max_inline_wait, bypass_cooldown=bypass_rate_limit
+                )
             client = await self.clients.get(bot_id)
             await self.limiter.commit(target)
             # Only now, with nothing left between it and the request: a limiter that sleeps, a job
@@ -123,11 +138,13 @@ class Gateway:
                 if guard is not None and _surely_not_sent(error):
                     await guard.not_done()
                 classified = classify(error)
+                metrics.TELEGRAM_CALLS.labels(_name(method), classified.kind.value).inc()
                 if isinstance(error, TelegramUnauthorizedError):
                     await self.clients.forget(bot_id)
                 group = await self._act(session, classified, method, chat_of(method), bot_id, group)
                 method = method.model_copy(update={"chat_id": classified.migrate_to_chat_id})
                 continue
+            metrics.TELEGRAM_CALLS.labels(_name(method), "ok").inc()
             if guard is not None:
                 await guard.succeeded(result)
             if group is not None:
@@ -162,6 +179,8 @@ class Gateway:
         if classified.kind is ErrorClass.RETRY_AFTER:
             seconds = float(classified.retry_after or 1)
             await self.limiter.pause(target, seconds, whole_bot=pauses_whole_bot(target, seconds))
+            metrics.TELEGRAM_429.labels(name).inc()
+            metrics.TELEGRAM_PAUSE_SECONDS.inc(seconds)
             log.warning("429 on %s for bot %s chat %s: paused %.0fs", name, bot_id, chat_id, seconds)
             raise Reschedule(seconds, f"Telegram asked to retry after {seconds:.0f}s")
         if classified.kind is ErrorClass.MIGRATED and classified.migrate_to_chat_id is not None:

@@ -6,11 +6,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
 from tgadmin import __version__
 from tgadmin.config import Settings, get_settings
+from tgadmin.connections import readiness
 from tgadmin.creator import api as creator_api
 from tgadmin.creator import pages as creator_pages
 from tgadmin.group import api as group_api
@@ -36,6 +38,7 @@ from tgadmin.web.errors import document_refusals, install_error_handlers
 from tgadmin.web.nul import RefuseNul
 from tgadmin.webkit import assets
 from tgadmin.webkit.deps import AppState
+from tgadmin.webkit.probes import metrics_response, readiness_response
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -101,5 +104,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> Response:
+        return readiness_response(await readiness(state.settings, state.engine, state.redis))
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics(request: Request) -> Response:
+        return metrics_response(state.settings, request)
 
     return app

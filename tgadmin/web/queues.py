@@ -17,6 +17,7 @@ from tgadmin.purchase import api as purchase_api
 from tgadmin.purchase import repository as purchases
 from tgadmin.purchase.schemas import StepDecisionIn
 from tgadmin.purchase.service import StepDecision
+from tgadmin.queue import heartbeat
 from tgadmin.queue.client import Queues
 from tgadmin.queue.monitor import JobInfo, QueueMonitor
 from tgadmin.queue.names import JobName, QueueName
@@ -63,7 +64,7 @@ async def _counts(queues: Queues) -> dict[QueueName, dict[str, int]]:
 
 @router.get("/queues")
 async def queues_page(
-    request: Request, session: SessionDep, queues: QueuesDep, operator: ViewerDep
+    request: Request, session: SessionDep, queues: QueuesDep, state: StateDep, operator: ViewerDep
 ) -> HTMLResponse:
     monitor = QueueMonitor(queues)
     undecided, searched = await _undecided(session, monitor)
@@ -82,6 +83,8 @@ async def queues_page(
             "counts": await monitor.counts(),
             "failed": failed,
             "undecided": undecided,
+            "workers": await heartbeat.alive(state.redis, state.settings.redis_prefix) if state.redis else [],
+            "worker_ttl": heartbeat.TTL_SECONDS,
             "can_act": operator.role.value in ("operator", "admin"),
             "flash": read_flash(request),
         },

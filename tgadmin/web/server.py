@@ -56,7 +56,7 @@ def worker_app() -> FastAPI:
     """The app of one worker of `--workers N`: uvicorn's supervisor spawns each worker, which calls
     this (in its running loop, hence the settings saved on the dashboard are read on a thread)."""
     env = get_settings()
-    setup_logging(env.log_level, process="dashboard")
+    setup_logging(env.log_level, process="dashboard", json_lines=env.log_format == "json")
     with ThreadPoolExecutor(1) as pool:
         settings = pool.submit(asyncio.run, effective.at_start(env)).result()
     return create_app(settings)

@@ -15,20 +15,28 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
+import socket
 import time
 from collections.abc import Collection
+from datetime import UTC, datetime
 from typing import Any
 
 from bullmq import DelayedError, Job, UnrecoverableError, Worker
 from pydantic import ValidationError
+from redis.exceptions import RedisError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
+from tgadmin import metrics
 from tgadmin.config import Settings
 from tgadmin.errors import ServiceUnavailable, TgadminError
+from tgadmin.logs import log_context
+from tgadmin.queue import heartbeat
 from tgadmin.queue.client import BACKOFF_STRATEGY, DEFAULT_BACKOFF_MS, Queues, backoff_delay, connection_url
 from tgadmin.queue.context import JobRun, WorkerContext
 from tgadmin.queue.jobs import Handler
+from tgadmin.queue.monitor import QueueMonitor
 from tgadmin.queue.names import JobName, QueueName
 from tgadmin.settings import effective
 from tgadmin.telegram.errors import ErrorClass, Reschedule, TelegramCallError
@@ -108,6 +116,7 @@ class WorkerProcess:
         lock_duration_ms: int = 30_000,
         stalled_interval_ms: int = 30_000,
         schedules: bool = True,
+        metrics_port: int | None = None,
     ) -> None:
         self.settings = settings
         self.concurrency = concurrency or settings.worker_concurrency
@@ -121,6 +130,10 @@ class WorkerProcess:
         self.workers: list[Worker] = []
         self._tasks: list[asyncio.Task[Any]] = []
         self._one_at_a_time: asyncio.Lock | None = None
+        self.worker_id = heartbeat.new_worker_id()
+        self.metrics_port = metrics_port
+        self._started_at = ""
+        self._beating: asyncio.Task[None] | None = None
 
     def _concurrency_of(self, queue: QueueName) -> int:
         # Telegram work is I/O waiting on the limiter: it gets the configured concurrency. The
@@ -154,6 +167,8 @@ class WorkerProcess:
             worker.on("error", lambda err, *_: log.error("queue error: %s", err))
             self.workers.append(worker)
             self._tasks.append(asyncio.create_task(worker.run()))
+        self._started_at = datetime.now(UTC).isoformat(timespec="seconds")
+        self._beating = asyncio.create_task(self._beat_forever())
         log.info(
             "worker started: queues %s, concurrency %d, backoff %s",
             ", ".join(self.queue_names),
@@ -164,6 +179,7 @@ class WorkerProcess:
     async def stop(self, grace: float = SHUTDOWN_GRACE_SECONDS) -> None:
         """Take no new jobs, let in-flight ones finish; after `grace` seconds, cancel the rest (their
         locks lapse and BullMQ's stalled check gives them to another worker)."""
+        await self._stop_beating()
         closing = [asyncio.create_task(w.close()) for w in self.workers]
         _done, pending = await asyncio.wait(closing, timeout=grace) if closing else (set(), set())
         if pending:
@@ -178,6 +194,42 @@ class WorkerProcess:
         if self.ctx is not None:
             await self.ctx.close()
         log.info("worker stopped")
+
+    def _beat(self) -> heartbeat.WorkerBeat:
+        return heartbeat.WorkerBeat(
+            self.worker_id,
+            socket.gethostname(),
+            os.getpid(),
+            [str(name) for name in self.queue_names],
+            self.concurrency,
+            self._started_at,
+            metrics_port=self.metrics_port,
+        )
+
+    async def _beat_forever(self) -> None:
+        """Refresh the heartbeat key and the queue-depth gauge; Redis being away is logged, not fatal
+        (BullMQ's own connection says so too, and the key lapsing is what shows it)."""
+        assert self.ctx is not None
+        monitor = QueueMonitor(self.ctx.queues)
+        while True:
+            try:
+                await heartbeat.beat(self.ctx.redis, self.settings.redis_prefix, self._beat())
+                for queue, by_state in (await monitor.counts()).items():
+                    for state, count in by_state.items():
+                        metrics.QUEUE_JOBS.labels(str(queue), state).set(count)
+            except (RedisError, OSError) as error:
+                log.warning("heartbeat not written: %s", error)
+            await asyncio.sleep(heartbeat.BEAT_SECONDS)
+
+    async def _stop_beating(self) -> None:
+        if self._beating is None:
+            return
+        self._beating.cancel()
+        await asyncio.gather(self._beating, return_exceptions=True)
+        self._beating = None
+        if self.ctx is not None:
+            with contextlib.suppress(RedisError, OSError):
+                await heartbeat.stopped(self.ctx.redis, self.settings.redis_prefix, self.worker_id)
 
     async def run(self) -> None:
         """Start, then stop gracefully on SIGTERM or SIGINT."""
@@ -197,6 +249,33 @@ class WorkerProcess:
         return process
 
     async def process(self, queue: QueueName, job: Job, token: str) -> dict[str, Any] | None:
+        """Run one job with its ids in every log line, counted and timed per job name."""
+        label = str(job.name)
+        data = job.data if isinstance(job.data, dict) else {}
+        context = log_context(
+            job_id=str(job.id),
+            job=label,
+            purchase_id=data.get("purchaseId"),
+            chat_id=data.get("chatId"),
+            bot_id=data.get("botId"),
+        )
+        with context, metrics.timed(metrics.JOB_SECONDS.labels(label)):
+            try:
+                result = await self._process(queue, job, token)
+            except DelayedError:
+                metrics.JOBS_RESCHEDULED.labels(label).inc()
+                raise
+            except Exception as error:
+                metrics.JOBS_FAILED.labels(label).inc()
+                # One line per failed run, with the job's ids from the context (BullMQ records why).
+                log.warning(
+                    "job %s %s failed (attempt %d): %s", job.id, label, int(job.attemptsMade or 0) + 1, error
+                )
+                raise
+        metrics.JOBS_PROCESSED.labels(label).inc()
+        return result
+
+    async def _process(self, queue: QueueName, job: Job, token: str) -> dict[str, Any] | None:
         try:
             name = JobName(job.name)
         except ValueError:
