@@ -17,6 +17,7 @@ from bullmq import Job, Queue
 from tgadmin.config import Settings
 from tgadmin.errors import ConfigError
 from tgadmin.queue.names import JobName, QueueName
+from tgadmin.queue.recent import RecentReads
 
 DEFAULT_ATTEMPTS = 3
 DEFAULT_BACKOFF_MS = 1_000
@@ -75,6 +76,8 @@ class Queues:
         self.url = connection_url(settings)
         self.prefix = settings.redis_prefix
         self._queues: dict[QueueName, Queue] = {}
+        # The monitor's reads shared by this process's pages (queue/recent.py); forgotten on enqueue.
+        self.recent = RecentReads()
 
     def queue(self, name: QueueName) -> Queue:
         if name not in self._queues:
@@ -87,6 +90,7 @@ class Queues:
         """Add one job; returns its id. `overrides` are JobOptions fields (job_id=..., attempts=...)."""
         opts = _options(options, overrides)
         added: Job = await self.queue(job.queue).add(str(job), dict(data), opts.to_bullmq())
+        self.recent.forget()
         return str(added.id)
 
     async def enqueue_many(
@@ -108,6 +112,7 @@ class Queues:
         if not bulk:
             return []
         added = await self.queue(job.queue).addBulk(bulk)
+        self.recent.forget()
         return [str(item.id) for item in added]
 
     async def close(self) -> None:
