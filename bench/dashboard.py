@@ -229,7 +229,8 @@ def main() -> None:
         port = free_port()
         procs.start("dashboard", "dashboard", "--port", str(port), "--workers", str(WORKERS))
         url = f"http://127.0.0.1:{port}"
-        wait_http(f"{url}/healthz", timeout=90)
+        # Each worker imports aiogram's ~7 s of CPU of models: minutes on a shared, loaded machine.
+        wait_http(f"{url}/healthz", timeout=300)
         figures: dict[str, float] = {}
         for name in PAGES:
             figures.update(asyncio.run(measure(url, cookies, name)))
