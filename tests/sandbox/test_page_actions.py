@@ -54,7 +54,8 @@ async def test_a_user_and_a_group_are_created_and_the_bot_is_added_and_promoted_
     await page.get_by_label("First name").fill("Bia")
     await page.get_by_label("Language").select_option("en")
     await page.get_by_role("button", name="Create user").click()
-    # The page answers the click asynchronously: wait until it shows Bia as "I am" before asking the control API.
+    # The page answers the click asynchronously: wait until it shows Bia as "I am" before asking
+    # the control API.
     await expect(page.get_by_label("I am").locator("option:checked")).to_have_text("Bia (en)")
     bia = await sandbox_user(sandbox, "Bia")
     await expect(page.get_by_label("I am")).to_have_value(str(bia["id"]))
