@@ -4,6 +4,7 @@ process, callers arriving meanwhile wait for it, and what the process changes sh
 from __future__ import annotations
 
 import asyncio
+import threading
 
 import pytest
 from redis.asyncio import Redis
@@ -79,3 +80,25 @@ async def test_the_shared_monitor_shows_this_process_changes_at_once_and_others_
     finally:
         await ours.close()
         await another_process.close()
+
+
+def test_a_read_running_in_another_event_loop_is_not_awaited_in_this_one() -> None:
+    recent = RecentReads(seconds=60)
+    started, release = threading.Event(), threading.Event()
+
+    async def slow() -> str:
+        started.set()
+        await asyncio.to_thread(release.wait, 10)
+        return "other loop"
+
+    async def fast() -> str:
+        return "this loop"
+
+    other = threading.Thread(target=lambda: asyncio.run(recent.get("k", slow)))
+    other.start()
+    try:
+        assert started.wait(10)
+        assert asyncio.run(recent.get("k", fast)) == "this loop"
+    finally:
+        release.set()
+        other.join(10)

@@ -28,7 +28,13 @@ class RecentReads:
         """`read()`'s answer, from a read started less than `seconds` ago under `key` if any."""
         now = time.monotonic()
         kept = self._kept.get(key)
-        if kept is None or now - kept[0] >= self.seconds or kept[1].cancelled():
+        if (
+            kept is None
+            or now - kept[0] >= self.seconds
+            or kept[1].cancelled()
+            # A read made in another event loop (a test's, a thread's) cannot be awaited in this one.
+            or kept[1].get_loop() is not asyncio.get_running_loop()
+        ):
             kept = (now, asyncio.ensure_future(read()))
             self._kept[key] = kept
         try:
