@@ -18,6 +18,7 @@ from bullmq import Job, Queue
 from tgadmin.config import Settings
 from tgadmin.errors import ConfigError
 from tgadmin.queue.names import JobName, QueueName
+from tgadmin.queue.recent import RecentReads
 
 DEFAULT_ATTEMPTS = 3
 DEFAULT_BACKOFF_MS = 1_000
@@ -80,6 +81,8 @@ class Queues:
         self.url = connection_url(settings)
         self.prefix = settings.redis_prefix
         self._queues: dict[QueueName, Queue] = {}
+        # The monitor's reads shared by this process's pages (queue/recent.py); forgotten on enqueue.
+        self.recent = RecentReads()
 
     def queue(self, name: QueueName) -> Queue:
         if name not in self._queues:
@@ -93,6 +96,7 @@ class Queues:
         opts = _options(options, overrides)
         adding = self.queue(job.queue).add(str(job), dict(data), opts.to_bullmq())
         added: Job = await asyncio.wait_for(adding, ENQUEUE_TIMEOUT_S)
+        self.recent.forget()
         return str(added.id)
 
     async def enqueue_many(
@@ -114,6 +118,7 @@ class Queues:
         if not bulk:
             return []
         added = await asyncio.wait_for(self.queue(job.queue).addBulk(bulk), ENQUEUE_TIMEOUT_S * 6)
+        self.recent.forget()
         return [str(item.id) for item in added]
 
     async def close(self) -> None:

@@ -55,11 +55,21 @@ def _info(queue: QueueName, job: Job) -> JobInfo:
 
 
 class QueueMonitor:
-    def __init__(self, queues: Queues) -> None:
+    """With `shared=True`, counts and failed jobs may come from a read this process made less than a
+    second ago (queue/recent.py): for the pages many operators keep open. Changes made through
+    the monitor forget those reads in either case."""
+
+    def __init__(self, queues: Queues, *, shared: bool = False) -> None:
         self.queues = queues
+        self.shared = shared
 
     async def counts(self) -> dict[QueueName, dict[str, int]]:
         """Jobs per state, per queue (every state present, zero included)."""
+        if self.shared:
+            return await self.queues.recent.get(("counts",), self._counts)
+        return await self._counts()
+
+    async def _counts(self) -> dict[QueueName, dict[str, int]]:
         result: dict[QueueName, dict[str, int]] = {}
         for name in QueueName:
             raw = await self.queues.queue(name).getJobCounts(*STATES)
@@ -74,6 +84,9 @@ class QueueMonitor:
 
     async def failed(self, queue: QueueName, start: int = 0, limit: int = 50) -> list[JobInfo]:
         """Failed jobs, newest first, with the error text, attempts made and data."""
+        if self.shared:
+            key = ("failed", queue, start, limit)
+            return await self.queues.recent.get(key, lambda: self.jobs(queue, "failed", start, limit))
         return await self.jobs(queue, "failed", start, limit)
 
     async def get(self, queue: QueueName, job_id: str) -> JobInfo:
@@ -95,6 +108,7 @@ class QueueMonitor:
         if state != "failed":
             raise Conflict(f"job {job_id} is {state}, only failed jobs can be retried")
         await job.retry("failed", {"resetAttemptsMade": True, "resetAttemptsStarted": True})
+        self.queues.recent.forget()
 
     async def retry_all_failed(self, queue: QueueName) -> int:
         """Retry every failed job of the queue; returns how many were failed."""
@@ -102,6 +116,7 @@ class QueueMonitor:
         count = int(await q.getFailedCount())
         if count:
             await q.retryJobs({"state": "failed", "count": 1000})
+            self.queues.recent.forget()
         return count
 
     async def remove(self, queue: QueueName, job_id: str) -> None:
@@ -111,5 +126,6 @@ class QueueMonitor:
         if state == "active":
             raise Conflict(f"job {job_id} is running; it can be removed once it finishes")
         removed = await self.queues.queue(queue).remove(job_id)
+        self.queues.recent.forget()
         if not removed:
             raise Conflict(f"job {job_id} could not be removed (locked)")

@@ -59,14 +59,15 @@ async def _undecided(
 
 
 async def _counts(queues: Queues) -> dict[QueueName, dict[str, int]]:
-    return await QueueMonitor(queues).counts()
+    return await QueueMonitor(queues, shared=True).counts()
 
 
 @router.get("/queues")
 async def queues_page(
     request: Request, session: SessionDep, queues: QueuesDep, state: StateDep, operator: ViewerDep
 ) -> HTMLResponse:
-    monitor = QueueMonitor(queues)
+    # Open on many screens and refreshed every few seconds: one read of Redis a second serves them.
+    monitor = QueueMonitor(queues, shared=True)
     undecided, searched = await _undecided(session, monitor)
     failed = {
         name: searched[:FAILED_SHOWN]
