@@ -3,7 +3,12 @@ buyer confirms 18+ once; a button for a creator gone since answers clearly with 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 from tests.bot.conftest import eventually
 from tests.creator.storefront import Store, buttons, text_of
@@ -38,6 +43,45 @@ async def test_plain_start_lists_active_creators_by_name_and_pages_through_them(
 
     shown = await eventually(second_page)
     assert [label for label, _ in buttons(shown)] == [*sorted(names)[PAGE_SIZE:], "◀️ Anterior"]
+
+
+@contextmanager
+def buyer_row_statements() -> Iterator[list[str]]:
+    """Statements naming `telegram_users`, as any engine (the bot service's own too) sends them."""
+    seen: list[str] = []
+
+    def capture(_c: Any, _cur: Any, statement: str, _p: Any, _ctx: Any, _many: bool) -> None:
+        if "telegram_users" in statement:
+            seen.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", capture)
+    try:
+        yield seen
+    finally:
+        event.remove(Engine, "before_cursor_execute", capture)
+
+
+async def test_a_known_buyer_browses_without_reading_their_row(store: Store) -> None:
+    """Their language comes with the middleware's copy of the buyer; only an adult creator's page
+    reads the row, for the 18+ answer."""
+    amanda = await store.creator(name="Amanda", products=[{"title": "Pack Verão", "price_cents": 2990}])
+    luna = await store.creator(name="Luna", is_adult=True)
+    ana = await store.buyer(language="en")
+    await store.says(ana, "/start", expect=1)  # first contact writes the row
+    await store.settled(ana)
+
+    with buyer_row_statements() as statements:
+        [listed] = await store.says(ana, "/start", expect=1)
+        assert text_of(listed).startswith("✨ Choose a creator")  # in the language of first contact
+        await store.press(ana, listed, OpenCreator(creator_id=amanda.id).pack())
+        [page] = (await store.replies(ana, 4))[3:]
+        assert text_of(page).startswith("Amanda") and "Pack Verão" in buttons(page)[0][0]
+        assert statements == []
+
+        await store.press(ana, listed, OpenCreator(creator_id=luna.id).pack())
+        [question] = (await store.replies(ana, 5))[4:]
+        assert text_of(question).startswith("🔞 Luna")
+        assert len(statements) == 1 and statements[0].lstrip().upper().startswith("SELECT")
 
 
 async def test_an_adult_creator_opens_after_the_buyer_confirms_18_once(store: Store) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 
@@ -27,6 +28,7 @@ async def serve_webhook(settings: Settings, host: str, port: int) -> None:
     except BaseException:
         await service.close()
         raise
+    freeze_start_up_heap()
     config = uvicorn.Config(create_app(service), host=host, port=port, log_config=None, access_log=False)
     await uvicorn.Server(config).serve()
 
@@ -42,6 +44,7 @@ async def poll(settings: Settings, stop: asyncio.Event | None = None) -> None:
             raise ConfigError("TELEGRAM_BOT_TOKEN: no active bot to poll for; set it or add a bot")
         await service.delete_webhooks()
         await service.dispatcher.emit_startup(**service.hook_data())
+        freeze_start_up_heap()
         try:
             # A payment update is confirmed to Telegram only once handled (tgadmin.bot.polling).
             await asyncio.gather(*(poll_bot(service, live, stop) for live in bots))
@@ -49,6 +52,16 @@ async def poll(settings: Settings, stop: asyncio.Event | None = None) -> None:
             await service.dispatcher.emit_shutdown(**service.hook_data())
     finally:
         await service.close()
+
+
+def freeze_start_up_heap() -> None:
+    """What start-up made (modules, pydantic's and aiogram's schemas, SQLAlchemy's mappers: ~300,000
+    objects) lives as long as the process: moved out of the collector's generations, a full
+    collection no longer walks it. It did, every few thousand updates, stopping the event loop for
+    0.3-0.7 s while every buyer waited (bench/updates.py storefront: 15 updates in a row 0.8 s late,
+    no Bot API call for 0.75 s)."""
+    gc.collect()
+    gc.freeze()
 
 
 def _stop_on_signals() -> asyncio.Event:

@@ -26,12 +26,13 @@ from aiogram.types import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tgadmin.buyer import service as buyers
+from tgadmin.buyer.service import KnownBuyer
 from tgadmin.creator import media as previews
 from tgadmin.creator import service, texts
 from tgadmin.creator.service import Catalog, Showcase
 from tgadmin.errors import TgadminError
 from tgadmin.i18n import Language
-from tgadmin.models import Creator, MediaAsset, TelegramUser
+from tgadmin.models import Creator, MediaAsset
 from tgadmin.storage import Storage
 from tgadmin.telegram import media
 from tgadmin.telegram.callbacks import Buy, CatalogPage, ConfirmAge, OpenCreator
@@ -56,7 +57,11 @@ async def _preview_item(storage: Storage, asset: MediaAsset, file_id: str | None
 
 
 class Visit:
-    """One buyer in one private chat: who they are, their language, and how to answer them."""
+    """One buyer in one private chat: who they are, their language, and how to answer them.
+
+    The buyer is the middleware's `KnownBuyer` (id and chosen language, kept per process): a page
+    of the catalog reads no buyer row; only an adult creator's page reads it, for the 18+ answer.
+    """
 
     def __init__(
         self,
@@ -64,13 +69,13 @@ class Visit:
         chat_id: int,
         session: AsyncSession,
         bot_db_id: int,
-        user: TelegramUser | None,
+        buyer: KnownBuyer | None,
         code: str | None,
         storage: Storage | None,
     ) -> None:
         self.bot, self.chat_id, self.session, self.bot_db_id = bot, chat_id, session, bot_db_id
-        self.user, self.storage = user, storage
-        self.lang: Language = buyers.language_of(user, code)
+        self.buyer, self.storage = buyer, storage
+        self.lang: Language = buyers.known_language(buyer, code)
 
     async def send(self, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
         await patiently(lambda: self.bot.send_message(self.chat_id, text, reply_markup=markup))
@@ -98,8 +103,7 @@ class Visit:
 
     async def open(self, creator: Creator, source: str | None) -> None:
         """The creator's page, or first the 18+ question when the creator asks for it."""
-        confirmed = self.user.age_confirmed_at if self.user is not None else None
-        if service.needs_age_confirmation(creator, confirmed):
+        if await self._asks_age(creator):
             button = InlineKeyboardButton(
                 text=texts.AGE_BUTTON[self.lang],
                 callback_data=ConfirmAge(creator_id=creator.id, source=source or "").pack(),
@@ -114,6 +118,12 @@ class Visit:
         markup = _products_keyboard(shown, self.lang, source)
         if not await self._previews(shown, text, markup):
             await self.send(text, markup)
+
+    async def _asks_age(self, creator: Creator) -> bool:
+        if not service.needs_age_confirmation(creator, None):
+            return False  # the creator asks no one: the buyer's answer is not read
+        user = await buyers.buyer(self.session, self.buyer.id) if self.buyer is not None else None
+        return service.needs_age_confirmation(creator, user.age_confirmed_at if user is not None else None)
 
     async def _previews(self, shown: Showcase, text: str, markup: InlineKeyboardMarkup) -> bool:
         """An album of 2-10, or one photo carrying the page itself (True: the page is shown too).
@@ -143,19 +153,6 @@ class Visit:
         return await self.bot.send_photo(self.chat_id, item.media, caption=caption, reply_markup=buttons)
 
 
-async def _visit(
-    bot: Bot,
-    chat_id: int,
-    session: AsyncSession,
-    bot_db_id: int,
-    user_id: int | None,
-    code: str | None,
-    storage: Storage | None,
-) -> Visit:
-    user = await buyers.buyer(session, user_id) if user_id is not None else None
-    return Visit(bot, chat_id, session, bot_db_id, user, code, storage)
-
-
 @router.message(CommandStart())
 async def start(
     message: Message,
@@ -164,10 +161,11 @@ async def start(
     session: AsyncSession,
     bot_db_id: int,
     telegram_user_id: int | None = None,
+    buyer: KnownBuyer | None = None,
     storage: Storage | None = None,
 ) -> None:
     code = message.from_user.language_code if message.from_user else None
-    visit = await _visit(bot, message.chat.id, session, bot_db_id, telegram_user_id, code, storage)
+    visit = Visit(bot, message.chat.id, session, bot_db_id, buyer, code, storage)
     payload = (command.args or "").strip()
     if not payload:
         await visit.catalog()
@@ -182,18 +180,16 @@ async def start(
     await visit.open(creator, link.source)
 
 
-async def _callback_visit(
+def _callback_visit(
     query: CallbackQuery,
     bot: Bot,
     session: AsyncSession,
     bot_db_id: int,
-    telegram_user_id: int | None,
+    buyer: KnownBuyer | None,
     storage: Storage | None,
 ) -> Visit:
     chat_id = query.message.chat.id if query.message is not None else query.from_user.id
-    return await _visit(
-        bot, chat_id, session, bot_db_id, telegram_user_id, query.from_user.language_code, storage
-    )
+    return Visit(bot, chat_id, session, bot_db_id, buyer, query.from_user.language_code, storage)
 
 
 @router.callback_query(CatalogPage.filter())
@@ -203,10 +199,10 @@ async def catalog_page(
     bot: Bot,
     session: AsyncSession,
     bot_db_id: int,
-    telegram_user_id: int | None = None,
+    buyer: KnownBuyer | None = None,
     storage: Storage | None = None,
 ) -> None:
-    visit = await _callback_visit(query, bot, session, bot_db_id, telegram_user_id, storage)
+    visit = _callback_visit(query, bot, session, bot_db_id, buyer, storage)
     await query.answer()
     editable = query.message if isinstance(query.message, Message) else None
     await visit.catalog(callback_data.page, edit=editable)
@@ -219,10 +215,10 @@ async def open_creator(
     bot: Bot,
     session: AsyncSession,
     bot_db_id: int,
-    telegram_user_id: int | None = None,
+    buyer: KnownBuyer | None = None,
     storage: Storage | None = None,
 ) -> None:
-    visit = await _callback_visit(query, bot, session, bot_db_id, telegram_user_id, storage)
+    visit = _callback_visit(query, bot, session, bot_db_id, buyer, storage)
     creator = await service.active_creator(session, callback_data.creator_id)
     if creator is None:
         await _gone(query, visit)
@@ -239,11 +235,12 @@ async def confirm_age(
     session: AsyncSession,
     bot_db_id: int,
     telegram_user_id: int | None = None,
+    buyer: KnownBuyer | None = None,
     storage: Storage | None = None,
 ) -> None:
     if telegram_user_id is not None:
         await buyers.confirm_age(session, telegram_user_id)
-    visit = await _callback_visit(query, bot, session, bot_db_id, telegram_user_id, storage)
+    visit = _callback_visit(query, bot, session, bot_db_id, buyer, storage)
     creator = await service.active_creator(session, callback_data.creator_id)
     if creator is None:
         await _gone(query, visit)

@@ -194,7 +194,8 @@ async def _context(query: CallbackQuery, data: dict[str, Any]) -> Press | None:
     """None when the press is not a buyer's in their private chat with the bot."""
     buyer_id: int | None = data.get("telegram_user_id")
     session: AsyncSession = data["session"]
-    lang = await checkout.language_of(session, buyer_id, query.from_user.language_code)
+    # The middleware's copy of the buyer carries their chosen language: no read of their row.
+    lang = buyer_service.known_language(data.get("buyer"), query.from_user.language_code)
     if buyer_id is None:
         await _answer(query, texts.BAD_BUTTON[lang], alert=True)
         return None
@@ -391,6 +392,5 @@ async def check_paid(query: CallbackQuery, callback_data: CheckPaid, **data: Any
 @router.callback_query(inline(F.data.regexp(r"^(buy|pay|paid):")))
 async def bad_checkout_button(query: CallbackQuery, **data: Any) -> None:
     """A checkout button whose data does not parse (tampered, or from an older bot)."""
-    session: AsyncSession = data["session"]
-    lang = await checkout.language_of(session, data.get("telegram_user_id"), query.from_user.language_code)
+    lang = buyer_service.known_language(data.get("buyer"), query.from_user.language_code)
     await _answer(query, texts.BAD_BUTTON[lang], alert=True)
