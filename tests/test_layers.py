@@ -26,7 +26,7 @@ TOP = frozenset({"web", "bot", "worker", "cli", "dev", "__main__"})
 TOOLKITS = frozenset(
     {"telegram", "queue", "pix", "models", "webkit", "sandbox"}
     | {"db", "config", "redis", "storage", "crypto", "clock", "errors", "logs", "i18n", "mail"}
-    | {"ratelimit", "migrate", "connections", "metrics"}
+    | {"ratelimit", "migrate", "connections", "metrics", "heap"}
 )
 # `enqueue`: the jobs a domain asks for after a commit (purchase/enqueue.py: delivery, end of access).
 DOORS = frozenset({"service", "schemas", "texts", "auth", "events", "enqueue"})

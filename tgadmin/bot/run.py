@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import signal
 
@@ -13,6 +12,7 @@ from tgadmin.bot.polling import poll_bot
 from tgadmin.bot.server import BotService, create_app
 from tgadmin.config import Settings
 from tgadmin.errors import ConfigError
+from tgadmin.heap import freeze_start_up_heap
 from tgadmin.settings import effective
 
 log = logging.getLogger(__name__)
@@ -52,16 +52,6 @@ async def poll(settings: Settings, stop: asyncio.Event | None = None) -> None:
             await service.dispatcher.emit_shutdown(**service.hook_data())
     finally:
         await service.close()
-
-
-def freeze_start_up_heap() -> None:
-    """What start-up made (modules, pydantic's and aiogram's schemas, SQLAlchemy's mappers: ~300,000
-    objects) lives as long as the process: moved out of the collector's generations, a full
-    collection no longer walks it. It did, every few thousand updates, stopping the event loop for
-    0.3-0.7 s while every buyer waited (bench/updates.py storefront: 15 updates in a row 0.8 s late,
-    no Bot API call for 0.75 s)."""
-    gc.collect()
-    gc.freeze()
 
 
 def _stop_on_signals() -> asyncio.Event:

@@ -18,6 +18,7 @@ from uvicorn.supervisors import Multiprocess
 
 from tgadmin.config import Settings, get_settings
 from tgadmin.errors import ConfigError
+from tgadmin.heap import freeze_start_up_heap
 from tgadmin.logs import setup_logging
 from tgadmin.settings import effective
 from tgadmin.web.app import create_app
@@ -38,7 +39,9 @@ def _config(app: object, settings: Settings, host: str, port: int, workers: int 
 
 async def serve(settings: Settings, host: str, port: int) -> None:
     settings = await effective.at_start(settings)
-    await uvicorn.Server(_config(create_app(settings), settings, host, port)).serve()
+    app = create_app(settings)
+    freeze_start_up_heap()
+    await uvicorn.Server(_config(app, settings, host, port)).serve()
 
 
 def check_workers(settings: Settings, workers: int) -> None:
@@ -59,7 +62,9 @@ def worker_app() -> FastAPI:
     setup_logging(env.log_level, process="dashboard", json_lines=env.log_format == "json")
     with ThreadPoolExecutor(1) as pool:
         settings = pool.submit(asyncio.run, effective.at_start(env)).result()
-    return create_app(settings)
+    app = create_app(settings)
+    freeze_start_up_heap()
+    return app
 
 
 def serve_workers(settings: Settings, host: str, port: int, workers: int) -> None:

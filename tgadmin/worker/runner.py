@@ -31,6 +31,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from tgadmin import metrics
 from tgadmin.config import Settings
 from tgadmin.errors import ServiceUnavailable, TgadminError
+from tgadmin.heap import freeze_start_up_heap
 from tgadmin.logs import log_context
 from tgadmin.queue import heartbeat
 from tgadmin.queue.client import BACKOFF_STRATEGY, DEFAULT_BACKOFF_MS, Queues, backoff_delay, connection_url
@@ -238,6 +239,7 @@ class WorkerProcess:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         await self.start()
+        freeze_start_up_heap()
         await stop.wait()
         log.info("signal received: finishing in-flight jobs")
         await self.stop()

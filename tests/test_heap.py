@@ -1,11 +1,11 @@
-"""The bot process leaves what start-up made out of the collector's full collections: a full
+"""Long-lived processes leave what start-up made out of the collector's full collections: a full
 collection walking ~300,000 start-up objects stopped the event loop for 0.3-0.7 s."""
 
 from __future__ import annotations
 
 import gc
 
-from tgadmin.bot.run import freeze_start_up_heap
+from tgadmin.heap import freeze_start_up_heap
 
 
 def test_what_start_up_made_is_no_longer_walked_by_a_full_collection() -> None:
