@@ -291,6 +291,16 @@ async def test_a_revoked_token_is_replaced_once(psp: Psp, provider: ApiPixProvid
     assert psp.fake.tokens_issued == 3
 
 
+async def test_buyers_checking_out_at_once_share_one_token_request(
+    psp: Psp, provider: ApiPixProvider
+) -> None:
+    requests = [ChargeRequest(new_txid(), 100 + n, 60, "x") for n in range(20)]
+    charges = await asyncio.gather(*(provider.create_charge(r) for r in requests))
+    assert [c.txid for c in charges] == [r.txid for r in requests]
+    assert psp.fake.tokens_issued == 1
+    assert [r[1] for r in psp.fake.requests].count("/oauth/token") == 1
+
+
 async def test_an_expiring_token_is_renewed_before_use(psp: Psp, provider: ApiPixProvider) -> None:
     psp.fake.token_seconds = 31  # cached for expires_in - 30 s
     txid = new_txid()

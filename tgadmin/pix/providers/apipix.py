@@ -28,12 +28,14 @@ Written to survive any PSP that follows the spec (API Pix 2.x), using every free
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
 import time
 from collections.abc import Mapping
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any, NoReturn
 from urllib.parse import quote
@@ -138,6 +140,8 @@ class ApiPixProvider:
         verify = ssl_context(cert_file, key_file, ca_file) if base_url.startswith("https") else True
         self._http = LoopClient(self.base_url, verify, timeout)
         self._tokens: dict[str, tuple[str, float]] = {}
+        # A token being fetched, per (event loop, scope): buyers checking out at once share one request.
+        self._fetching: dict[tuple[int, str], asyncio.Task[str]] = {}
 
     def webhook_url(self, public_url: str) -> str:
         """Where this PSP should notify us (register it with `register_webhook`)."""
@@ -172,7 +176,21 @@ class ApiPixProvider:
         cached = self._tokens.get(scope)
         if cached is not None and time.monotonic() < cached[1]:
             return cached[0]
-        return await self._fetch_token(scope)
+        # After a start or an expiry, 50 buyers pressing "buy" at once asked the token endpoint 50
+        # times, and the PSP answered them in turn (the first checkouts waited over a second).
+        loop = asyncio.get_running_loop()
+        key = (id(loop), scope)
+        fetching = self._fetching.get(key)
+        if fetching is None:
+            fetching = self._fetching[key] = loop.create_task(self._fetch_token(scope))
+            fetching.add_done_callback(partial(self._fetched, key))
+        # Shielded: one caller giving up (a timeout, a closed request) leaves the fetch to the others.
+        return await asyncio.shield(fetching)
+
+    def _fetched(self, key: tuple[int, str], task: asyncio.Task[str]) -> None:
+        self._fetching.pop(key, None)
+        if not task.cancelled():
+            task.exception()  # retrieved here too: every caller may have gone already
 
     async def _call(
         self, method: str, path: str, scope: str, body: Mapping[str, Any] | None = None
