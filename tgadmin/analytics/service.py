@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tgadmin.analytics import repository
 from tgadmin.analytics.repository import Window
+from tgadmin.audit.service import Actor, record
 from tgadmin.clock import ensure_utc, utcnow
 from tgadmin.errors import BadRequest
 from tgadmin.i18n import BRASILIA
@@ -215,6 +216,42 @@ async def scheduled_hours(session: AsyncSession, now: datetime | None = None) ->
     last = previous_hour(now)
     recent = {last - i * HOUR for i in range(SETTLE_HOURS)}
     return sorted(recent.union(await missing_hours(session, now)))
+
+
+# A backfill covers at most this many hours (a year): a typo in a year must not queue a century.
+MAX_BACKFILL_HOURS = 24 * 366
+
+
+def backfill_hours(start: datetime, end: datetime, now: datetime | None = None) -> list[datetime]:
+    """The hours a backfill of `[start, end)` recomputes, oldest first: every hour that starts in the
+    range (start floored) and is over by `now`."""
+    if ensure_utc(end) <= ensure_utc(start):
+        raise BadRequest("a backfill's end (--to) must come after its start (--from)")
+    first, stop = hour_start(start), min(ensure_utc(end), previous_hour(now) + HOUR)
+    count = max(-(-(stop - first) // HOUR), 0)  # hours starting before `stop`
+    if count > MAX_BACKFILL_HOURS:
+        raise BadRequest(f"a backfill covers at most {MAX_BACKFILL_HOURS} hours, not {count}")
+    hours = [first + i * HOUR for i in range(count)]
+    if not hours:
+        raise BadRequest("no hour of that range is over yet: nothing to backfill")
+    return hours
+
+
+@dataclass(frozen=True)
+class Backfill:
+    """A backfill asked for: the job's data and the hours it will recompute."""
+
+    data: dict[str, str]
+    hours: int
+
+
+async def ask_backfill(session: AsyncSession, actor: Actor, start: datetime, end: datetime) -> Backfill:
+    """Check a backfill range and audit the request (the caller enqueues `analytics-backfill` with
+    `data` after the commit)."""
+    hours = backfill_hours(start, end)
+    data = {"start": hours[0].isoformat(), "end": (hours[-1] + HOUR).isoformat()}
+    await record(session, actor, "analytics.backfill", "analytics", None, after={**data, "hours": len(hours)})
+    return Backfill(data, len(hours))
 
 
 @dataclass(frozen=True)

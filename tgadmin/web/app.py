@@ -10,6 +10,8 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from tgadmin import __version__
+from tgadmin.analytics import api as analytics_api
+from tgadmin.analytics import pages as analytics_pages
 from tgadmin.config import Settings, get_settings
 from tgadmin.creator import api as creator_api
 from tgadmin.creator import pages as creator_pages
@@ -97,6 +99,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(settings_pages.router)
     app.include_router(group_api.router)
     app.include_router(group_pages.router)
+    app.include_router(analytics_api.router)
+    app.include_router(analytics_pages.router)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
