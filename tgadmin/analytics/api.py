@@ -15,7 +15,7 @@ from tgadmin.analytics import report, service
 from tgadmin.analytics.report import Span, Table
 from tgadmin.audit.service import Actor
 from tgadmin.db import AfterCommit
-from tgadmin.errors import NotFound
+from tgadmin.errors import ErrorRead, NotFound
 from tgadmin.models import Operator
 from tgadmin.operator.auth import OperatorDep, ViewerDep
 from tgadmin.queue.client import Queues
@@ -23,6 +23,20 @@ from tgadmin.queue.names import JobName
 from tgadmin.webkit.deps import QueuesDep, SessionDep, UnitOfWorkDep
 
 router = APIRouter(prefix="/api/v1", tags=["analytics"])
+
+_READ_REFUSALS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorRead, "description": "not logged in"},
+}
+_TABLE_REFUSALS: dict[int | str, dict[str, Any]] = {
+    **_READ_REFUSALS,
+    404: {"model": ErrorRead, "description": "no such table"},
+}
+_ACT_REFUSALS: dict[int | str, dict[str, Any]] = {
+    **_READ_REFUSALS,
+    400: {"model": ErrorRead, "description": "a reversed or too long range, or no hour of it is over"},
+    403: {"model": ErrorRead, "description": "the role does not allow it, or the CSRF token is wrong"},
+    503: {"model": ErrorRead, "description": "the queue (Redis) is unreachable"},
+}
 
 SpanQuery = Annotated[Span, Query(alias="range", description="day (24 hours), week or month (days)")]
 
@@ -74,7 +88,7 @@ async def one_table(session: SessionDep, span: Span, name: str) -> Table:
     return await report.table(session, span, name)
 
 
-@router.get("/analytics")
+@router.get("/analytics", responses=_READ_REFUSALS)
 async def analytics(session: SessionDep, operator: ViewerDep, span: SpanQuery = Span.WEEK) -> AnalyticsRead:
     """Totals, chart series and breakdown tables of the last day, week or month."""
     built = await report.build(session, span)
@@ -88,7 +102,14 @@ async def analytics(session: SessionDep, operator: ViewerDep, span: SpanQuery = 
     )
 
 
-@router.get("/analytics/tables/{name}", response_model=None)
+@router.get(
+    "/analytics/tables/{name}",
+    response_model=TableRead,
+    responses={
+        **_TABLE_REFUSALS,
+        200: {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "the table"},
+    },
+)
 async def analytics_table(
     session: SessionDep,
     operator: ViewerDep,
@@ -120,7 +141,7 @@ async def start_backfill(
     return BackfillQueued(job_id=job_id, queue=JobName.ANALYTICS_BACKFILL.queue.value, hours=asked.hours)
 
 
-@router.post("/analytics/backfill", status_code=202)
+@router.post("/analytics/backfill", status_code=202, responses=_ACT_REFUSALS)
 async def backfill(
     request: Request, work: UnitOfWorkDep, queues: QueuesDep, operator: OperatorDep, body: BackfillCreate
 ) -> BackfillQueued:
