@@ -1,7 +1,8 @@
 """analytics: the cost of aggregating one hour (`analytics-aggregate`'s unit of work: the service's
-aggregate_hour and its commit) on two PostgreSQL databases. The aggregated hour has the same 10,000
-source rows in both; the small set adds as many again around it (the day before and after), the large
-set adds 50 times the hour's rows spread over the year around it, and a year of aggregated rows.
+aggregate_hour and its commit) on two PostgreSQL databases. The aggregated hour has the same 11,000
+source rows in both; the small set has 100,000 post-history rows and 10,000 purchases in all (the
+rest of them the day before and after the hour), the large set ten times as many (1,000,000 and
+100,000, the rest spread over the year around the hour) and a year of aggregated rows.
 Runs alternate between the two databases, so that load from elsewhere on the machine falls on both;
 `ratio` = seconds_large / seconds_small (medians): close to 1 when the cost follows the hour's rows,
 not the tables' size. The statements aggregate_hour runs are EXPLAINed on the large set; `full_scan`
@@ -24,19 +25,38 @@ from harness import database, explain_work, report, say
 from tgadmin.analytics import service
 from tgadmin.db import create_engine, session_factory
 
-# Source rows of the aggregated hour, per table (10,000 in all).
+# Source rows of the aggregated hour, per table (11,000 in all).
 HOUR_ROWS = {
     "telegram_users": 1000,
     "purchases": 2000,
     "transactions": 2000,
     "post_history": 3000,
     "audit_log": 2000,
+    "storefront_starts": 1000,
 }
-LARGE_FACTOR = 50
+# Rows of each table in the small set, the hour's included; the large set has LARGE_FACTOR times as
+# many. Transactions follow purchases (one each).
+SMALL_ROWS = {
+    "telegram_users": 5000,
+    "purchases": 10_000,
+    "transactions": 10_000,
+    "post_history": 100_000,
+    "audit_log": 10_000,
+    "storefront_starts": 10_000,
+}
+LARGE_FACTOR = 10
 ANALYTICS_HOURS = 365 * 24  # a year of aggregated hours...
-ANALYTICS_ROWS_PER_HOUR = 25  # ...with about as many rows each as aggregate_hour writes
+ANALYTICS_ROWS_PER_HOUR = 40  # ...with about as many rows each as aggregate_hour writes
 REPETITIONS = 31
-BIG_TABLES = ("telegram_users", "purchases", "transactions", "post_history", "audit_log", "analytics_hourly")
+BIG_TABLES = (
+    "telegram_users",
+    "purchases",
+    "transactions",
+    "post_history",
+    "audit_log",
+    "storefront_starts",
+    "analytics_hourly",
+)
 
 # Where a batch's timestamps fall: $1 is the aggregated hour; `elsewhere` keeps clear of it by an
 # hour on each side, half before and half after (within $3).
@@ -76,31 +96,52 @@ BATCHES = {
     "purchases": """
         INSERT INTO purchases (user_id, product_id, status, amount_cents, currency, sent_messages,
                                delivered_steps, expiration_notified_7_days, expiration_notified_1_day,
-                               created_at, updated_at)
+                               source, access_expires_at, access_revoked_at, created_at, updated_at)
         SELECT (SELECT max(id) FROM telegram_users) - g / 6, (SELECT min(id) FROM products) + g % 12,
-               (ARRAY['pending', 'paid', 'completed', 'failed', 'expired', 'refunded'])[g % 6 + 1],
-               1990, 'BRL', '[]', '{}', false, false, t, t
-        FROM generate_series(1, $2::int) g, LATERAL (SELECT {ts} AS t) x""",
+               s, 1990, 'BRL', '[]', '{}', false, false,
+               CASE WHEN g % 3 = 0 THEN 'g' || (g % 50) END,
+               CASE WHEN g % 3 = 2 AND s NOT IN ('pending', 'failed') THEN e END,
+               CASE WHEN g % 3 = 2 AND s IN ('expired', 'refunded') THEN e END,
+               t, t
+        FROM generate_series(1, $2::int) g,
+             LATERAL (SELECT {ts} AS t,
+                             (ARRAY['pending', 'paid', 'completed', 'failed', 'expired', 'refunded'])
+                                 [g % 6 + 1] AS s) x,
+             -- 30 days of access; bought before the hour, it ends before the hour (so that the
+             -- hour's churn and active subscriptions are the same in both sets).
+             LATERAL (SELECT CASE WHEN t < $1::timestamptz
+                                  THEN least(t + interval '30 days', $1::timestamptz - interval '1 minute')
+                                  ELSE t + interval '30 days' END AS e) y""",
     # One charge per purchase of the batch just inserted: 60 % paid ten minutes later at most, one
     # in ten of those with another amount than asked, one in five in Stars.
     "transactions": """
         INSERT INTO transactions (purchase_id, method, amount_cents, currency, status, paid_at,
-                                  paid_amount_cents, needs_refund, poll_count, created_at, updated_at)
+                                  paid_amount_cents, needs_refund, poll_count, refunded_at, created_at,
+                                  updated_at)
         SELECT p.id, CASE WHEN p.id % 5 = 0 THEN 'stars' ELSE 'pix' END,
                CASE WHEN p.id % 5 = 0 THEN 50 ELSE 1990 END,
                CASE WHEN p.id % 5 = 0 THEN 'XTR' ELSE 'BRL' END,
-               CASE WHEN p.id % 10 < 6 THEN 'paid'
+               CASE WHEN p.status = 'refunded' THEN 'refunded' WHEN p.id % 10 < 6 THEN 'paid'
                     ELSE (ARRAY['pending', 'failed', 'expired'])[p.id % 3 + 1] END,
-               CASE WHEN p.id % 10 < 6 THEN p.created_at + (p.id % 600) * interval '1 second' END,
+               CASE WHEN p.id % 10 < 6 OR p.status = 'refunded'
+                    THEN p.created_at + (p.id % 600) * interval '1 second' END,
                CASE WHEN p.id % 10 = 0 THEN 2500 END,
-               false, 0, p.created_at, p.created_at
+               false, 0,
+               CASE WHEN p.status = 'refunded' THEN p.created_at + (p.id % 1800) * interval '1 second' END,
+               p.created_at, p.created_at
         FROM purchases p
         WHERE p.id > coalesce((SELECT max(purchase_id) FROM transactions), 0)""",
     "post_history": """
-        INSERT INTO post_history (group_id, chat_id, message_id, kind, status, sent_at)
+        INSERT INTO post_history (group_id, chat_id, message_id, kind, status, sent_at, deleted_at)
         SELECT (SELECT min(id) FROM groups) + g % 50, -1000000000001 - g % 50,
                coalesce((SELECT max(message_id) FROM post_history), 0) + g, 'text',
-               (ARRAY['sent', 'sent', 'deleted', 'failed', 'undeletable'])[g % 5 + 1], t
+               (ARRAY['sent', 'sent', 'deleted', 'failed', 'undeletable'])[g % 5 + 1], t,
+               CASE WHEN g % 5 = 2 THEN t + (g % 1200) * interval '1 second' END
+        FROM generate_series(1, $2::int) g, LATERAL (SELECT {ts} AS t) x""",
+    # Deep-link starts: four creators, one start in three without a source.
+    "storefront_starts": """
+        INSERT INTO storefront_starts (creator_id, source, started_at)
+        SELECT (SELECT min(id) FROM creators) + g % 4, CASE WHEN g % 3 <> 0 THEN 'g' || (g % 50) END, t
         FROM generate_series(1, $2::int) g, LATERAL (SELECT {ts} AS t) x""",
     # One entry in ten is a group's (activation, reactivation or deactivation); the rest are the
     # payments' own audit entries, which the group query must step over.
@@ -127,11 +168,13 @@ def pg_dsn(url: str) -> str:
     return url.replace("postgresql+asyncpg://", "postgresql://", 1)
 
 
-async def seed(conn: asyncpg.Connection, hour: datetime, ts: str, factor: int, span: timedelta) -> int:
-    """One batch per source table (`factor` x the hour's rows each); returns the rows added."""
+async def seed(
+    conn: asyncpg.Connection, hour: datetime, ts: str, counts: dict[str, int], span: timedelta
+) -> int:
+    """One batch per source table (`counts[table]` rows each); returns the rows added."""
     added = 0
     for table, sql in BATCHES.items():
-        count = HOUR_ROWS[table] * factor
+        count = counts[table]
         sql = sql.replace("{ts}", ts)
         params = [value for n, value in enumerate((hour, count, span), 1) if f"${n}" in sql]
         status = await conn.execute(sql, *params)
@@ -190,10 +233,11 @@ async def build(db_url: str, hour: datetime, *, large: bool) -> tuple[int, int]:
     try:
         for statement in REFERENCE:
             await conn.execute(statement)
-        in_hour = await seed(conn, hour, IN_HOUR, 1, timedelta(days=1))
-        await seed(conn, hour, ELSEWHERE, 1, timedelta(days=1))
+        in_hour = await seed(conn, hour, IN_HOUR, HOUR_ROWS, timedelta(days=1))
+        factor = LARGE_FACTOR if large else 1
+        elsewhere = {table: n * factor - HOUR_ROWS[table] for table, n in SMALL_ROWS.items()}
+        await seed(conn, hour, ELSEWHERE, elsewhere, timedelta(days=365 if large else 1))
         if large:
-            await seed(conn, hour, ELSEWHERE, LARGE_FACTOR, timedelta(days=365))
             await conn.execute(ANALYTICS, hour, ANALYTICS_HOURS, ANALYTICS_ROWS_PER_HOUR)
         await conn.execute("VACUUM ANALYZE")
         rows = await table_rows(conn)
@@ -209,7 +253,10 @@ async def build(db_url: str, hour: datetime, *, large: bool) -> tuple[int, int]:
 async def run(small_url: str, large_url: str) -> None:
     hour = service.hour_start(datetime.now(UTC)) - timedelta(days=7)
     hour_rows, rows_small = await build(small_url, hour, large=False)
-    say(f"large set: {LARGE_FACTOR} x the hour's rows over the year around it, and a year of aggregates")
+    say(
+        f"large set: {LARGE_FACTOR} x the small set's rows, spread over the year around the hour,"
+        " and a year of aggregates"
+    )
     _, rows_large = await build(large_url, hour, large=True)
     small, large = create_engine(small_url), create_engine(large_url)
     try:
@@ -228,6 +275,8 @@ async def run(small_url: str, large_url: str) -> None:
         bench="analytics",
         rows_small=rows_small,
         rows_large=rows_large,
+        post_history_large=SMALL_ROWS["post_history"] * LARGE_FACTOR,
+        purchases_large=SMALL_ROWS["purchases"] * LARGE_FACTOR,
         seconds_small=round(seconds_small, 4),
         seconds_large=round(seconds_large, 4),
         ratio=round(ratio, 3),

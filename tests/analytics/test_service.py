@@ -4,6 +4,7 @@ found, and chart series fill gaps with zeros within sane bounds."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -37,7 +38,13 @@ def at(minutes: float) -> datetime:
     return H + timedelta(minutes=minutes)
 
 
-async def seed_busy_hour(session: AsyncSession) -> dict[str, Purchase]:
+@dataclass(frozen=True)
+class Busy:
+    purchases: dict[str, Purchase]
+    expected: dict[tuple[str, str], int]  # BUSY_HOUR and the figures that name rows of this seed
+
+
+async def seed_busy_hour(session: AsyncSession) -> Busy:
     """One busy hour H (10:00-11:00) plus rows just outside it, which must not count."""
     content = await make_product(session, kind=ProductType.CONTENT)
     vip = await make_product(session, kind=ProductType.SUBSCRIPTION)
@@ -95,7 +102,19 @@ async def seed_busy_hour(session: AsyncSession) -> dict[str, Purchase]:
         await make_post(session, new_group, at(minute), status)
     await make_post(session, new_group, at(59), PostStatus.FAILED)
     await make_post(session, new_group, H + HOUR, PostStatus.SENT)
-    return {"pending": pending, "completed": completed, "paid": paid}
+    # The figures that name rows: creators of the two products, the group posted to.
+    c1, c2, g = f"creator={content.creator_id}", f"creator={vip.creator_id}", f"group={new_group.id}"
+    named = {
+        ("purchases_created", c1): 2,
+        ("purchases_created", c2): 1,
+        ("purchases_paid", c1): 2,
+        ("purchases_paid", c2): 1,
+        ("revenue_cents", f"currency=BRL,{c1}"): 6480,
+        ("revenue_cents", f"currency=XTR,{c2}"): 50,
+        ("messages_sent", g): 3,
+        ("messages_failed", g): 1,
+    }
+    return Busy({"pending": pending, "completed": completed, "paid": paid}, {**BUSY_HOUR, **named})
 
 
 BUSY_HOUR = {
@@ -122,6 +141,15 @@ BUSY_HOUR = {
     ("new_buyers", ""): 2,
     ("groups_activated", ""): 2,
     ("groups_deactivated", ""): 1,
+    ("revenue_cents", "currency=BRL,method=pix"): 6480,
+    ("revenue_cents", "currency=XTR,method=stars"): 50,
+    ("messages_sent", ""): 3,
+    ("messages_failed", ""): 1,
+    ("messages_deleted", ""): 0,  # the deleted post has no deletion time: it counts nowhere
+    ("starts", ""): 0,
+    ("refunds", ""): 0,
+    ("active_subscriptions", ""): 0,
+    ("churn", ""): 0,
 }
 
 
@@ -146,9 +174,9 @@ async def aggregate(
 
 
 async def test_an_hours_figures_come_from_the_rows_inside_it_and_only_those(session: AsyncSession) -> None:
-    await seed_busy_hour(session)
-    assert await aggregate(session, H) == BUSY_HOUR
-    assert await stored(session, H) == BUSY_HOUR
+    busy = await seed_busy_hour(session)
+    assert await aggregate(session, H) == busy.expected
+    assert await stored(session, H) == busy.expected
 
 
 async def test_an_empty_hour_is_recorded_with_zero_totals(session: AsyncSession) -> None:
@@ -160,16 +188,17 @@ async def test_an_empty_hour_is_recorded_with_zero_totals(session: AsyncSession)
 async def test_any_moment_of_the_hour_names_the_hour_and_other_offsets_are_converted(
     session: AsyncSession,
 ) -> None:
-    await seed_busy_hour(session)
+    busy = await seed_busy_hour(session)
     brasilia = H.astimezone(timezone(timedelta(hours=-3))) + timedelta(minutes=42)
     await aggregate(session, brasilia)
-    assert await stored(session, H) == BUSY_HOUR
+    assert await stored(session, H) == busy.expected
 
 
 async def test_running_an_hour_again_replaces_its_rows_with_the_current_figures(
     session: AsyncSession,
 ) -> None:
-    purchases = await seed_busy_hour(session)
+    busy = await seed_busy_hour(session)
+    purchases = busy.purchases
     await aggregate(session, H)
     await aggregate(session, H - HOUR)
     rows_before = await row_count(session)
@@ -178,7 +207,7 @@ async def test_running_an_hour_again_replaces_its_rows_with_the_current_figures(
     # Same data, run again (a retry, a second worker): the very same rows, no duplicates.
     await aggregate(session, H)
     assert await row_count(session) == rows_before
-    assert await stored(session, H) == BUSY_HOUR
+    assert await stored(session, H) == busy.expected
 
     # The pending purchase got paid since: its old status row goes, the new one counts it.
     purchases["pending"].status = PurchaseStatus.PAID
@@ -219,7 +248,8 @@ async def test_a_series_has_one_point_per_hour_and_zero_where_nothing_was_record
     assert posts == {"": [Point(H - HOUR, 0), Point(H, 4), Point(H + HOUR, 0)]}
 
     revenue = await service.series(session, Metric.REVENUE_CENTS, H, H + HOUR, dimensions=())
-    assert revenue == {
+    assert len(revenue) == 6  # per currency, and per currency and method or creator
+    assert {d: points for d, points in revenue.items() if "," not in d} == {
         "currency=BRL": [Point(H, 6480), Point(H + HOUR, 0)],
         "currency=XTR": [Point(H, 50), Point(H + HOUR, 0)],
     }

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.creator.storefront import Store, buttons, text_of
-from tgadmin.models import Creator, MediaFileId, Product
+from tgadmin.models import Creator, MediaFileId, Product, StorefrontStart
 from tgadmin.models.enums import CreatorTier
 from tgadmin.telegram.callbacks import Buy, CatalogPage, OpenCreator
 
@@ -63,6 +63,13 @@ async def test_deep_link_with_source_opens_the_creator_and_stores_the_first_sour
     await store.settled(ana)
     assert (await store.user(ana)).source == "grupo-praia"  # the first source stays
     assert await cached_file_ids(store) == 3
+    # Every start through a link is counted for conversion analytics, each with its own source.
+    starts = await store.world.rows(StorefrontStart, StorefrontStart.creator_id == amanda.id)
+    user_id = (await store.user(ana)).id
+    assert sorted((s.source, s.user_id) for s in starts) == [
+        ("grupo-praia", user_id),
+        ("outro-grupo", user_id),
+    ]
 
 
 async def test_english_buyer_sees_one_preview_with_the_page_and_english_prices(store: Store) -> None:

@@ -1,7 +1,8 @@
 """Queue handler of hourly analytics: `analytics-aggregate` (repeatable at minute 5 of every hour, on
 the `system` queue). Without data it aggregates the last few full hours and any hour of the last day
 that was never aggregated (`service.scheduled_hours`); `{"hour": "2026-11-23T10:00:00Z"}`
-aggregates that one hour (backfill)."""
+aggregates that one hour. `analytics-backfill` (`{"start": ISO, "end": ISO}`) recomputes every hour
+of a range, reporting its progress to the page that started it."""
 
 from __future__ import annotations
 
@@ -27,6 +28,30 @@ class AnalyticsAggregateData(JobData):
         return value
 
 
+class AnalyticsBackfillData(JobData):
+    """Recompute every hour that starts in `[start, end)` (and is over)."""
+
+    start: AwareDatetime
+    end: AwareDatetime
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _text_only(cls, value: object) -> object:
+        return AnalyticsAggregateData._text_only(value)
+
+
+async def analytics_backfill(run: JobRun, data: AnalyticsBackfillData) -> dict[str, Any]:
+    hours = service.backfill_hours(data.start, data.end)
+    rows = 0
+    await run.progress(0, len(hours))
+    for done, hour in enumerate(hours, 1):
+        rows += len(await service.aggregate_hour(run.session, hour))
+        # Each hour is its own unit of work: a retry after a failure redoes the rest, not the lot.
+        await run.checkpoint()
+        await run.progress(done, len(hours))
+    return {"hours": len(hours), "rows": rows}
+
+
 async def analytics_aggregate(run: JobRun, data: AnalyticsAggregateData) -> dict[str, Any]:
     if data.hour is not None:
         hours = [service.hour_start(data.hour)]
@@ -42,4 +67,5 @@ async def analytics_aggregate(run: JobRun, data: AnalyticsAggregateData) -> dict
 
 HANDLERS: dict[JobName, Handler[Any]] = {
     JobName.ANALYTICS_AGGREGATE: Handler(AnalyticsAggregateData, analytics_aggregate),
+    JobName.ANALYTICS_BACKFILL: Handler(AnalyticsBackfillData, analytics_backfill),
 }

@@ -8,8 +8,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, delete, func, select, tuple_
+from sqlalchemy import ColumnElement, delete, exists, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from tgadmin import db
 from tgadmin.models import (
@@ -20,11 +21,17 @@ from tgadmin.models import (
     PostHistory,
     Product,
     Purchase,
+    StorefrontStart,
     TelegramUser,
     Transaction,
 )
 from tgadmin.models.base import Base
-from tgadmin.models.enums import PostStatus, PurchaseStatus
+from tgadmin.models.enums import PostStatus, ProductType, PurchaseStatus
+
+# Purchases looked up by id at most this many at a time (SQLite's bound parameters are limited).
+CHUNK = 500
+# A purchase whose buyer got the goods at some point (a renewal bought after expiry is one of these).
+BOUGHT = (PurchaseStatus.PAID, PurchaseStatus.COMPLETED, PurchaseStatus.EXPIRED, PurchaseStatus.REFUNDED)
 
 
 @dataclass(frozen=True)
@@ -35,47 +42,75 @@ class Window:
     end: datetime
 
 
-async def purchases_created(session: AsyncSession, w: Window) -> list[tuple[str, str, int]]:
-    """(status, product type, count) of purchases created in the window (status as of now)."""
+@dataclass(frozen=True)
+class Bought:
+    """What a purchase of the hour is attributed to."""
+
+    status: str
+    type: str
+    creator_id: int
+    source: str | None
+
+
+@dataclass(frozen=True)
+class Payment:
+    """A payment received (or refunded) in the window: what was paid, how, and for what."""
+
+    purchase_id: int
+    method: str
+    currency: str
+    cents: int
+
+
+async def purchases_created(session: AsyncSession, w: Window) -> list[tuple[Bought, int]]:
+    """(attribution, count) of purchases created in the window (status as of now)."""
     rows = await session.execute(
-        select(Purchase.status, Product.type, func.count())
+        select(Purchase.status, Product.type, Product.creator_id, Purchase.source, func.count())
         .join(Product, Product.id == Purchase.product_id)
         .where(Purchase.created_at >= w.start, Purchase.created_at < w.end)
-        .group_by(Purchase.status, Product.type)
+        .group_by(Purchase.status, Product.type, Product.creator_id, Purchase.source)
     )
-    return [(str(status), str(kind), int(n)) for status, kind, n in rows.all()]
+    return [
+        (Bought(str(status), str(kind), int(creator), source), int(n))
+        for status, kind, creator, source, n in rows.all()
+    ]
 
 
-async def purchases_paid(session: AsyncSession, w: Window) -> list[tuple[str, int]]:
-    """(product type, purchases) with a payment received in the window (a purchase paid twice once)."""
-    # The product type is looked up per payment (a primary-key probe each): given a join, PostgreSQL
-    # may hash the whole purchases table instead, a cost that grows with the table, not the hour.
-    kind = (
-        select(Product.type)
-        .join(Purchase, Purchase.product_id == Product.id)
-        .where(Purchase.id == Transaction.purchase_id)
-        .scalar_subquery()
-    )
-    paid = (
-        select(Transaction.purchase_id, kind.label("type"))
-        .where(Transaction.paid_at >= w.start, Transaction.paid_at < w.end)
-        .subquery()
-    )
-    rows = await session.execute(
-        select(paid.c.type, func.count(func.distinct(paid.c.purchase_id))).group_by(paid.c.type)
-    )
-    return [(str(kind), int(n)) for kind, n in rows.all()]
+async def attribution(session: AsyncSession, purchase_ids: Iterable[int]) -> dict[int, Bought]:
+    """The attribution of the given purchases, each found by its primary key."""
+    ids = sorted(set(purchase_ids))
+    found: dict[int, Bought] = {}
+    for at in range(0, len(ids), CHUNK):
+        rows = await session.execute(
+            select(Purchase.id, Purchase.status, Product.type, Product.creator_id, Purchase.source)
+            .join(Product, Product.id == Purchase.product_id)
+            .where(Purchase.id.in_(ids[at : at + CHUNK]))
+        )
+        for pid, status, kind, creator, source in rows.all():
+            found[int(pid)] = Bought(str(status), str(kind), int(creator), source)
+    return found
 
 
-async def revenue(session: AsyncSession, w: Window) -> list[tuple[str, int]]:
-    """(currency, cents) received in the window: what the payer actually paid when known."""
+async def payments(session: AsyncSession, w: Window) -> list[Payment]:
+    """Payments received in the window: what the payer actually paid when known."""
     paid = func.coalesce(Transaction.paid_amount_cents, Transaction.amount_cents)
     rows = await session.execute(
-        select(Transaction.currency, func.sum(paid))
-        .where(Transaction.paid_at >= w.start, Transaction.paid_at < w.end)
-        .group_by(Transaction.currency)
+        select(Transaction.purchase_id, Transaction.method, Transaction.currency, paid).where(
+            Transaction.paid_at >= w.start, Transaction.paid_at < w.end
+        )
     )
-    return [(str(currency), int(cents or 0)) for currency, cents in rows.all()]
+    return [Payment(int(p), str(m), str(c), int(cents or 0)) for p, m, c, cents in rows.all()]
+
+
+async def refunds(session: AsyncSession, w: Window) -> list[Payment]:
+    """Payments refunded in the window (what had been received goes back)."""
+    paid = func.coalesce(Transaction.paid_amount_cents, Transaction.amount_cents)
+    rows = await session.execute(
+        select(Transaction.purchase_id, Transaction.method, Transaction.currency, paid).where(
+            Transaction.refunded_at >= w.start, Transaction.refunded_at < w.end
+        )
+    )
+    return [Payment(int(p), str(m), str(c), int(cents or 0)) for p, m, c, cents in rows.all()]
 
 
 async def transactions_created(session: AsyncSession, w: Window) -> list[tuple[str, str, int]]:
@@ -88,22 +123,93 @@ async def transactions_created(session: AsyncSession, w: Window) -> list[tuple[s
     return [(str(method), str(status), int(n)) for method, status, n in rows.all()]
 
 
-async def posts(session: AsyncSession, w: Window) -> list[tuple[str, int]]:
-    """(status, count) of PostHistory rows sent in the window."""
+async def posts(session: AsyncSession, w: Window) -> list[tuple[int, str, int]]:
+    """(group id, status, count) of PostHistory rows sent in the window."""
     rows = await session.execute(
-        select(PostHistory.status, func.count())
+        select(PostHistory.group_id, PostHistory.status, func.count())
         .where(PostHistory.sent_at >= w.start, PostHistory.sent_at < w.end)
-        .group_by(PostHistory.status)
+        .group_by(PostHistory.group_id, PostHistory.status)
     )
-    return [(str(status), int(n)) for status, n in rows.all()]
+    return [(int(group), str(status), int(n)) for group, status, n in rows.all()]
 
 
-async def new_users(session: AsyncSession, w: Window) -> int:
-    """Telegram users first seen in the window."""
+async def posts_deleted(session: AsyncSession, w: Window) -> list[tuple[int, int]]:
+    """(group id, count) of messages deleted in the window (whenever they were sent)."""
+    rows = await session.execute(
+        select(PostHistory.group_id, func.count())
+        .where(PostHistory.deleted_at >= w.start, PostHistory.deleted_at < w.end)
+        .group_by(PostHistory.group_id)
+    )
+    return [(int(group), int(n)) for group, n in rows.all()]
+
+
+async def new_users(session: AsyncSession, w: Window) -> list[tuple[str | None, int]]:
+    """(first source, count) of Telegram users first seen in the window."""
+    rows = await session.execute(
+        select(TelegramUser.source, func.count())
+        .where(TelegramUser.first_seen_at >= w.start, TelegramUser.first_seen_at < w.end)
+        .group_by(TelegramUser.source)
+    )
+    return [(source, int(n)) for source, n in rows.all()]
+
+
+async def starts(session: AsyncSession, w: Window) -> list[tuple[int, str | None, int]]:
+    """(creator id, source, count) of deep-link starts in the window."""
+    rows = await session.execute(
+        select(StorefrontStart.creator_id, StorefrontStart.source, func.count())
+        .where(StorefrontStart.started_at >= w.start, StorefrontStart.started_at < w.end)
+        .group_by(StorefrontStart.creator_id, StorefrontStart.source)
+    )
+    return [(int(creator), source, int(n)) for creator, source, n in rows.all()]
+
+
+def _subscription_of(purchase: type[Purchase]) -> ColumnElement[bool]:
+    return exists().where(Product.id == purchase.product_id, Product.type == ProductType.SUBSCRIPTION)
+
+
+async def active_subscriptions_at(session: AsyncSession, moment: datetime) -> int:
+    """Subscriptions giving access at `moment` (renewal records stand for nothing on their own). The
+    range on `access_expires_at` per status (ix_purchases_status_expires) reads the subscriptions
+    live then, not the ones that ended before."""
     query = select(func.count()).where(
-        TelegramUser.first_seen_at >= w.start, TelegramUser.first_seen_at < w.end
+        Purchase.status.in_(BOUGHT),
+        Purchase.access_expires_at > moment,
+        Purchase.created_at <= moment,
+        Purchase.renews_purchase_id.is_(None),
+        or_(Purchase.access_revoked_at.is_(None), Purchase.access_revoked_at > moment),
+        _subscription_of(Purchase),
     )
     return int((await session.execute(query)).scalar_one())
+
+
+async def churned(session: AsyncSession, w: Window) -> list[tuple[int, int]]:
+    """(creator id, count) of subscriptions whose access ran out in the window, now `expired`, whose
+    buyer bought the product again at no later time (a renewal in time extends the purchase instead,
+    and a renewal record never counts)."""
+    later = aliased(Purchase)
+    renewed = exists().where(
+        later.user_id == Purchase.user_id,
+        later.product_id == Purchase.product_id,
+        later.created_at > Purchase.created_at,
+        later.id != Purchase.id,
+        later.renews_purchase_id.is_(None),
+        later.status.in_(BOUGHT),
+    )
+    rows = await session.execute(
+        select(Product.creator_id, func.count())
+        .select_from(Purchase)
+        .join(Product, Product.id == Purchase.product_id)
+        .where(
+            Purchase.status == PurchaseStatus.EXPIRED,
+            Purchase.access_expires_at >= w.start,
+            Purchase.access_expires_at < w.end,
+            Purchase.renews_purchase_id.is_(None),
+            Product.type == ProductType.SUBSCRIPTION,
+            ~renewed,
+        )
+        .group_by(Product.creator_id)
+    )
+    return [(int(creator), int(n)) for creator, n in rows.all()]
 
 
 async def group_audit(session: AsyncSession, w: Window, actions: Sequence[str]) -> list[AuditLog]:
@@ -150,6 +256,32 @@ async def hours_present(
         )
     )
     return set(rows.scalars())
+
+
+async def sums(
+    session: AsyncSession, metrics: Iterable[str], start: datetime, end: datetime
+) -> list[tuple[str, str, int]]:
+    """(metric, dimension, sum of values) over `start <= hour < end`, for the given metrics."""
+    rows = await session.execute(
+        select(AnalyticsHourly.metric, AnalyticsHourly.dimension, func.sum(AnalyticsHourly.value))
+        .where(
+            AnalyticsHourly.metric.in_(list(metrics)),
+            AnalyticsHourly.hour >= start,
+            AnalyticsHourly.hour < end,
+        )
+        .group_by(AnalyticsHourly.metric, AnalyticsHourly.dimension)
+    )
+    return [(str(m), str(d), int(v or 0)) for m, d, v in rows.all()]
+
+
+async def creator_names(session: AsyncSession, ids: Iterable[int]) -> dict[int, str]:
+    rows = await session.execute(select(Creator.id, Creator.name).where(Creator.id.in_(sorted(set(ids)))))
+    return {int(i): str(n) for i, n in rows.all()}
+
+
+async def group_titles(session: AsyncSession, ids: Iterable[int]) -> dict[int, str]:
+    rows = await session.execute(select(Group.id, Group.title).where(Group.id.in_(sorted(set(ids)))))
+    return {int(i): str(n) for i, n in rows.all()}
 
 
 async def series(

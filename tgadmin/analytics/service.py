@@ -23,10 +23,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tgadmin.analytics import repository
 from tgadmin.analytics.repository import Window
+from tgadmin.audit.service import Actor, record
 from tgadmin.clock import ensure_utc, utcnow
 from tgadmin.errors import BadRequest
 from tgadmin.i18n import BRASILIA
-from tgadmin.models.enums import PurchaseStatus
+from tgadmin.models.enums import PostStatus, PurchaseStatus
 
 HOUR = timedelta(hours=1)
 # The scheduled run also aggregates hours of this recent past that were never aggregated (a worker
@@ -41,12 +42,23 @@ MAX_SERIES_HOURS = 24 * 93
 
 
 class Metric(StrEnum):
-    PURCHASES_CREATED = "purchases_created"  # total, status=, type=
-    PURCHASES_PAID = "purchases_paid"  # total, type=
-    REVENUE_CENTS = "revenue_cents"  # currency= (cents of that currency; no total across currencies)
+    # Checkouts started: total, status=, type=, creator=, source=
+    PURCHASES_CREATED = "purchases_created"
+    PURCHASES_PAID = "purchases_paid"  # total, type=, creator=, source=
+    # Cents of one currency (no total across currencies): currency=X, and currency=X,method= /
+    # currency=X,creator= / currency=X,source=
+    REVENUE_CENTS = "revenue_cents"
     TRANSACTIONS = "transactions"  # total, method=, status=
-    POSTS = "posts"  # total sent in the hour, status= (sent|deleted|failed|undeletable)
-    NEW_BUYERS = "new_buyers"  # total (Telegram users first seen in the hour)
+    POSTS = "posts"  # total sent in the hour, status= (sent|deleted|failed|undeletable) as of now
+    MESSAGES_SENT = "messages_sent"  # total, group= (posted in the hour; failures not included)
+    MESSAGES_DELETED = "messages_deleted"  # total, group= (deleted in the hour, whenever sent)
+    MESSAGES_FAILED = "messages_failed"  # total, group=
+    NEW_BUYERS = "new_buyers"  # total (Telegram users first seen in the hour), source=
+    STARTS = "starts"  # total, creator=, source= (deep-link starts: the funnel's top)
+    REFUNDS = "refunds"  # total, method= (payments refunded in the hour)
+    REFUNDED_CENTS = "refunded_cents"  # currency=X
+    ACTIVE_SUBSCRIPTIONS = "active_subscriptions"  # total, at the end of the hour
+    CHURN = "churn"  # total, creator= (subscriptions expired in the hour and not bought again)
     GROUPS_ACTIVATED = "groups_activated"  # total
     GROUPS_DEACTIVATED = "groups_deactivated"  # total
 
@@ -58,7 +70,14 @@ TOTALS = (
     Metric.PURCHASES_PAID,
     Metric.TRANSACTIONS,
     Metric.POSTS,
+    Metric.MESSAGES_SENT,
+    Metric.MESSAGES_DELETED,
+    Metric.MESSAGES_FAILED,
     Metric.NEW_BUYERS,
+    Metric.STARTS,
+    Metric.REFUNDS,
+    Metric.ACTIVE_SUBSCRIPTIONS,
+    Metric.CHURN,
     Metric.GROUPS_ACTIVATED,
     Metric.GROUPS_DEACTIVATED,
 )
@@ -74,31 +93,84 @@ def previous_hour(now: datetime | None = None) -> datetime:
     return hour_start(now or utcnow()) - HOUR
 
 
-def _dim(key: str, value: str) -> str:
+def _dim(key: str, value: object) -> str:
     return f"{key}={value}"
 
 
-async def _commerce(session: AsyncSession, w: Window, out: Counter[tuple[str, str]]) -> None:
-    for status, kind, n in await repository.purchases_created(session, w):
-        out[Metric.PURCHASES_CREATED, TOTAL] += n
-        out[Metric.PURCHASES_CREATED, _dim("status", status)] += n
-        out[Metric.PURCHASES_CREATED, _dim("type", kind)] += n
-    for kind, n in await repository.purchases_paid(session, w):
-        out[Metric.PURCHASES_PAID, TOTAL] += n
-        out[Metric.PURCHASES_PAID, _dim("type", kind)] += n
-    for currency, cents in await repository.revenue(session, w):
-        out[Metric.REVENUE_CENTS, _dim("currency", currency)] += cents
+def dims(*pairs: tuple[str, object]) -> str:
+    """A dimension of several keys: `currency=BRL,method=pix` (source tags hold no comma)."""
+    return ",".join(_dim(k, v) for k, v in pairs)
+
+
+def _attributed(out: Counter[tuple[str, str]], metric: Metric, bought: repository.Bought, n: int) -> None:
+    out[metric, TOTAL] += n
+    out[metric, _dim("type", bought.type)] += n
+    out[metric, _dim("creator", bought.creator_id)] += n
+    if bought.source:
+        out[metric, _dim("source", bought.source)] += n
+
+
+async def _checkouts(session: AsyncSession, w: Window, out: Counter[tuple[str, str]]) -> None:
+    for bought, n in await repository.purchases_created(session, w):
+        _attributed(out, Metric.PURCHASES_CREATED, bought, n)
+        out[Metric.PURCHASES_CREATED, _dim("status", bought.status)] += n
     for method, status, n in await repository.transactions_created(session, w):
         out[Metric.TRANSACTIONS, TOTAL] += n
         out[Metric.TRANSACTIONS, _dim("method", method)] += n
         out[Metric.TRANSACTIONS, _dim("status", status)] += n
 
 
-async def _activity(session: AsyncSession, w: Window, out: Counter[tuple[str, str]]) -> None:
-    for status, n in await repository.posts(session, w):
+async def _money(session: AsyncSession, w: Window, out: Counter[tuple[str, str]]) -> None:
+    received = await repository.payments(session, w)
+    bought = await repository.attribution(session, (p.purchase_id for p in received))
+    # A purchase paid twice counts once among purchases paid; both payments are revenue.
+    for pid in {p.purchase_id for p in received}:
+        if pid in bought:
+            _attributed(out, Metric.PURCHASES_PAID, bought[pid], 1)
+    for pay in received:
+        currency = ("currency", pay.currency)
+        out[Metric.REVENUE_CENTS, dims(currency)] += pay.cents
+        out[Metric.REVENUE_CENTS, dims(currency, ("method", pay.method))] += pay.cents
+        what = bought.get(pay.purchase_id)
+        if what is not None:
+            out[Metric.REVENUE_CENTS, dims(currency, ("creator", what.creator_id))] += pay.cents
+            if what.source:
+                out[Metric.REVENUE_CENTS, dims(currency, ("source", what.source))] += pay.cents
+    for refund in await repository.refunds(session, w):
+        out[Metric.REFUNDS, TOTAL] += 1
+        out[Metric.REFUNDS, _dim("method", refund.method)] += 1
+        out[Metric.REFUNDED_CENTS, _dim("currency", refund.currency)] += refund.cents
+
+
+async def _subscriptions(session: AsyncSession, w: Window, out: Counter[tuple[str, str]]) -> None:
+    out[Metric.ACTIVE_SUBSCRIPTIONS, TOTAL] += await repository.active_subscriptions_at(session, w.end)
+    for creator, n in await repository.churned(session, w):
+        out[Metric.CHURN, TOTAL] += n
+        out[Metric.CHURN, _dim("creator", creator)] += n
+
+
+async def _messages(session: AsyncSession, w: Window, out: Counter[tuple[str, str]]) -> None:
+    for group, status, n in await repository.posts(session, w):
         out[Metric.POSTS, TOTAL] += n
         out[Metric.POSTS, _dim("status", status)] += n
-    out[Metric.NEW_BUYERS, TOTAL] += await repository.new_users(session, w)
+        metric = Metric.MESSAGES_FAILED if status == PostStatus.FAILED else Metric.MESSAGES_SENT
+        out[metric, TOTAL] += n
+        out[metric, _dim("group", group)] += n
+    for group, n in await repository.posts_deleted(session, w):
+        out[Metric.MESSAGES_DELETED, TOTAL] += n
+        out[Metric.MESSAGES_DELETED, _dim("group", group)] += n
+
+
+async def _audience(session: AsyncSession, w: Window, out: Counter[tuple[str, str]]) -> None:
+    for source, n in await repository.new_users(session, w):
+        out[Metric.NEW_BUYERS, TOTAL] += n
+        if source:
+            out[Metric.NEW_BUYERS, _dim("source", source)] += n
+    for creator, source, n in await repository.starts(session, w):
+        out[Metric.STARTS, TOTAL] += n
+        out[Metric.STARTS, _dim("creator", creator)] += n
+        if source:
+            out[Metric.STARTS, _dim("source", source)] += n
     # Groups keep no activation times; the audit trail of the group service has them.
     for entry in await repository.group_audit(session, w, ("group.membership", "group.deactivated")):
         if entry.action == "group.deactivated":
@@ -112,8 +184,8 @@ async def compute_hour(session: AsyncSession, hour: datetime) -> dict[tuple[str,
     start = hour_start(hour)
     window = Window(start, start + HOUR)
     out: Counter[tuple[str, str]] = Counter({(metric.value, TOTAL): 0 for metric in TOTALS})
-    await _commerce(session, window, out)
-    await _activity(session, window, out)
+    for part in (_checkouts, _money, _subscriptions, _messages, _audience):
+        await part(session, window, out)
     return {(str(m), d): v for (m, d), v in out.items() if v or d == TOTAL}
 
 
@@ -144,6 +216,42 @@ async def scheduled_hours(session: AsyncSession, now: datetime | None = None) ->
     last = previous_hour(now)
     recent = {last - i * HOUR for i in range(SETTLE_HOURS)}
     return sorted(recent.union(await missing_hours(session, now)))
+
+
+# A backfill covers at most this many hours (a year): a typo in a year must not queue a century.
+MAX_BACKFILL_HOURS = 24 * 366
+
+
+def backfill_hours(start: datetime, end: datetime, now: datetime | None = None) -> list[datetime]:
+    """The hours a backfill of `[start, end)` recomputes, oldest first: every hour that starts in the
+    range (start floored) and is over by `now`."""
+    if ensure_utc(end) <= ensure_utc(start):
+        raise BadRequest("a backfill's end (--to) must come after its start (--from)")
+    first, stop = hour_start(start), min(ensure_utc(end), previous_hour(now) + HOUR)
+    count = max(-(-(stop - first) // HOUR), 0)  # hours starting before `stop`
+    if count > MAX_BACKFILL_HOURS:
+        raise BadRequest(f"a backfill covers at most {MAX_BACKFILL_HOURS} hours, not {count}")
+    hours = [first + i * HOUR for i in range(count)]
+    if not hours:
+        raise BadRequest("no hour of that range is over yet: nothing to backfill")
+    return hours
+
+
+@dataclass(frozen=True)
+class Backfill:
+    """A backfill asked for: the job's data and the hours it will recompute."""
+
+    data: dict[str, str]
+    hours: int
+
+
+async def ask_backfill(session: AsyncSession, actor: Actor, start: datetime, end: datetime) -> Backfill:
+    """Check a backfill range and audit the request (the caller enqueues `analytics-backfill` with
+    `data` after the commit)."""
+    hours = backfill_hours(start, end)
+    data = {"start": hours[0].isoformat(), "end": (hours[-1] + HOUR).isoformat()}
+    await record(session, actor, "analytics.backfill", "analytics", None, after={**data, "hours": len(hours)})
+    return Backfill(data, len(hours))
 
 
 @dataclass(frozen=True)

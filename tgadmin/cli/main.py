@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from tgadmin.cli import (
+    analytics,
     bot,
     check,
     dashboard,
@@ -51,3 +52,4 @@ app.add_typer(pix.app, name="pix", help="PIX BR Codes: build and decode.")
 app.add_typer(subscriptions.app, name="subscriptions", help="Subscription warnings and expiry.")
 app.add_typer(keys.app, name="keys", help="Secrets: generate keys for the settings.")
 app.add_typer(importer.app, name="import", help="Bring data in from the previous system.")
+app.add_typer(analytics.app, name="analytics", help="Hourly analytics: recompute a range of hours.")

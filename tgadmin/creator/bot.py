@@ -177,6 +177,7 @@ async def start(
         return
     if link.source is not None and telegram_user_id is not None:
         await buyers.note_source(session, telegram_user_id, link.source)
+    await service.record_start(session, link, telegram_user_id)
     await visit.open(creator, link.source)
 
 

@@ -7,7 +7,16 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tgadmin.models import Creator, CreatorPreview, Group, MediaAsset, MediaFileId, Product, ProductMedia
+from tgadmin.models import (
+    Creator,
+    CreatorPreview,
+    Group,
+    MediaAsset,
+    MediaFileId,
+    Product,
+    ProductMedia,
+    StorefrontStart,
+)
 
 
 def _listed(include_adult: bool) -> list[ColumnElement[bool]]:
@@ -212,3 +221,8 @@ async def promo_groups(session: AsyncSession) -> list[Group]:
         select(Group).where(Group.is_active.is_(True)).order_by(Group.title, Group.id).limit(1000)
     )
     return [group for group in rows.all() if group.bot_is_admin]
+
+
+async def add_start(session: AsyncSession, creator_id: int, user_id: int | None, source: str | None) -> None:
+    session.add(StorefrontStart(creator_id=creator_id, user_id=user_id, source=source))
+    await session.flush()

@@ -53,6 +53,11 @@ def clean_source(source: str) -> str | None:
     return source if _SOURCE.fullmatch(source) else None
 
 
+async def record_start(session: AsyncSession, link: DeepLink, user_id: int | None) -> None:
+    """Count a `/start` through a creator's deep link (the conversion funnel's first step)."""
+    await repository.add_start(session, link.creator_id, user_id, link.source)
+
+
 def valid_id(creator_id: int) -> bool:
     """Ids outside a row id's range name nothing (and must not reach the driver)."""
     return 1 <= creator_id <= INT64_MAX

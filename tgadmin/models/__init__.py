@@ -16,6 +16,7 @@ from tgadmin.models.post import PostHistory
 from tgadmin.models.product import Product, ProductMedia
 from tgadmin.models.purchase import Purchase
 from tgadmin.models.setting import AppSetting, PaymentProviderConfig
+from tgadmin.models.storefront_start import StorefrontStart
 from tgadmin.models.telegram_user import TelegramUser
 from tgadmin.models.transaction import Transaction
 
@@ -43,6 +44,7 @@ __all__ = [
     "Product",
     "ProductMedia",
     "Purchase",
+    "StorefrontStart",
     "TelegramUser",
     "Transaction",
 ]

@@ -25,6 +25,8 @@ class PostHistory(IdMixin, Base):
         Index("ix_post_history_job", "job_id"),
         # Hourly analytics counts one hour across all groups: (group_id, sent_at) cannot serve that.
         Index("ix_post_history_sent", "sent_at"),
+        # Hourly analytics: the messages deleted in one hour.
+        Index("ix_post_history_deleted", "deleted_at"),
     )
 
     group_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("groups.id", ondelete="CASCADE"))

@@ -27,6 +27,7 @@ class Transaction(IdMixin, TimestampMixin, Base):
         # Hourly analytics: transactions created, and payments received, in one hour.
         Index("ix_transactions_created", "created_at"),
         Index("ix_transactions_paid", "paid_at"),
+        Index("ix_transactions_refunded", "refunded_at"),
     )
 
     purchase_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("purchases.id", ondelete="RESTRICT"))

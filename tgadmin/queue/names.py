@@ -31,6 +31,8 @@ class JobName(StrEnum):
     # system
     AUDIT_LOG = "audit-log"
     ANALYTICS_AGGREGATE = "analytics-aggregate"
+    # A range of hours recomputed on request (the analytics page, with progress).
+    ANALYTICS_BACKFILL = "analytics-backfill"
     CAMPAIGN_CHECK = "campaign-check"
     # system: PIX charges (tgadmin.payment.jobs)
     PIX_EXPIRY_SWEEP = "pix-expiry-sweep"
@@ -49,6 +51,7 @@ QUEUE_OF: dict[JobName, QueueName] = {
     JobName.REVOKE_ACCESS: QueueName.SUBSCRIPTIONS,
     JobName.AUDIT_LOG: QueueName.SYSTEM,
     JobName.ANALYTICS_AGGREGATE: QueueName.SYSTEM,
+    JobName.ANALYTICS_BACKFILL: QueueName.SYSTEM,
     JobName.CAMPAIGN_CHECK: QueueName.SYSTEM,
     JobName.PIX_EXPIRY_SWEEP: QueueName.SYSTEM,
     JobName.PIX_POLL: QueueName.SYSTEM,

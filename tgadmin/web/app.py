@@ -11,6 +11,8 @@ from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
 from tgadmin import __version__
+from tgadmin.analytics import api as analytics_api
+from tgadmin.analytics import pages as analytics_pages
 from tgadmin.config import Settings, get_settings
 from tgadmin.connections import readiness
 from tgadmin.creator import api as creator_api
@@ -100,6 +102,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(settings_pages.router)
     app.include_router(group_api.router)
     app.include_router(group_pages.router)
+    app.include_router(analytics_api.router)
+    app.include_router(analytics_pages.router)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
