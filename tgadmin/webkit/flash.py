@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Mapping
 from typing import Any, TypeAlias
 
@@ -25,6 +26,8 @@ FLASH_COOKIE = "tgadmin_flash"
 # A phrase inside a phrase inside a message is as deep as our messages go; a cookie nesting deeper
 # is not ours.
 _MAX_DEPTH = 3
+# Our msgids use named placeholders only (and "%%" for a percent sign).
+_NAMED_ONLY = re.compile(r"(?:[^%]|%%|%\(\w+\)s)*", re.DOTALL)
 
 Param: TypeAlias = "str | int | Flash"
 
@@ -61,7 +64,7 @@ def _load(note: object, depth: int = 0) -> Flash | None:
     if depth >= _MAX_DEPTH or not isinstance(note, Mapping):
         return None
     text, params = note.get("message"), note.get("params")
-    if not isinstance(text, str) or not isinstance(params, Mapping):
+    if not isinstance(text, str) or not isinstance(params, Mapping) or not _NAMED_ONLY.fullmatch(text):
         return None
     values: dict[str, Param] = {}
     for name, value in params.items():
