@@ -62,7 +62,7 @@ def _job(text: str) -> dict[str, str] | None:
 def _to_job(url: str, started: JobStarted, path: str) -> RedirectResponse:
     joiner = "&" if "?" in url else "?"
     where = f"{url}{joiner}{urlencode({'job': f'{started.queue}:{started.job_id}'})}"
-    return redirect_with(where, started.message, ok=True, path=path)
+    return redirect_with(where, started.said(), ok=True, path=path)
 
 
 @router.get("/groups")
