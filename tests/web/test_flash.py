@@ -4,18 +4,25 @@ plain string still works; a forged or old cookie is ignored, not an error."""
 
 from __future__ import annotations
 
+import ast
 import base64
 import json
+import re
+from pathlib import Path
 
 import pytest
 from starlette.requests import Request
 
 from tests.fixtures.dashboard import Desk, Person
 from tgadmin.models.enums import OperatorRole
+from tgadmin.payment.actions import MESSAGES
 from tgadmin.webkit.flash import FLASH_COOKIE, Flash, read_flash, redirect_with
-from tgadmin.webkit.i18n import LANG_COOKIE
+from tgadmin.webkit.i18n import LANG_COOKIE, portuguese
 
 Staff = dict[OperatorRole | None, Person]
+SOURCE = Path(__file__).resolve().parents[2] / "tgadmin"
+# Where a Flash's text is a variable: the class itself, and payment's MESSAGES (checked by value).
+SAID_ELSEWHERE = {"webkit/flash.py", "payment/actions.py"}
 
 
 def page_request(cookie: str | None, lang: str | None = None) -> Request:
@@ -129,3 +136,53 @@ async def test_a_page_action_says_it_in_portuguese_by_default_and_in_english_by_
     # A refusal's reason stays as the service said it (English), inside the translated frame.
     await admin.submit("/settings/payment-methods")
     assert "offer at least one payment method" in (await admin.http.get("/settings")).text
+
+
+def _texts(node: ast.expr | None, named: dict[str, list[ast.expr]]) -> list[str]:
+    """The msgids a Flash's first argument may be: a literal, either side of `a if c else b`, or a
+    name bound to those in the same module."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [node.value]
+    if isinstance(node, ast.IfExp):
+        return _texts(node.body, named) + _texts(node.orelse, named)
+    if isinstance(node, ast.Name):
+        return [text for value in named.get(node.id, []) for text in _texts(value, named)]
+    return []
+
+
+def flash_texts(tree: ast.AST) -> tuple[list[str], list[int]]:
+    named: dict[str, list[ast.expr]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    named.setdefault(target.id, []).append(node.value)
+    texts: list[str] = []
+    unknown: list[int] = []
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "Flash"
+            and node.args
+        ):
+            found = _texts(node.args[0], named)
+            texts += found
+            if not found:
+                unknown.append(node.lineno)
+    return texts, unknown
+
+
+def test_every_flash_of_ours_has_its_portuguese() -> None:
+    wanted: set[str] = set(MESSAGES.values())
+    unread: list[str] = []
+    for path in sorted(SOURCE.rglob("*.py")):
+        texts, unknown = flash_texts(ast.parse(path.read_text(), str(path)))
+        wanted.update(texts)
+        where = path.relative_to(SOURCE).as_posix()
+        unread += [f"{where}:{line}" for line in unknown if where not in SAID_ELSEWHERE]
+    # A text that is only a placeholder has no words to translate.
+    wanted = {text for text in wanted if re.sub(r"%\(\w+\)s", "", text).strip(" ()")}
+    assert len(wanted) > 50
+    assert sorted(wanted - set(portuguese())) == []
+    assert unread == []  # a Flash whose text this test cannot see
