@@ -181,4 +181,4 @@ async def decide_page(
         )
     except TgadminError as error:
         return _back(error.message, ok=False)
-    return _back(decided.message, ok=True)
+    return _back(purchase_api.step_decided(decided.purchase_id, decided.step, decided.decision), ok=True)
