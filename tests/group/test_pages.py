@@ -18,6 +18,7 @@ from tgadmin.group import pages as group_pages
 from tgadmin.models import AuditLog, Group
 from tgadmin.models.enums import BotMemberStatus, ChatType, OperatorRole, PostStatus
 from tgadmin.queue.names import JobName
+from tgadmin.webkit.i18n import LANG_COOKIE
 
 VIEWER, OPERATOR, ADMIN = OperatorRole.VIEWER, OperatorRole.OPERATOR, OperatorRole.ADMIN
 Staff = dict[OperatorRole | None, Person]
@@ -153,6 +154,10 @@ async def test_sync_all_and_sync_one_enqueue_their_jobs_and_the_page_follows_the
     one = await staff[ADMIN].submit(f"/groups/{group.id}/sync")
     assert one.status_code == 303 and "sync-single-group-" in one.headers["location"]
     assert len(await _audits(desk, "group.sync")) == 1
+    # The message is said in the language of the page that shows it (Portuguese by default).
+    staff[ADMIN].http.cookies.set(LANG_COOKIE, "pt")
+    page = await staff[ADMIN].http.get(one.headers["location"])
+    assert "sincronizando &#39;Sincronizar&#39;" in page.text
 
 
 async def test_activate_deactivate_and_cooldown_are_audited_and_bad_values_change_nothing(

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.factories import audit_actions, make_operator, make_purchase
-from tests.fixtures.dashboard import dashboard_server
+from tests.fixtures.dashboard import ENGLISH, dashboard_server
 from tests.fixtures.redis import REDIS_URL
 from tests.fixtures.sandbox import Sandbox
 from tests.payment.stars_world import StarsShop, open_stars_shop
@@ -175,7 +175,7 @@ ROLES = (OperatorRole.VIEWER, OperatorRole.OPERATOR, OperatorRole.ADMIN)
 
 @dataclass
 class Person:
-    """A logged-in dashboard user (or nobody, with `csrf` empty)."""
+    """A logged-in dashboard user (or nobody, with `csrf` empty), reading English."""
 
     http: httpx.AsyncClient
     csrf: str
@@ -202,7 +202,7 @@ async def log_in(shop: Shop, role: OperatorRole, base_url: str | None = None) ->
         operator = await make_operator(session, role)
         link = await operators.issue_magic_link(session, operator)
         login = await operators.consume_magic_link(session, link.token)
-    http = httpx.AsyncClient(base_url=base_url or shop.base_url, trust_env=False, timeout=30)
+    http = httpx.AsyncClient(base_url=base_url or shop.base_url, trust_env=False, timeout=30, headers=ENGLISH)
     http.cookies.set(SESSION_COOKIE, login.token)
     return Person(http, csrf_for_session(shop.settings, login.token), login.token)
 
@@ -211,7 +211,9 @@ async def log_in(shop: Shop, role: OperatorRole, base_url: str | None = None) ->
 async def people(shop: Shop) -> AsyncIterator[dict[OperatorRole | None, Person]]:
     """Anonymous (None) and one logged-in person per role, on the shop's dashboard."""
     found: dict[OperatorRole | None, Person] = {
-        None: Person(httpx.AsyncClient(base_url=shop.base_url, trust_env=False, timeout=30), "")
+        None: Person(
+            httpx.AsyncClient(base_url=shop.base_url, trust_env=False, timeout=30, headers=ENGLISH), ""
+        )
     }
     for role in ROLES:
         found[role] = await log_in(shop, role)

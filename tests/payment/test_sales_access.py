@@ -17,6 +17,7 @@ from tgadmin.db import session_scope
 from tgadmin.models.enums import OperatorRole, TransactionStatus
 from tgadmin.payment import stars
 from tgadmin.pix.providers.static import StaticPixProvider
+from tgadmin.webkit.i18n import LANG_COOKIE
 
 # --- every route, every role ------------------------------------------------------------------
 
@@ -113,6 +114,26 @@ async def test_sales_page_forms_are_allowed_by_role_only(
         "location"
     ] == "/sales?status=paid&page=1"
     assert await flash(admin) == f"Transaction #{paid.id}: refunded: the money went back to the buyer"
+
+
+async def test_the_sales_flash_follows_the_language_of_the_page_that_shows_it(
+    shop: Shop, people: dict[OperatorRole | None, Person], static_psp: StaticPixProvider
+) -> None:
+    paid = await paid_charge(shop)
+    static = await static_charge(shop, static_psp)
+    admin = people[OperatorRole.ADMIN]
+    admin.http.cookies.set(LANG_COOKIE, "pt")
+    await admin.press(paid.id, "refund")
+    assert await flash(admin) == f"Transação #{paid.id}: reembolsada: o dinheiro voltou ao comprador"
+    # A service's refusal is English still, inside the Portuguese frame.
+    await admin.press(987654, "refund")
+    assert await flash(admin) == "Transação #987654: transaction 987654 does not exist"
+    # Posted from a Portuguese page, read on an English one.
+    await admin.press(static.id, "confirm")
+    admin.http.cookies.set(LANG_COOKIE, "en")
+    assert await flash(admin) == (
+        f"Transaction #{static.id}: payment confirmed: the purchase is paid and its delivery is queued"
+    )
 
 
 async def test_state_changes_without_the_csrf_token_are_refused_and_change_nothing(

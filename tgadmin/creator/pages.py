@@ -25,7 +25,7 @@ from tgadmin.models.enums import CreatorTier
 from tgadmin.operator.auth import OperatorDep, ViewerDep, check_csrf
 from tgadmin.storage import get_storage
 from tgadmin.webkit.deps import SessionDep, StateDep, UnitOfWorkDep
-from tgadmin.webkit.flash import drop_flash, read_flash, redirect_with
+from tgadmin.webkit.flash import Flash, drop_flash, read_flash, redirect_with
 from tgadmin.webkit.params import PageNumber, RowId
 from tgadmin.webkit.templating import templates
 
@@ -118,7 +118,9 @@ async def create_creator(
         creator = await service.create(work.session, data, service.actor_of(operator))
     except TgadminError as error:
         return _form(request, operator, values, error.message, error.status_code)
-    return redirect_with(f"/creators/{creator.id}", f"{creator.name} was created", ok=True, path="/creators")
+    return redirect_with(
+        f"/creators/{creator.id}", Flash("%(name)s was created", name=creator.name), ok=True, path="/creators"
+    )
 
 
 async def _detail(
@@ -173,7 +175,7 @@ async def original_image(
     return Response(data, media_type=asset.content_type, headers={"Cache-Control": "private, max-age=300"})
 
 
-def _done(creator_id: int, message: str) -> RedirectResponse:
+def _done(creator_id: int, message: Flash | str) -> RedirectResponse:
     return redirect_with(f"/creators/{creator_id}", message, ok=True, path="/creators")
 
 
@@ -204,7 +206,7 @@ async def edit_creator(
             await service.update(work.session, creator, data, service.actor_of(operator))
     except TgadminError as error:
         return await _detail(request, work, operator, creator_id, error, values)
-    return _done(creator_id, "saved")
+    return _done(creator_id, Flash("saved"))
 
 
 @router.post("/creators/{creator_id}/active")
@@ -222,7 +224,7 @@ async def set_active(
     wanted = active == "1"
     await service.update(work.session, creator, CreatorUpdate(is_active=wanted), service.actor_of(operator))
     return _done(
-        creator_id, "activated: buyers see her again" if wanted else "deactivated: hidden from buyers"
+        creator_id, Flash("activated: buyers see her again" if wanted else "deactivated: hidden from buyers")
     )
 
 
@@ -247,7 +249,7 @@ async def upload_preview(
             await media.upload(work.session, storage, creator, data, service.actor_of(operator))
     except TgadminError as error:
         return await _detail(request, work, operator, creator_id, error)
-    return _done(creator_id, "preview photo added")
+    return _done(creator_id, Flash("preview photo added"))
 
 
 @router.post("/creators/{creator_id}/previews/{asset_id}/crop")
@@ -278,7 +280,9 @@ async def crop_preview(
             await media.set_crop(work.session, creator, asset_id, box, service.actor_of(operator))
     except TgadminError as error:
         return await _detail(request, work, operator, creator_id, error)
-    return _done(creator_id, "crop removed" if box is None else "crop saved: buyers get the cropped picture")
+    return _done(
+        creator_id, Flash("crop removed" if box is None else "crop saved: buyers get the cropped picture")
+    )
 
 
 @router.post("/creators/{creator_id}/previews/{asset_id}/move")
@@ -296,7 +300,7 @@ async def move_preview(
     creator = await service.get_creator(work.session, creator_id)
     step = -1 if direction == "up" else 1
     await media.move(work.session, creator, asset_id, step, service.actor_of(operator))
-    return _done(creator_id, "order saved")
+    return _done(creator_id, Flash("order saved"))
 
 
 @router.post("/creators/{creator_id}/previews/{asset_id}/remove")
@@ -315,7 +319,7 @@ async def remove_preview(
     await media.remove(
         work.session, storage, work.after_commit, creator, asset_id, service.actor_of(operator)
     )
-    return _done(creator_id, "preview photo removed")
+    return _done(creator_id, Flash("preview photo removed"))
 
 
 @router.post("/creators/{creator_id}/promo")
@@ -340,4 +344,4 @@ async def send_promo(
         queued = await enqueue_promo(state.settings, creator_id, int(group_id), job_id)
     except TgadminError as error:
         return await _detail(request, work, operator, creator_id, error)
-    return _done(creator_id, f"promo queued as job {queued}; the worker posts it")
+    return _done(creator_id, Flash("promo queued as job %(job)s; the worker posts it", job=queued))

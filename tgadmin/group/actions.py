@@ -37,6 +37,7 @@ from tgadmin.models import Group, MediaAsset, Operator, PostHistory
 from tgadmin.queue.client import Queues
 from tgadmin.queue.names import JobName
 from tgadmin.storage import Storage
+from tgadmin.webkit.flash import Flash
 
 RECENT_POSTS = 10
 # Telegram's own limit for a photo sent by upload.
@@ -120,8 +121,8 @@ class Planned:
     data: dict[str, Any]
     job_id: str
 
-    def started(self, message: str) -> JobStarted:
-        return JobStarted(queue=self.job.queue.value, job_id=self.job_id, name=str(self.job), message=message)
+    def started(self, said: Flash) -> JobStarted:
+        return JobStarted.saying(said, queue=self.job.queue.value, job_id=self.job_id, name=str(self.job))
 
 
 def _plan(after_commit: AfterCommit, queues: Queues, job: JobName, data: dict[str, Any]) -> Planned:
@@ -141,7 +142,7 @@ async def sync_all(
     """A `sync-groups` job: one `sync-single-group` per active group (of one bot, when given)."""
     planned = _plan(after_commit, queues, JobName.SYNC_GROUPS, {} if bot_id is None else {"botId": bot_id})
     await record(session, actor(operator), "group.sync_all", "group", None, after={"job": planned.job_id})
-    return planned.started("syncing every active group")
+    return planned.started(Flash("syncing every active group"))
 
 
 async def sync_one(
@@ -151,7 +152,7 @@ async def sync_one(
     check_reachable(group, "sync")
     planned = _plan(after_commit, queues, JobName.SYNC_SINGLE_GROUP, {"groupDbId": group.id})
     await record(session, actor(operator), "group.sync", "group", group.id, after={"job": planned.job_id})
-    return planned.started(f"syncing {group.title!r}")
+    return planned.started(Flash("syncing '%(title)s'", title=group.title))
 
 
 async def preview(session: AsyncSession, message: MessageCreate) -> PreviewRead:
@@ -217,7 +218,7 @@ async def send(
     if message.photo_asset_id is not None:
         after["photo_asset_id"] = message.photo_asset_id
     await record(session, actor(operator), "group.send_message", "group", group.id, after=after)
-    return planned.started(f"sending the message to {group.title!r}")
+    return planned.started(Flash("sending the message to '%(title)s'", title=group.title))
 
 
 async def store_photo(session: AsyncSession, storage: Storage, operator: Operator, data: bytes) -> MediaAsset:

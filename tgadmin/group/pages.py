@@ -32,7 +32,7 @@ from tgadmin.operator.auth import OperatorDep, ViewerDep, check_csrf
 from tgadmin.queue.names import QueueName
 from tgadmin.storage import get_storage
 from tgadmin.webkit.deps import QueuesDep, SessionDep, StateDep, UnitOfWork, UnitOfWorkDep
-from tgadmin.webkit.flash import drop_flash, read_flash, redirect_with
+from tgadmin.webkit.flash import Flash, drop_flash, read_flash, redirect_with
 from tgadmin.webkit.params import PageNumber, RowId
 from tgadmin.webkit.templating import templates
 
@@ -62,7 +62,7 @@ def _job(text: str) -> dict[str, str] | None:
 def _to_job(url: str, started: JobStarted, path: str) -> RedirectResponse:
     joiner = "&" if "?" in url else "?"
     where = f"{url}{joiner}{urlencode({'job': f'{started.queue}:{started.job_id}'})}"
-    return redirect_with(where, started.message, ok=True, path=path)
+    return redirect_with(where, started.said(), ok=True, path=path)
 
 
 @router.get("/groups")
@@ -162,7 +162,7 @@ async def group_page(
     return await _detail(request, work, operator, group_id, job=job)
 
 
-def _back(group_id: int, message: str, *, ok: bool) -> RedirectResponse:
+def _back(group_id: int, message: Flash | str, *, ok: bool) -> RedirectResponse:
     return redirect_with(f"/groups/{group_id}", message, ok=ok, path=f"/groups/{group_id}")
 
 
@@ -205,8 +205,12 @@ async def group_settings(
         group = await actions.update(work.session, operator, group_id, change)
     except TgadminError as error:
         return _back(group_id, error.message, ok=False)
-    state_word = "active" if group.is_active else "inactive"
-    return _back(group_id, f"{group.title}: {state_word}, cooldown {group.cooldown_seconds} s", ok=True)
+    said = (
+        "%(title)s: active, cooldown %(seconds)s s"
+        if group.is_active
+        else "%(title)s: inactive, cooldown %(seconds)s s"
+    )
+    return _back(group_id, Flash(said, title=group.title, seconds=group.cooldown_seconds), ok=True)
 
 
 def _buttons(texts: list[str], urls: list[str]) -> list[ButtonCreate]:

@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from tgadmin.models import Group
 from tgadmin.models.enums import BotMemberStatus, ChatType
+from tgadmin.webkit.flash import Flash
 
 # A day: longer than that is a typo, not a cooldown (the limiter keeps one slot per group).
 MAX_COOLDOWN_SECONDS = 86_400
@@ -173,6 +174,17 @@ class JobStarted(BaseModel):
     job_id: str
     name: str
     message: str
+    # What `message` says in English, for a page to say it in its own language (not in the JSON).
+    _said: Flash | None = PrivateAttr(default=None)
+
+    @classmethod
+    def saying(cls, said: Flash, *, queue: str, job_id: str, name: str) -> JobStarted:
+        started = cls(queue=queue, job_id=job_id, name=name, message=said.render("en"))
+        started._said = said
+        return started
+
+    def said(self) -> Flash | str:
+        return self._said or self.message
 
 
 class PhotoRead(BaseModel):

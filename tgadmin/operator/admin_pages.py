@@ -20,7 +20,7 @@ from tgadmin.operator import service, tokens
 from tgadmin.operator.api import actor_of, invite_and_mail
 from tgadmin.operator.auth import AdminDep, ViewerDep, check_csrf
 from tgadmin.webkit.deps import SessionDep, StateDep, UnitOfWorkDep
-from tgadmin.webkit.flash import drop_flash, read_flash, redirect_with
+from tgadmin.webkit.flash import Flash, drop_flash, read_flash, redirect_with
 from tgadmin.webkit.params import RowId
 from tgadmin.webkit.templating import templates
 
@@ -36,7 +36,7 @@ def _role(text: str) -> OperatorRole:
         raise BadRequest(f"{text!r} is not a role: choose viewer, operator or admin") from None
 
 
-def _back(url: str, message: str, *, ok: bool) -> RedirectResponse:
+def _back(url: str, message: Flash | str, *, ok: bool) -> RedirectResponse:
     return redirect_with(url, message, ok=ok, path=url)
 
 
@@ -92,7 +92,9 @@ async def change_role(
         changed = await service.change_role(session, operator_id, _role(role), actor_of(admin, request))
     except TgadminError as error:
         return _back(OPERATORS, error.message, ok=False)
-    return _back(OPERATORS, f"{changed.email} is now {changed.role.value}", ok=True)
+    return _back(
+        OPERATORS, Flash("%(email)s is now %(role)s", email=changed.email, role=changed.role.value), ok=True
+    )
 
 
 @router.post(f"{OPERATORS}/{{operator_id}}/deactivate")
@@ -109,7 +111,9 @@ async def deactivate(
         gone = await service.deactivate(session, operator_id, actor_of(admin, request))
     except TgadminError as error:
         return _back(OPERATORS, error.message, ok=False)
-    message = f"{gone.email} is deactivated; their sessions and API tokens no longer work"
+    message = Flash(
+        "%(email)s is deactivated; their sessions and API tokens no longer work", email=gone.email
+    )
     return _back(OPERATORS, message, ok=True)
 
 
@@ -127,7 +131,9 @@ async def reactivate(
         back = await service.reactivate(session, operator_id, actor_of(admin, request))
     except TgadminError as error:
         return _back(OPERATORS, error.message, ok=False)
-    return _back(OPERATORS, f"{back.email} may log in again (with a new login link)", ok=True)
+    return _back(
+        OPERATORS, Flash("%(email)s may log in again (with a new login link)", email=back.email), ok=True
+    )
 
 
 async def _tokens_page(
@@ -185,4 +191,4 @@ async def revoke_token(
         row = await tokens.revoke(session, token_id, who, actor_of(who, request))
     except TgadminError as error:
         return _back(TOKENS, error.message, ok=False)
-    return _back(TOKENS, f"the token {row.name!r} is revoked", ok=True)
+    return _back(TOKENS, Flash("the token “%(name)s” is revoked", name=row.name), ok=True)

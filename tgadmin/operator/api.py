@@ -31,6 +31,7 @@ from tgadmin.operator.schemas import (
     operator_read,
 )
 from tgadmin.webkit.deps import SessionDep, StateDep, UnitOfWork, UnitOfWorkDep
+from tgadmin.webkit.flash import Flash
 from tgadmin.webkit.params import RowId
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,7 @@ def actor_of(operator: Operator, request: Request) -> Actor:
 
 async def invite_and_mail(
     work: UnitOfWork, settings: Settings, email: str, role: OperatorRole, actor: Actor
-) -> tuple[Operator, bool, str]:
+) -> tuple[Operator, bool, Flash]:
     """Create the operator, commit, then mail the login link: (operator, mailed, what happened)."""
     link = await service.invite(work.session, email, role, actor)
     operator = link.operator
@@ -66,9 +67,15 @@ async def invite_and_mail(
         return (
             operator,
             False,
-            f"{operator.email} was invited as {role.value}, but the mail failed: {error.message}",
+            Flash(
+                "%(email)s was invited as %(role)s, but the mail failed: %(why)s",
+                email=operator.email,
+                role=role.value,
+                why=error.message,
+            ),
         )
-    return operator, True, f"{operator.email} was invited as {role.value}; a login link was mailed"
+    said = "%(email)s was invited as %(role)s; a login link was mailed"
+    return operator, True, Flash(said, email=operator.email, role=role.value)
 
 
 async def refuse_tokens(request: Request, operator: ViewerDep) -> None:
@@ -106,7 +113,7 @@ async def invite_operator(
     operator, mailed, message = await invite_and_mail(
         work, state.settings, body.email, body.role, actor_of(admin, request)
     )
-    return InviteRead(operator=operator_read(operator), mailed=mailed, message=message)
+    return InviteRead(operator=operator_read(operator), mailed=mailed, message=message.render("en"))
 
 
 @router.patch("/operators/{operator_id}", responses=_ONE)

@@ -18,6 +18,7 @@ from tgadmin.errors import Conflict
 from tgadmin.payment.service import SANDBOX, Outcome, Result
 from tgadmin.payment.webhooks import PaymentRuntime
 from tgadmin.pix.providers.sandbox import SandboxProvider
+from tgadmin.webkit.flash import Flash
 
 # What each outcome means to the operator who acted.
 MESSAGES: dict[Result, str] = {
@@ -45,9 +46,20 @@ MESSAGES: dict[Result, str] = {
 }
 
 
+def phrase_for(outcome: Outcome) -> Flash:
+    """What the outcome means, to be said in the operator's language (the dashboard's flash)."""
+    known = MESSAGES.get(outcome.result)
+    phrase = Flash(known) if known else Flash("%(result)s", result=outcome.result.value.replace("_", " "))
+    return (
+        Flash("%(what)s (the PSP said: %(detail)s)", what=phrase, detail=outcome.detail)
+        if outcome.detail
+        else phrase
+    )
+
+
 def message_for(outcome: Outcome) -> str:
-    message = MESSAGES.get(outcome.result, outcome.result.value.replace("_", " "))
-    return f"{message} (the PSP said: {outcome.detail})" if outcome.detail else message
+    """The same in English (the JSON API's `message`)."""
+    return phrase_for(outcome).render("en")
 
 
 async def run(

@@ -24,7 +24,7 @@ from tgadmin.payment.api import sales_page
 from tgadmin.payment.service import Outcome, Result
 from tgadmin.payment.webhooks import PaymentRuntime, PaymentsDep
 from tgadmin.webkit.deps import SessionDep, StateDep, UnitOfWork, UnitOfWorkDep
-from tgadmin.webkit.flash import drop_flash, read_flash, redirect_with
+from tgadmin.webkit.flash import Flash, drop_flash, read_flash, redirect_with
 from tgadmin.webkit.money import parse_brl
 from tgadmin.webkit.params import PageNumber, RowId
 from tgadmin.webkit.templating import templates
@@ -52,7 +52,7 @@ def list_url(back: str) -> str:
     return "/sales" + (f"?{urlencode(kept)}" if kept else "")
 
 
-def _back(back: str, message: str, *, ok: bool, wait: bool = False) -> RedirectResponse:
+def _back(back: str, message: Flash | str, *, ok: bool, wait: bool = False) -> RedirectResponse:
     return redirect_with(list_url(back), message, ok=ok, wait=wait, path="/sales")
 
 
@@ -119,9 +119,15 @@ async def _act(
     try:
         outcome = await actions.run(work.session, work.after_commit, payments, act)
     except TgadminError as error:
-        return _back(back, f"Transaction #{transaction_id}: {error.message}", ok=False)
+        return _back(
+            back, Flash("Transaction #%(id)s: %(what)s", id=transaction_id, what=error.message), ok=False
+        )
     ok = outcome.result is not Result.REFUND_REFUSED
-    return _back(back, f"Transaction #{transaction_id}: {actions.message_for(outcome)}", ok=ok)
+    return _back(
+        back,
+        Flash("Transaction #%(id)s: %(what)s", id=transaction_id, what=actions.phrase_for(outcome)),
+        ok=ok,
+    )
 
 
 @router.post("/sales/transactions/{transaction_id}/confirm")
@@ -191,12 +197,17 @@ async def sandbox_pay(
         await work.checkpoint()
         paid = await actions.pay_in_sandbox(payments, code)
     except TgadminError as error:
-        return _back(back, f"Transaction #{transaction_id}: {error.message}", ok=False)
+        return _back(
+            back, Flash("Transaction #%(id)s: %(what)s", id=transaction_id, what=error.message), ok=False
+        )
     if paid.get("notified"):
-        message = f"Transaction #{transaction_id}: the sandbox bank paid it; its notification confirms it"
+        message = Flash(
+            "Transaction #%(id)s: the sandbox bank paid it; its notification confirms it", id=transaction_id
+        )
         return _back(back, message, ok=True, wait=True)
-    message = (
-        f"Transaction #{transaction_id}: the sandbox bank paid it; no webhook is registered at the "
-        "sandbox PSP, so polling confirms it within about a minute"
+    message = Flash(
+        "Transaction #%(id)s: the sandbox bank paid it; no webhook is registered at the "
+        "sandbox PSP, so polling confirms it within about a minute",
+        id=transaction_id,
     )
     return _back(back, message, ok=True)

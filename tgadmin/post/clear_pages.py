@@ -15,10 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tgadmin.errors import TgadminError
 from tgadmin.operator.auth import OperatorDep, ViewerDep, check_csrf
 from tgadmin.post import actions, forms, service
-from tgadmin.post.pages import can_act, client_ip, speaker
+from tgadmin.post.pages import can_act, client_ip
 from tgadmin.post.service import ClearAsk, ClearCount
 from tgadmin.webkit.deps import QueuesDep, SessionDep, StateDep, UnitOfWorkDep
-from tgadmin.webkit.flash import drop_flash, read_flash, redirect_with
+from tgadmin.webkit.flash import Flash, drop_flash, read_flash, redirect_with
 from tgadmin.webkit.params import RowId
 from tgadmin.webkit.templating import templates
 
@@ -125,7 +125,6 @@ async def clear(
     to_message_id: Annotated[str, Form()] = "",
 ) -> Response:
     check_csrf(state.settings, request.state.session_token, csrf)
-    say = speaker(request)
     fields = _fields(from_date, to_date, older_than_days, from_message_id, to_message_id)
     path = f"/groups/{group_id}/clear"
     try:
@@ -134,9 +133,9 @@ async def clear(
             work.session, work.after_commit, queues, actor, group_id, clear_ask(fields)
         )
     except TgadminError as error:
-        message = say("Nothing cleared: %(why)s", why=error.message)
+        message = Flash("Nothing cleared: %(why)s", why=error.message)
         return redirect_with(forms.with_query(path, fields), message, ok=False, path=path)
-    message = say(
+    message = Flash(
         "Clearing %(matched)s messages (%(old)s past 48 hours will be marked undeletable): progress below.",
         matched=counted.matched,
         old=counted.past_window,

@@ -4,8 +4,8 @@ through actions.py, as the JSON API's does."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Annotated, Any
+from collections.abc import Mapping
+from typing import Annotated
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Form, Query, Request
@@ -20,8 +20,7 @@ from tgadmin.post import actions, forms, service
 from tgadmin.post.repository import HistoryFilter
 from tgadmin.post.schemas import PostRead
 from tgadmin.webkit.deps import QueuesDep, SessionDep, StateDep, UnitOfWorkDep
-from tgadmin.webkit.flash import drop_flash, read_flash, redirect_with
-from tgadmin.webkit.i18n import page_language, translate
+from tgadmin.webkit.flash import Flash, drop_flash, read_flash, redirect_with
 from tgadmin.webkit.params import PageNumber
 from tgadmin.webkit.templating import templates
 
@@ -31,16 +30,6 @@ PER_PAGE = 50
 # The list's own query parameters: the only part of `back` a redirect keeps.
 FILTERS = ("group_id", "status", "kind", "sent_from", "sent_to")
 LIST_PARAMS = (*FILTERS, "page")
-
-
-def speaker(request: Request) -> Callable[..., str]:
-    """The page's language for messages built here: `say("%(n)s jobs", n=2)`."""
-    lang = page_language(request)
-
-    def say(text: str, **values: Any) -> str:
-        return translate(text, lang) % values if values else translate(text, lang)
-
-    return say
 
 
 def can_act(operator: Operator) -> bool:
@@ -131,16 +120,15 @@ async def delete_selected(
     """Delete the checked posts: one `delete-messages-bulk` job per group, then back to the list,
     which follows the jobs."""
     check_csrf(state.settings, request.state.session_token, csrf)
-    say = speaker(request)
     kept = list_params(back)
     try:
         ids = [forms.whole(value, "post") or 0 for value in post or []]
         actor = actions.actor_of(operator, client_ip(request))
         queued = await actions.delete_posts(work.session, work.after_commit, queues, actor, ids)
     except TgadminError as error:
-        return _back(kept, say("Nothing deleted: %(why)s", why=error.message), ok=False)
+        return _back(kept, Flash("Nothing deleted: %(why)s", why=error.message), ok=False)
     messages = sum(item.messages for item in queued)
-    text = say(
+    text = Flash(
         "Deleting %(messages)s messages in %(groups)s groups: progress below.",
         messages=messages,
         groups=len(queued),
@@ -148,5 +136,7 @@ async def delete_selected(
     return _back(kept, text, ok=True, jobs=[item.job_id for item in queued])
 
 
-def _back(kept: dict[str, str], message: str, *, ok: bool, jobs: list[str] | None = None) -> RedirectResponse:
+def _back(
+    kept: dict[str, str], message: Flash | str, *, ok: bool, jobs: list[str] | None = None
+) -> RedirectResponse:
     return redirect_with(forms.with_query("/posts", kept, jobs or []), message, ok=ok, path="/posts")

@@ -27,7 +27,7 @@ from tgadmin.product.api import actor_of
 from tgadmin.product.schemas import ProductCreate, ProductUpdate
 from tgadmin.storage import get_storage
 from tgadmin.webkit.deps import SessionDep, StateDep, UnitOfWork, UnitOfWorkDep
-from tgadmin.webkit.flash import drop_flash, read_flash, redirect_with
+from tgadmin.webkit.flash import Flash, drop_flash, read_flash, redirect_with
 from tgadmin.webkit.money import parse_brl
 from tgadmin.webkit.params import PageNumber, RowId
 from tgadmin.webkit.templating import templates
@@ -188,7 +188,9 @@ async def create_product(
         return await _form_page(
             request, work.session, operator, "products_new.html", context, error.status_code
         )
-    return redirect_with(f"/products/{created.id}", f"Product “{created.title}” created", ok=True)
+    return redirect_with(
+        f"/products/{created.id}", Flash("Product “%(title)s” created", title=created.title), ok=True
+    )
 
 
 async def _detail_page(
@@ -262,7 +264,9 @@ async def update_product(
         saved = await service.update(work.session, product_id, changes, actor_of(request, operator))
     except TgadminError as error:
         return await _refused(request, work, operator, product_id, error, form=form)
-    return redirect_with(f"/products/{product_id}", f"Product “{saved.title}” saved", ok=True)
+    return redirect_with(
+        f"/products/{product_id}", Flash("Product “%(title)s” saved", title=saved.title), ok=True
+    )
 
 
 @router.post("/products/{product_id}/active")
@@ -278,7 +282,7 @@ async def set_active(
     check_csrf(state.settings, request.state.session_token, csrf)
     changes = ProductUpdate(is_active=active == "1")
     saved = await service.update(work.session, product_id, changes, actor_of(request, operator))
-    message = (
+    message = Flash(
         "Product activated: the bot offers it"
         if saved.is_active
         else "Product deactivated: the bot no longer offers it"
@@ -304,9 +308,13 @@ async def upload_media(
         )
     except TgadminError as error:
         return await _refused(request, work, operator, product_id, error)
-    message = f"{len(done.added)} file(s) added"
+    message = Flash("%(added)s file(s) added", added=len(done.added))
     if done.already_in_pack:
-        message += f"; {len(done.already_in_pack)} already in this pack, left where they were"
+        message = Flash(
+            "%(added)s file(s) added; %(kept)s already in this pack, left where they were",
+            added=len(done.added),
+            kept=len(done.already_in_pack),
+        )
     return redirect_with(f"/products/{product_id}#media", message, ok=True)
 
 
@@ -326,7 +334,7 @@ async def set_previews(
         await service.set_previews(work.session, product_id, chosen, actor_of(request, operator))
     except TgadminError as error:
         return await _refused(request, work, operator, product_id, error)
-    return redirect_with(f"/products/{product_id}#media", "Previews saved", ok=True)
+    return redirect_with(f"/products/{product_id}#media", Flash("Previews saved"), ok=True)
 
 
 @router.post("/products/{product_id}/media/{asset_id}/move")
@@ -348,7 +356,7 @@ async def move_media(
         await service.move(work.session, product_id, asset_id, step, actor_of(request, operator))
     except TgadminError as error:
         return await _refused(request, work, operator, product_id, error)
-    return redirect_with(f"/products/{product_id}#media", "Order saved", ok=True)
+    return redirect_with(f"/products/{product_id}#media", Flash("Order saved"), ok=True)
 
 
 @router.post("/products/{product_id}/media/{asset_id}/remove")
@@ -366,7 +374,7 @@ async def remove_media(
         await service.remove_media(work.session, product_id, asset_id, actor_of(request, operator))
     except TgadminError as error:
         return await _refused(request, work, operator, product_id, error)
-    return redirect_with(f"/products/{product_id}#media", "File removed from the pack", ok=True)
+    return redirect_with(f"/products/{product_id}#media", Flash("File removed from the pack"), ok=True)
 
 
 @router.get("/products/{product_id}/media/{asset_id}")

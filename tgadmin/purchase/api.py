@@ -26,6 +26,7 @@ from tgadmin.queue.monitor import QueueMonitor
 from tgadmin.queue.names import JobName, QueueName
 from tgadmin.telegram.ledger import SendLedger
 from tgadmin.webkit.deps import SessionDep, StateDep, UnitOfWorkDep
+from tgadmin.webkit.flash import Flash
 
 router = APIRouter(prefix="/api/v1", tags=["delivery"])
 
@@ -91,11 +92,20 @@ async def decide_delivery_step(
     ledger = SendLedger(state.redis, state.settings.redis_prefix, service.step_key(purchase_id, step))
     work.after_commit.add(ledger.forget)
     work.after_commit.add(partial(jobs.retry, QueueName.BOT_TASKS, job_id))
-    done = "recorded as arrived" if body.decision is service.StepDecision.ARRIVED else "to be sent again"
     return StepDecisionRead(
         purchase_id=purchase_id,
         step=step,
         decision=body.decision,
         job_id=job_id,
-        message=f"delivery step {step} of purchase {purchase_id} {done}; the delivery job is retried",
+        message=step_decided(purchase_id, step, body.decision).render("en"),
     )
+
+
+def step_decided(purchase_id: int, step: str, decision: service.StepDecision) -> Flash:
+    """What a decision on a step in doubt did, to be said in the operator's language."""
+    said = (
+        "delivery step %(step)s of purchase %(purchase)s recorded as arrived; the delivery job is retried"
+        if decision is service.StepDecision.ARRIVED
+        else "delivery step %(step)s of purchase %(purchase)s to be sent again; the delivery job is retried"
+    )
+    return Flash(said, step=step, purchase=purchase_id)

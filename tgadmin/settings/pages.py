@@ -15,7 +15,7 @@ from tgadmin.operator.auth import AdminDep, check_csrf
 from tgadmin.settings import bots, payments, service
 from tgadmin.settings.api import actor_of
 from tgadmin.webkit.deps import SessionDep, StateDep
-from tgadmin.webkit.flash import drop_flash, read_flash, redirect_with
+from tgadmin.webkit.flash import Flash, drop_flash, read_flash, redirect_with
 from tgadmin.webkit.params import RowId
 from tgadmin.webkit.templating import templates
 
@@ -24,7 +24,7 @@ PAGE = "/settings"
 Csrf = Annotated[str, Form()]
 
 
-def _back(message: str, *, ok: bool) -> RedirectResponse:
+def _back(message: Flash | str, *, ok: bool) -> RedirectResponse:
     return redirect_with(PAGE, message, ok=ok, path=PAGE)
 
 
@@ -70,7 +70,10 @@ async def add_bot(
         bot = await bots.add(session, state.settings, token, actor_of(admin, request))
     except TgadminError as error:
         return _back(error.message, ok=False)
-    return _back(f"@{bot.username} is registered ({bots.mask_token(bot.token)})", ok=True)
+    return _back(
+        Flash("@%(bot)s is registered (%(token)s)", bot=bot.username, token=bots.mask_token(bot.token)),
+        ok=True,
+    )
 
 
 @router.post(f"{PAGE}/bots/{{bot_id}}/webhook")
@@ -88,11 +91,13 @@ async def webhook(
     try:
         if action == "remove":
             await bots.remove_webhook(session, state.settings, bot_id, actor)
-            return _back("webhook removed: the bot is in polling mode (run `tgadmin bot --polling`)", ok=True)
+            return _back(
+                Flash("webhook removed: the bot is in polling mode (run `tgadmin bot --polling`)"), ok=True
+            )
         url = await bots.set_webhook(session, state.settings, bot_id, actor)
     except TgadminError as error:
         return _back(error.message, ok=False)
-    return _back(f"webhook set to {url}: the bot is in webhook mode", ok=True)
+    return _back(Flash("webhook set to %(url)s: the bot is in webhook mode", url=url), ok=True)
 
 
 @router.post(f"{PAGE}/payment-methods")
@@ -110,8 +115,12 @@ async def payment_methods(
         saved = await payments.save_methods(session, bool(pix), bool(stars), actor_of(admin, request))
     except TgadminError as error:
         return _back(error.message, ok=False)
-    offered = " and ".join(name.upper() if name == "pix" else "Stars" for name, on in saved.items() if on)
-    return _back(f"the storefront offers {offered}", ok=True)
+    offered = [name.upper() if name == "pix" else "Stars" for name, on in saved.items() if on]
+    if len(offered) > 1:
+        return _back(
+            Flash("the storefront offers %(one)s and %(other)s", one=offered[0], other=offered[1]), ok=True
+        )
+    return _back(Flash("the storefront offers %(one)s", one="".join(offered)), ok=True)
 
 
 @router.post(f"{PAGE}/pix")
@@ -134,7 +143,9 @@ async def pix(request: Request, session: SessionDep, state: StateDep, admin: Adm
         )
     except TgadminError as error:
         return _back(error.message, ok=False)
-    return _back(f"PIX provider {provider.value} saved: {answer}", ok=True)
+    return _back(
+        Flash("PIX provider %(provider)s saved: %(answer)s", provider=provider.value, answer=answer), ok=True
+    )
 
 
 @router.post(f"{PAGE}/limits")
@@ -146,4 +157,4 @@ async def limits(request: Request, session: SessionDep, state: StateDep, admin: 
         await service.save_limits(session, values, actor_of(admin, request))
     except TgadminError as error:
         return _back(error.message, ok=False)
-    return _back("Telegram limits saved", ok=True)
+    return _back(Flash("Telegram limits saved"), ok=True)

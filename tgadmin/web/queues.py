@@ -23,7 +23,7 @@ from tgadmin.queue.monitor import JobInfo, QueueMonitor
 from tgadmin.queue.names import JobName, QueueName
 from tgadmin.web.queues_api import remove_job, retry_all, retry_job
 from tgadmin.webkit.deps import QueuesDep, SessionDep, StateDep, UnitOfWorkDep
-from tgadmin.webkit.flash import drop_flash, read_flash, redirect_with
+from tgadmin.webkit.flash import Flash, drop_flash, read_flash, redirect_with
 from tgadmin.webkit.templating import templates
 
 router = APIRouter(include_in_schema=False)
@@ -100,7 +100,7 @@ async def counts_fragment(request: Request, queues: QueuesDep, operator: ViewerD
     return templates.TemplateResponse(request, "_queue_counts.html", {"counts": await _counts(queues)})
 
 
-def _back(message: str, *, ok: bool) -> RedirectResponse:
+def _back(message: Flash | str, *, ok: bool) -> RedirectResponse:
     return redirect_with("/queues", message, ok=ok, path="/queues")
 
 
@@ -138,7 +138,9 @@ async def retry_all_page(
         count = await retry_all(work.session, QueueMonitor(queues), operator, queue)
     except TgadminError as error:
         return _back(error.message, ok=False)
-    return _back(f"{count} failed job(s) of {queue} queued again", ok=True)
+    return _back(
+        Flash("%(count)s failed job(s) of %(queue)s queued again", count=count, queue=queue), ok=True
+    )
 
 
 @router.post("/queues/{queue}/jobs/{job_id}/remove")
@@ -176,11 +178,11 @@ async def decide_page(
     try:
         body = StepDecisionIn(decision=StepDecision(decision))
     except ValueError:
-        return _back(f"no decision {decision!r}: arrived or send_again", ok=False)
+        return _back(Flash("no decision '%(decision)s': arrived or send_again", decision=decision), ok=False)
     try:
         decided = await purchase_api.decide_delivery_step(
             job_id, body, work, state, operator, None, QueueMonitor(queues)
         )
     except TgadminError as error:
         return _back(error.message, ok=False)
-    return _back(decided.message, ok=True)
+    return _back(purchase_api.step_decided(decided.purchase_id, decided.step, decided.decision), ok=True)

@@ -23,6 +23,7 @@ from tgadmin.operator.auth import CsrfHeader, OperatorDep, ViewerDep
 from tgadmin.queue.monitor import STATES, JobInfo, QueueMonitor
 from tgadmin.queue.names import QueueName
 from tgadmin.webkit.deps import QueuesDep, UnitOfWorkDep
+from tgadmin.webkit.flash import Flash
 
 router = APIRouter(prefix="/api/v1", tags=["queues"])
 
@@ -99,7 +100,7 @@ def state_named(state: str) -> str:
 
 async def retry_job(
     session: AsyncSession, monitor: QueueMonitor, operator: Operator, queue: str, job_id: str
-) -> str:
+) -> Flash:
     """Retry one failed job (audited); the message says so."""
     chosen = queue_named(queue)
     info = await monitor.get(chosen, job_id)
@@ -107,7 +108,12 @@ async def retry_job(
     await _audit(
         session, operator, "job.retried", chosen, job_id, before=_failure(info), after={"state": "waiting"}
     )
-    return f"job {job_id} ({info.name}) of {chosen} is queued again with fresh attempts"
+    return Flash(
+        "job %(job)s (%(name)s) of %(queue)s is queued again with fresh attempts",
+        job=job_id,
+        name=info.name,
+        queue=f"{chosen}",
+    )
 
 
 async def retry_all(session: AsyncSession, monitor: QueueMonitor, operator: Operator, queue: str) -> int:
@@ -120,7 +126,7 @@ async def retry_all(session: AsyncSession, monitor: QueueMonitor, operator: Oper
 
 async def remove_job(
     session: AsyncSession, monitor: QueueMonitor, operator: Operator, queue: str, job_id: str
-) -> str:
+) -> Flash:
     """Remove a job that is not running (audited with what it was)."""
     chosen = queue_named(queue)
     info = await monitor.get(chosen, job_id)
@@ -128,7 +134,8 @@ async def remove_job(
     await monitor.remove(chosen, job_id)
     before = {"state": state, "name": info.name, "data": info.data, **_failure(info)}
     await _audit(session, operator, "job.removed", chosen, job_id, before=before)
-    return f"job {job_id} ({info.name}) removed from {chosen}"
+    said = "job %(job)s (%(name)s) removed from %(queue)s"
+    return Flash(said, job=job_id, name=info.name, queue=f"{chosen}")
 
 
 def _failure(info: JobInfo) -> dict[str, Any]:
@@ -195,7 +202,7 @@ async def retry_queue_job(
 ) -> QueueActionRead:
     """Run a failed job again with a fresh set of attempts (409 when it has not failed)."""
     message = await retry_job(work.session, QueueMonitor(queues), operator, queue, job_id)
-    return QueueActionRead(queue=queue, job_id=job_id, count=1, message=message)
+    return QueueActionRead(queue=queue, job_id=job_id, count=1, message=message.render("en"))
 
 
 @router.post("/queues/{queue}/retry-all", responses=_ACTION_REFUSALS)
@@ -215,4 +222,4 @@ async def remove_queue_job(
 ) -> QueueActionRead:
     """Remove a job that is not running (409 while a worker runs it)."""
     message = await remove_job(work.session, QueueMonitor(queues), operator, queue, job_id)
-    return QueueActionRead(queue=queue, job_id=job_id, count=1, message=message)
+    return QueueActionRead(queue=queue, job_id=job_id, count=1, message=message.render("en"))
