@@ -136,6 +136,25 @@ async def test_the_sales_flash_follows_the_language_of_the_page_that_shows_it(
     )
 
 
+async def test_the_sales_page_reads_in_portuguese_by_default_and_in_english_on_request(
+    shop: Shop, people: dict[OperatorRole | None, Person]
+) -> None:
+    paid = await paid_charge(shop)
+    admin = people[OperatorRole.ADMIN]
+    admin.http.cookies.set(LANG_COOKIE, "pt")
+    page = (await admin.http.get("/sales")).text
+    assert "<h1>Vendas</h1>" in page and ">Reembolsar</button>" in page
+    assert f'<tr id="tx-{paid.id}"' in page and 'status">paga</span>' in page
+    assert "Devolver este pagamento ao comprador?" in page and "Refund" not in page
+    missing = await admin.http.get("/creators/987654")
+    admin.http.cookies.set(LANG_COOKIE, "en")
+    page = (await admin.http.get("/sales")).text
+    assert "<h1>Sales</h1>" in page and ">Refund</button>" in page and 'status">paid</span>' in page
+    assert "Reembolsar" not in page and "Voltar" not in page
+    assert missing.status_code == 404
+    assert "<h1>Não encontrado</h1>" in missing.text and "Voltar à visão geral" in missing.text
+
+
 async def test_state_changes_without_the_csrf_token_are_refused_and_change_nothing(
     shop: Shop, people: dict[OperatorRole | None, Person], static_psp: StaticPixProvider
 ) -> None:
