@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from tgadmin.group.repository import GroupFilter
 from tgadmin.group.schemas import (
     GONE,
     MAX_COOLDOWN_SECONDS,
+    TAG_PATTERN,
     ButtonCreate,
     GroupUpdate,
     JobStarted,
@@ -37,6 +39,8 @@ from tgadmin.models import Group, MediaAsset, Operator, PostHistory
 from tgadmin.queue.client import Queues
 from tgadmin.queue.names import JobName
 from tgadmin.storage import Storage
+
+MAX_TAGS = 20
 
 RECENT_POSTS = 10
 # Telegram's own limit for a photo sent by upload.
@@ -49,7 +53,11 @@ def actor(operator: Operator) -> Actor:
 
 
 def _snapshot(group: Group) -> dict[str, Any]:
-    return {"is_active": group.is_active, "cooldown_seconds": group.cooldown_seconds}
+    return {
+        "is_active": group.is_active,
+        "cooldown_seconds": group.cooldown_seconds,
+        "tags": list(group.tags),
+    }
 
 
 async def list_groups(
@@ -94,11 +102,24 @@ async def update(session: AsyncSession, operator: Operator, group_id: int, chang
         group.deactivated_reason = None if change.is_active else f"deactivated by {operator.email}"[:255]
     if change.cooldown_seconds is not None:
         group.cooldown_seconds = change.cooldown_seconds
+    if change.tags is not None:
+        group.tags = list(dict.fromkeys(change.tags))
     after = _snapshot(group)
     if after != before:
         await session.flush()
         await record(session, actor(operator), "group.update", "group", group.id, before=before, after=after)
     return group
+
+
+def parse_tags(text: str) -> list[str]:
+    """A form's tags field: comma- or space-separated, lower-cased; a clear refusal otherwise."""
+    tags = list(dict.fromkeys(t.lower() for t in re.split(r"[,\s]+", text) if t))
+    bad = [t for t in tags if not re.fullmatch(TAG_PATTERN, t)]
+    if bad:
+        raise InvalidInput(f"tags are 1-32 of a-z, 0-9, '_' and '-': {', '.join(bad)} is not")
+    if len(tags) > MAX_TAGS:
+        raise InvalidInput(f"at most {MAX_TAGS} tags")
+    return tags
 
 
 def parse_cooldown(text: str) -> int:

@@ -194,19 +194,24 @@ async def group_settings(
     csrf: Field = "",
     active: Field = "",
     cooldown: Field = "",
+    tags: Annotated[str | None, Form()] = None,
 ) -> Response:
-    """Activate/deactivate (`active` yes/no) or set the cooldown (`cooldown` seconds)."""
+    """Activate/deactivate (`active` yes/no), set the cooldown (`cooldown` seconds) or the tags."""
     check_csrf(state.settings, request.state.session_token, csrf)
     try:
         change = GroupUpdate(
             is_active=_tristate(active),
             cooldown_seconds=actions.parse_cooldown(cooldown) if cooldown else None,
+            tags=None if tags is None else actions.parse_tags(tags),
         )
         group = await actions.update(work.session, operator, group_id, change)
     except TgadminError as error:
         return _back(group_id, error.message, ok=False)
     state_word = "active" if group.is_active else "inactive"
-    return _back(group_id, f"{group.title}: {state_word}, cooldown {group.cooldown_seconds} s", ok=True)
+    tagged = f", tags {', '.join(group.tags)}" if group.tags else ""
+    return _back(
+        group_id, f"{group.title}: {state_word}, cooldown {group.cooldown_seconds} s{tagged}", ok=True
+    )
 
 
 def _buttons(texts: list[str], urls: list[str]) -> list[ButtonCreate]:

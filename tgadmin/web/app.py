@@ -10,6 +10,8 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from tgadmin import __version__
+from tgadmin.campaign import api as campaign_api
+from tgadmin.campaign import pages as campaign_pages
 from tgadmin.config import Settings, get_settings
 from tgadmin.creator import api as creator_api
 from tgadmin.creator import pages as creator_pages
@@ -86,6 +88,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(subscription_api.router)
     app.include_router(creator_api.router)
     app.include_router(creator_pages.router)
+    app.include_router(campaign_api.router)
+    app.include_router(campaign_pages.router)
     app.include_router(post_api.router)
     app.include_router(post_pages.router)
     app.include_router(post_clear_pages.router)
