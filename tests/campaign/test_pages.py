@@ -57,7 +57,7 @@ async def test_an_operator_composes_previews_and_schedules_a_campaign_to_tagged_
     operator = staff[OperatorRole.OPERATOR]
     form = await operator.http.get("/campaigns/new")
     assert form.status_code == 200 and "VIP Ofertas" in form.text and 'value="vip"' in form.text
-    fields = {
+    fields: dict[str, Any] = {
         "name": "Black Friday",
         "text": "Promoção <b>hoje</b>",
         "targets": "filter",
@@ -89,8 +89,8 @@ async def test_an_operator_composes_previews_and_schedules_a_campaign_to_tagged_
 async def test_bad_input_is_refused_in_words_and_nothing_is_created(desk: Desk, staff: Staff) -> None:
     found = await groups(desk)
     operator = staff[OperatorRole.OPERATOR]
-    base = {"name": "X", "text": "Oi", "group": [str(found["br"].id)]}
-    cases = {
+    base: dict[str, Any] = {"name": "X", "text": "Oi", "group": [str(found["br"].id)]}
+    cases: dict[str, dict[str, Any]] = {
         "the scheduled time is in the past": {"when": "at", "at": local(utcnow() - timedelta(hours=1))},
         "no group matches these targets": {"targets": "filter", "tag": ["nenhuma"]},
         "Telegram lets a bot delete its messages only within 48 hours": {"auto_delete_hours": "49"},
@@ -105,7 +105,11 @@ async def test_bad_input_is_refused_in_words_and_nothing_is_created(desk: Desk, 
     async with session_scope(desk.sessions) as session:
         group = await session.get_one(Group, found["br"].id)
         group.cooldown_seconds = 3 * 3600
-    slow = {"repeat": "every", "every_hours": "2", "until": local(utcnow() + timedelta(days=1))}
+    slow: dict[str, Any] = {
+        "repeat": "every",
+        "every_hours": "2",
+        "until": local(utcnow() + timedelta(days=1)),
+    }
     refused = await operator.submit("/campaigns", **(base | slow))
     assert "shorter than the cooldown of 1 group(s): Brasil Promo (3 h)" in refused.text
     assert await stored(desk) == []
