@@ -16,7 +16,7 @@ from tests.campaign.factories import make_campaign, targets_of
 from tests.factories import make_creator
 from tests.sandbox.conftest import png_bytes
 from tests.worker.harness import World
-from tgadmin.campaign import jobs, service
+from tgadmin.campaign import jobs, service, signal
 from tgadmin.clock import utcnow
 from tgadmin.db import session_scope
 from tgadmin.models import Campaign, Group, MediaAsset, MediaFileId, PostHistory
@@ -221,6 +221,13 @@ async def test_a_repeating_campaign_schedules_its_next_occurrence_until_the_end_
                 session, session.commit, world.queues, now=check_now + timedelta(hours=hours)
             )
         occurrences.append(tally["started"])
+        # Each occurrence's post is done before the next check (SQLite has one writer at a time).
+        async with world.sessions() as session:
+            started = (
+                await session.execute(select(Campaign.id).where(Campaign.started_at.is_not(None)))
+            ).scalars()
+            for campaign_id in list(started):
+                await world.wait(JobName.SEND_MESSAGE, service.send_job_id(campaign_id, group.id))
     # +0 h the first, +2 h and +4 h the repeats; the one at +6 h falls after the end date.
     assert occurrences == [1, 1, 1, 0]
     async with world.sessions() as session:
@@ -232,6 +239,21 @@ async def test_a_repeating_campaign_schedules_its_next_occurrence_until_the_end_
         timedelta(hours=2),
         timedelta(hours=4),
     ]
-    for c in chain:
-        assert await world.wait(JobName.SEND_MESSAGE, service.send_job_id(c.id, group.id))
+    assert [c.status for c in chain] == [S.COMPLETED] * 3
     assert len(shown(await world.sandbox.messages(group.telegram_id))) == 3
+
+
+async def test_a_post_already_past_its_check_is_stopped_right_before_the_call_by_a_pause(
+    world: World,
+) -> None:
+    group = await world.add_group("A")
+    campaign_id = await new_campaign(world, [group])
+    [order] = await start(world, campaign_id)
+    # The database still says running (the job's first check passes), but the pause was announced
+    # while the job waited for the limiter: the guard right before the request stops it.
+    await signal.publish(world.redis, world.settings.redis_prefix, campaign_id, S.PAUSED, 0)
+    [skipped] = await sent(world, [order])
+    assert skipped.value == {"skipped": f"campaign {campaign_id} is paused: post not sent"}
+    assert shown(await world.sandbox.messages(group.telegram_id)) == []
+    assert (await outcomes(world, campaign_id))[group.id].status is T.PENDING
+    assert await world.redis.get(f"{world.settings.redis_prefix}:send:bot-tasks:{order.job_id}") is None

@@ -20,7 +20,7 @@ from tgadmin.campaign.schemas import (
 )
 from tgadmin.errors import ErrorRead
 from tgadmin.operator.auth import CsrfHeader, OperatorDep, ViewerDep
-from tgadmin.webkit.deps import QueuesDep, SessionDep, UnitOfWorkDep
+from tgadmin.webkit.deps import QueuesDep, SessionDep, StateDep, UnitOfWorkDep
 from tgadmin.webkit.params import Offset, RowId
 
 _READ_REFUSALS: dict[int | str, dict[str, Any]] = {
@@ -104,11 +104,18 @@ async def create_campaign(
 
 @router.post("/campaigns/{campaign_id}/pause", responses=_ACT_REFUSALS)
 async def pause_campaign(
-    campaign_id: RowId, request: Request, work: UnitOfWorkDep, operator: OperatorDep, _csrf: CsrfHeader
+    campaign_id: RowId,
+    request: Request,
+    work: UnitOfWorkDep,
+    operator: OperatorDep,
+    state: StateDep,
+    _csrf: CsrfHeader,
 ) -> CampaignRead:
     """Stop sending: posts already queued check the status right before their Telegram call."""
     return CampaignRead.of(
-        await actions.pause(work.session, actions.actor_of(operator, _ip(request)), campaign_id)
+        await actions.pause(
+            work.session, work.after_commit, state, actions.actor_of(operator, _ip(request)), campaign_id
+        )
     )
 
 
@@ -118,19 +125,26 @@ async def resume_campaign(
     request: Request,
     work: UnitOfWorkDep,
     operator: OperatorDep,
+    state: StateDep,
     _csrf: CsrfHeader,
-    queues: QueuesDep,
 ) -> CampaignRead:
     """Send the posts still pending of a paused campaign."""
     actor = actions.actor_of(operator, _ip(request))
-    return CampaignRead.of(await actions.resume(work.session, work.after_commit, queues, actor, campaign_id))
+    return CampaignRead.of(await actions.resume(work.session, work.after_commit, state, actor, campaign_id))
 
 
 @router.post("/campaigns/{campaign_id}/cancel", responses=_ACT_REFUSALS)
 async def cancel_campaign(
-    campaign_id: RowId, request: Request, work: UnitOfWorkDep, operator: OperatorDep, _csrf: CsrfHeader
+    campaign_id: RowId,
+    request: Request,
+    work: UnitOfWorkDep,
+    operator: OperatorDep,
+    state: StateDep,
+    _csrf: CsrfHeader,
 ) -> CampaignRead:
     """Stop for good: groups not yet posted to are failed with the reason."""
     return CampaignRead.of(
-        await actions.cancel(work.session, actions.actor_of(operator, _ip(request)), campaign_id)
+        await actions.cancel(
+            work.session, work.after_commit, state, actions.actor_of(operator, _ip(request)), campaign_id
+        )
     )

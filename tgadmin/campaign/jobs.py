@@ -110,6 +110,8 @@ async def reconcile(
             ):
                 tally["gave_up"] += 1
     finished = await service.finish_if_done(session, campaign_id, now=now)
+    if finished is None:
+        await service.refresh_counters(session, campaign_id)
     await commit()
     if finished is not None:
         tally[str(finished)] += 1

@@ -12,10 +12,10 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from tgadmin.campaign import actions, repository
-from tgadmin.campaign.forms import ComposeForm
+from tgadmin.campaign.forms import ComposeForm, number
 from tgadmin.campaign.schemas import MAX_AUTO_DELETE_HOURS, CampaignContent, CampaignCreate
 from tgadmin.campaign.service import count_targets
-from tgadmin.errors import NotFound, TgadminError
+from tgadmin.errors import InvalidInput, NotFound, TgadminError
 from tgadmin.group import service as group_service
 from tgadmin.models import Operator
 from tgadmin.models.enums import CampaignStatus, CampaignTargetStatus, OperatorRole
@@ -125,7 +125,7 @@ async def compose_form(request: Request) -> ComposeForm:
 async def campaigns(
     request: Request, session: SessionDep, operator: ViewerDep, page: PageNumber = 1
 ) -> HTMLResponse:
-    items, total = await actions.listing(session, page)
+    items, total, live = await actions.listing(session, page)
     response = templates.TemplateResponse(
         request,
         "campaigns.html",
@@ -135,6 +135,7 @@ async def campaigns(
             "can_act": can_act(operator),
             "items": items,
             "total": total,
+            "live": live,
             "page": page,
             "pages": max((total + actions.PER_PAGE - 1) // actions.PER_PAGE, 1),
             "flash": read_flash(request),
@@ -152,6 +153,8 @@ async def _compose(
     *,
     error: str | None = None,
     status_code: int = 200,
+    test_job: str | None = None,
+    sandbox_url: str | None = None,
 ) -> HTMLResponse:
     groups, tags = await actions.choices(session)
     return templates.TemplateResponse(
@@ -168,6 +171,8 @@ async def _compose(
             "button_rows": BUTTON_ROWS,
             "max_delete": MAX_AUTO_DELETE_HOURS,
             "error": error,
+            "test_job": test_job,
+            "sandbox_url": sandbox_url,
         },
         status_code=status_code,
     )
@@ -258,6 +263,37 @@ def _progress_context(request: Request, operator: Operator, found: actions.Progr
     }
 
 
+@router.post("/campaigns/test")
+async def send_test(
+    request: Request,
+    work: UnitOfWorkDep,
+    state: StateDep,
+    queues: QueuesDep,
+    operator: OperatorDep,
+    csrf: Field = "",
+    test_group: Field = "",
+) -> HTMLResponse:
+    """Send the post as composed to one group now (nothing is scheduled), and follow the job; with
+    the sandbox, its chat page shows the post as a member sees it."""
+    check_csrf(state.settings, request.state.session_token, csrf)
+    form = await compose_form(request)
+    say = speaker(request)
+    try:
+        data = form.create()
+        _checked(data)
+        group_id = number(test_group, "test group")
+        if group_id is None:
+            raise InvalidInput(say("Choose the group to send the test to."))
+        job_id = await actions.send_test(work.session, work.after_commit, queues, data.content, group_id)
+    except TgadminError as error:
+        return await _compose(
+            request, work.session, operator, form, error=error.message, status_code=error.status_code
+        )
+    base = state.settings.telegram_api_base_url.rstrip("/")
+    sandbox = None if "api.telegram.org" in base else f"{base}/"
+    return await _compose(request, work.session, operator, form, test_job=job_id, sandbox_url=sandbox)
+
+
 @router.get("/campaigns/{campaign_id}")
 async def campaign_page(
     campaign_id: RowId, request: Request, session: SessionDep, operator: ViewerDep
@@ -295,7 +331,6 @@ async def act(
     request: Request,
     work: UnitOfWorkDep,
     state: StateDep,
-    queues: QueuesDep,
     operator: OperatorDep,
     csrf: Field = "",
 ) -> Response:
@@ -304,11 +339,11 @@ async def act(
     actor = actions.actor_of(operator, _ip(request))
     try:
         if action == "pause":
-            campaign = await actions.pause(work.session, actor, campaign_id)
+            campaign = await actions.pause(work.session, work.after_commit, state, actor, campaign_id)
         elif action == "resume":
-            campaign = await actions.resume(work.session, work.after_commit, queues, actor, campaign_id)
+            campaign = await actions.resume(work.session, work.after_commit, state, actor, campaign_id)
         elif action == "cancel":
-            campaign = await actions.cancel(work.session, actor, campaign_id)
+            campaign = await actions.cancel(work.session, work.after_commit, state, actor, campaign_id)
         else:
             raise NotFound(f"no campaign action {action!r}")
     except TgadminError as error:

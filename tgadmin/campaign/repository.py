@@ -134,20 +134,6 @@ async def fail_all_pending(session: AsyncSession, campaign_id: int, reason: str,
     return int(cast(CursorResult[Any], result).rowcount or 0)
 
 
-async def add_to_counters(session: AsyncSession, campaign_id: int, *, sent: int = 0, failed: int = 0) -> int:
-    """Move the counters (atomic increments); returns how many targets are still to be heard of."""
-    row = (
-        await session.execute(
-            update(Campaign)
-            .where(Campaign.id == campaign_id)
-            .values(sent=Campaign.sent + sent, failed=Campaign.failed + failed)
-            .returning(Campaign.total - Campaign.sent - Campaign.failed)
-            .execution_options(synchronize_session=False)
-        )
-    ).scalar_one()
-    return int(row)
-
-
 async def finish_if_done(
     session: AsyncSession, campaign_id: int, sources: Collection[CampaignStatus], now: datetime
 ) -> CampaignStatus | None:
@@ -155,9 +141,8 @@ async def finish_if_done(
     sent) or failed (nothing was). Returns the new status, or None when nothing changed."""
     target = CampaignTarget.__table__
     pending = exists().where(and_(target.c.campaign_id == Campaign.id, target.c.status == PENDING))
-    any_sent = exists().where(
-        and_(target.c.campaign_id == Campaign.id, target.c.status == CampaignTargetStatus.SENT)
-    )
+    posted = [CampaignTargetStatus.SENT.value, CampaignTargetStatus.DELETED.value]
+    any_sent = exists().where(and_(target.c.campaign_id == Campaign.id, target.c.status.in_(posted)))
     status = case(
         (any_sent, CampaignStatus.COMPLETED.value),
         else_=CampaignStatus.FAILED.value,
@@ -332,3 +317,50 @@ async def creator_choices(session: AsyncSession) -> list[tuple[int, str]]:
         select(Creator.id, Creator.name).where(Creator.is_active.is_(True)).order_by(Creator.name).limit(500)
     )
     return [(int(i), str(name)) for i, name in rows]
+
+
+async def any_pending(session: AsyncSession, campaign_id: int) -> bool:
+    found = await session.execute(
+        select(CampaignTarget.id)
+        .where(CampaignTarget.campaign_id == campaign_id, CampaignTarget.status == PENDING)
+        .limit(1)
+    )
+    return found.first() is not None
+
+
+def _count(*statuses: CampaignTargetStatus) -> Any:
+    target = CampaignTarget.__table__
+    return (
+        select(func.count())
+        .select_from(target)
+        .where(target.c.campaign_id == Campaign.id, target.c.status.in_([s.value for s in statuses]))
+        .scalar_subquery()
+    )
+
+
+async def recount(session: AsyncSession, campaign_id: int) -> None:
+    """The counters from the targets (sent counts the posts auto-deleted since)."""
+    await session.execute(
+        update(Campaign)
+        .where(Campaign.id == campaign_id)
+        .values(
+            sent=_count(CampaignTargetStatus.SENT, CampaignTargetStatus.DELETED),
+            failed=_count(CampaignTargetStatus.FAILED),
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def live_counts(session: AsyncSession, campaign_ids: Sequence[int]) -> dict[int, dict[str, int]]:
+    """Targets per status of these campaigns (for the list while they run)."""
+    if not campaign_ids:
+        return {}
+    rows = await session.execute(
+        select(CampaignTarget.campaign_id, CampaignTarget.status, func.count())
+        .where(CampaignTarget.campaign_id.in_(list(campaign_ids)))
+        .group_by(CampaignTarget.campaign_id, CampaignTarget.status)
+    )
+    found: dict[int, dict[str, int]] = {}
+    for campaign_id, status, count in rows:
+        found.setdefault(int(campaign_id), {})[CampaignTargetStatus(status).value] = int(count)
+    return found

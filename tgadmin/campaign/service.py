@@ -28,11 +28,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tgadmin.audit.service import Actor, record
-from tgadmin.campaign import repository, schedule
-from tgadmin.campaign.schemas import CampaignButton, CampaignContent, CampaignCreate
+from tgadmin.campaign import repository, schedule, signal
+from tgadmin.campaign.schemas import CampaignButton, CampaignContent, CampaignCreate, CampaignFilter
 from tgadmin.clock import ensure_utc, utcnow
 from tgadmin.errors import BadRequest, Conflict, InvalidTransition, NotFound
 from tgadmin.models import Campaign, CampaignTarget, Group
@@ -120,13 +121,10 @@ class SendOrder:
         return deep_link(self.bot_username or "bot", button.creator_id, self.source)
 
     def job_data(self) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "chatId": self.chat_id,
-            "groupDbId": self.group_id,
-            "campaignId": self.campaign_id,
-            "campaignRound": self.round,
-            "text": self.content.text or None,
-        }
+        data: dict[str, Any] = {"chatId": self.chat_id, "groupDbId": self.group_id}
+        if self.campaign_id:  # 0: a test send, outside any campaign
+            data |= {"campaignId": self.campaign_id, "campaignRound": self.round}
+        data["text"] = self.content.text or None
         if self.content.parse_mode:
             data["parseMode"] = self.content.parse_mode
         if self.content.buttons:
@@ -330,7 +328,7 @@ async def cancel_campaign(session: AsyncSession, actor: Actor, campaign_id: int)
     # A check that started the campaign while we cancelled it created targets after our first pass.
     failed += await repository.fail_all_pending(session, campaign.id, CANCELLED_REASON, now)
     if failed:
-        await repository.add_to_counters(session, campaign.id, failed=failed)
+        await repository.recount(session, campaign.id)
         await session.refresh(campaign)
     return campaign
 
@@ -470,10 +468,18 @@ async def schedule_next(session: AsyncSession, campaign: Campaign, *, now: datet
         return None
     if at > ensure_utc(campaign.repeat_until):
         return None
+    group_ids = list(campaign.group_ids)
+    if campaign.target_filter is not None:
+        # A filter picks its groups again for each occurrence (groups tagged or added since count).
+        chosen = CampaignFilter.model_validate(campaign.target_filter)
+        needs_delete = campaign.auto_delete_hours is not None
+        group_ids = (
+            await repository.filtered_group_ids(session, chosen, needs_delete=needs_delete) or group_ids
+        )
     following = Campaign(
         name=campaign.name,
         content=campaign.content,
-        group_ids=list(campaign.group_ids),
+        group_ids=group_ids,
         target_filter=campaign.target_filter,
         scheduled_at=at,
         status=CampaignStatus.SCHEDULED,
@@ -492,6 +498,20 @@ async def schedule_next(session: AsyncSession, campaign: Campaign, *, now: datet
     await session.flush()
     await record(session, SYSTEM, "campaign.repeated", "campaign", following.id, after=_snapshot(following))
     return following
+
+
+async def send_test(session: AsyncSession, content: CampaignContent, group_id: int) -> SendOrder:
+    """A composed post sent once to one group (no campaign: nothing is counted), to see it as the
+    group will; creator buttons carry the source tag "test"."""
+    group = (await repository.groups_by_id(session, [group_id])).get(group_id)
+    reason = _unreachable(group_id, group)
+    if reason is not None or group is None:
+        raise BadRequest(f"cannot send a test there: {reason}")
+    await _check_media(session, content)
+    names = await repository.bot_usernames(session, {group.bot_id})
+    return SendOrder(
+        0, group.id, group.telegram_id, content, bot_username=names.get(group.bot_id), source="test"
+    )
 
 
 async def pending_sends(
@@ -541,13 +561,17 @@ async def check_post(session: AsyncSession, campaign_id: int, group_id: int, rou
     return None
 
 
-async def still_running(session: AsyncSession, campaign_id: int, round: int) -> None:
-    """Raise CampaignStopped unless the campaign still runs in this round (checked right before
-    the Telegram call, after any wait for the limiter)."""
-    campaign = await repository.status_and_round(session, campaign_id)
-    if campaign is None or campaign != (CampaignStatus.RUNNING, round):
-        status = "gone" if campaign is None else campaign[0].value
-        raise CampaignStopped(f"campaign {campaign_id} is {status} (or was resumed): post not sent")
+async def may_send(redis: Redis, prefix: str, campaign_id: int, round: int) -> None:
+    """Raise CampaignStopped if the campaign was paused, cancelled or resumed in another round
+    since the job's check (see signal.py: checked right before the Telegram call)."""
+    why = await signal.stopped(redis, prefix, campaign_id, round)
+    if why is not None:
+        raise CampaignStopped(f"{why}: post not sent")
+
+
+async def publish_state(redis: Redis, prefix: str, campaign: Campaign) -> None:
+    """After the commit that changed its status: tell the send jobs already waiting."""
+    await signal.publish(redis, prefix, campaign.id, campaign.status, campaign.round)
 
 
 async def record_post_sent(
@@ -570,6 +594,10 @@ async def record_post_sent(
         message_id=message_id,
         message_ids=message_ids or [message_id],
     )
+
+
+async def refresh_counters(session: AsyncSession, campaign_id: int) -> None:
+    await repository.recount(session, campaign_id)
 
 
 async def record_post_deleted(session: AsyncSession, campaign_id: int, group_id: int) -> bool:
@@ -623,8 +651,10 @@ async def _outcome(
     )
     if not moved:
         return False
-    sent, failed = (1, 0) if status is CampaignTargetStatus.SENT else (0, 1)
-    if await repository.add_to_counters(session, campaign_id, sent=sent, failed=failed) <= 0:
+    # No counter on the campaign's row moves here: every send job of the campaign would queue on
+    # that row's lock until its commit (at 30 posts a second that lock is the bottleneck). The
+    # counters are recounted from the targets when the campaign finishes and at each check.
+    if not await repository.any_pending(session, campaign_id):
         await finish_if_done(session, campaign_id, now=now)
     return True
 
@@ -635,6 +665,7 @@ async def finish_if_done(
     """A running campaign with every target done becomes completed, or failed if none was sent."""
     sources = allowed_sources(CampaignStatus.COMPLETED) & allowed_sources(CampaignStatus.FAILED)
     new = await repository.finish_if_done(session, campaign_id, sources, now or utcnow())
+    await repository.recount(session, campaign_id)
     if new is not None:
         campaign = await get_campaign(session, campaign_id)
         await record(

@@ -204,14 +204,18 @@ async def _record(
 
 
 class CampaignGuard:
-    """The send ledger, preceded by one more look at the campaign right before the request (after
-    any wait for the limiter): a pause or cancel stops posts already past their first check."""
+    """The send ledger, preceded by one more look at the campaign's state in Redis right before the
+    request (after any wait for the limiter): a pause or cancel stops posts already past their
+    check in the database."""
 
     def __init__(self, run: JobRun, campaign_id: int, round: int, ledger: SendLedger) -> None:
         self.run, self.campaign_id, self.round, self.ledger = run, campaign_id, round, ledger
 
     async def before(self) -> None:
-        await campaign_service.still_running(self.run.session, self.campaign_id, self.round)
+        settings = self.run.ctx.settings
+        await campaign_service.may_send(
+            self.run.ctx.redis, settings.redis_prefix, self.campaign_id, self.round
+        )
         await self.ledger.before()
 
     async def succeeded(self, result: Any) -> None:
