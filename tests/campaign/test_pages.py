@@ -19,6 +19,7 @@ from tgadmin.db import session_scope
 from tgadmin.i18n import BRASILIA
 from tgadmin.models import Campaign, Group
 from tgadmin.models.enums import BotMemberStatus, CampaignStatus, OperatorRole
+from tgadmin.queue.names import JobName
 
 Staff = dict[OperatorRole | None, Person]
 S = CampaignStatus
@@ -173,3 +174,44 @@ async def test_the_api_counts_creates_and_acts_with_the_same_checks(desk: Desk, 
     cancelled = await operator.api("POST", f"/api/v1/campaigns/{campaign_id}/cancel")
     assert cancelled.json()["status"] == "cancelled"
     assert re.search(r"campaign", (await viewer.api("GET", "/api/v1/campaigns/999")).text)
+
+
+async def test_tags_set_on_the_group_page_choose_the_groups_of_a_filter(desk: Desk, staff: Staff) -> None:
+    found = await groups(desk)
+    operator = staff[OperatorRole.OPERATOR]
+    saved = await operator.submit(f"/groups/{found['member'].id}/settings", tags="Promo, vip")
+    assert saved.status_code == 303
+    async with desk.sessions() as session:
+        assert (await session.get_one(Group, found["member"].id)).tags == ["promo", "vip"]
+    refused = await operator.submit(f"/groups/{found['member'].id}/settings", tags="não vale")
+    assert "is not" in (await operator.http.get(refused.headers["location"])).text
+    fields = {"text": "Oi", "targets": "filter", "active_only": "yes", "tag": ["vip"]}
+    counted = await operator.submit("/campaigns/preview", **fields)
+    assert "2 groups" in counted.text  # vip and member; the inactive vip group is left out
+    rights = await operator.submit("/campaigns/preview", **fields, with_rights="yes", auto_delete_hours="3")
+    assert "1 group" in rights.text  # only there may the bot delete its posts
+
+
+async def test_a_test_send_queues_the_post_for_one_group_outside_any_campaign(
+    desk: Desk, staff: Staff
+) -> None:
+    found = await groups(desk)
+    operator = staff[OperatorRole.OPERATOR]
+    page = await operator.submit(
+        "/campaigns/test",
+        name="Teste",
+        text="Oi <i>grupo</i>",
+        test_group=str(found["br"].id),
+        button_text=["Ver"],
+        button_url=["https://example.com"],
+        button_creator=[""],
+    )
+    assert page.status_code == 200
+    [job_id] = re.findall(r"campaign-test-[0-9a-f]{12}", page.text)[:1]
+    assert "See the test in the sandbox" in page.text
+    job = await desk.queues.queue(JobName.SEND_MESSAGE.queue).getJob(job_id)
+    assert job is not None and job.data["groupDbId"] == found["br"].id and "campaignId" not in job.data
+    assert job.data["replyMarkup"] == {"inline_keyboard": [[{"text": "Ver", "url": "https://example.com"}]]}
+    assert await stored(desk) == []
+    missing = await operator.submit("/campaigns/test", text="Oi")
+    assert "Choose the group to send the test to." in missing.text

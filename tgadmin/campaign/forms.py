@@ -8,7 +8,7 @@ from datetime import datetime
 
 from pydantic import ValidationError
 
-from tgadmin.campaign.schemas import CampaignCreate
+from tgadmin.campaign.schemas import CampaignContent, CampaignCreate
 from tgadmin.errors import InvalidInput
 from tgadmin.i18n import BRASILIA
 
@@ -42,10 +42,14 @@ class ComposeForm:
         try:
             return CampaignCreate.model_validate(self._raw())
         except ValidationError as error:
-            first = error.errors()[0]
-            where = ".".join(str(part) for part in first["loc"])
-            message = str(first["msg"]).removeprefix("Value error, ")
-            raise InvalidInput(f"{where}: {message}" if where else message) from None
+            raise _refusal(error) from None
+
+    def content(self) -> CampaignContent:
+        """The post alone (a test send needs no targets nor schedule)."""
+        try:
+            return CampaignContent.model_validate(self._raw()["content"])
+        except ValidationError as error:
+            raise _refusal(error) from None
 
     def _raw(self) -> dict[str, object]:
         return {
@@ -95,6 +99,13 @@ class ComposeForm:
                 }
             }
         return {"group_ids": [i for i in (number(g, "group") for g in self.groups) if i is not None]}
+
+
+def _refusal(error: ValidationError) -> InvalidInput:
+    first = error.errors()[0]
+    where = ".".join(str(part) for part in first["loc"])
+    message = str(first["msg"]).removeprefix("Value error, ")
+    return InvalidInput(f"{where}: {message}" if where else message)
 
 
 def number(text: str, name: str) -> int | None:

@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from tgadmin.campaign import actions, repository
 from tgadmin.campaign.forms import ComposeForm, number
-from tgadmin.campaign.schemas import MAX_AUTO_DELETE_HOURS, CampaignContent, CampaignCreate
+from tgadmin.campaign.schemas import MAX_AUTO_DELETE_HOURS, CampaignContent
 from tgadmin.campaign.service import count_targets
 from tgadmin.errors import InvalidInput, NotFound, TgadminError
 from tgadmin.group import service as group_service
@@ -213,9 +213,9 @@ async def preview(
     return templates.TemplateResponse(request, "campaigns_preview.html", context)
 
 
-def _checked(data: CampaignCreate) -> None:
-    if data.content.text:
-        group_service.telegram_html(data.content.text, caption=data.content.has_media)
+def _checked(content: CampaignContent) -> None:
+    if content.text:
+        group_service.telegram_html(content.text, caption=content.has_media)
 
 
 @router.post("/campaigns")
@@ -231,7 +231,7 @@ async def create(
     form = await compose_form(request)
     try:
         data = form.create()
-        _checked(data)
+        _checked(data.content)
         campaign = await actions.create(
             work.session, work.after_commit, queues, actions.actor_of(operator, _ip(request)), data
         )
@@ -279,12 +279,12 @@ async def send_test(
     form = await compose_form(request)
     say = speaker(request)
     try:
-        data = form.create()
-        _checked(data)
+        content = form.content()
+        _checked(content)
         group_id = number(test_group, "test group")
         if group_id is None:
             raise InvalidInput(say("Choose the group to send the test to."))
-        job_id = await actions.send_test(work.session, work.after_commit, queues, data.content, group_id)
+        job_id = await actions.send_test(work.session, work.after_commit, queues, content, group_id)
     except TgadminError as error:
         return await _compose(
             request, work.session, operator, form, error=error.message, status_code=error.status_code
