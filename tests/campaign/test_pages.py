@@ -185,7 +185,7 @@ async def test_tags_set_on_the_group_page_choose_the_groups_of_a_filter(desk: De
         assert (await session.get_one(Group, found["member"].id)).tags == ["promo", "vip"]
     refused = await operator.submit(f"/groups/{found['member'].id}/settings", tags="não vale")
     assert "is not" in (await operator.http.get(refused.headers["location"])).text
-    fields = {"text": "Oi", "targets": "filter", "active_only": "yes", "tag": ["vip"]}
+    fields: dict[str, Any] = {"text": "Oi", "targets": "filter", "active_only": "yes", "tag": ["vip"]}
     counted = await operator.submit("/campaigns/preview", **fields)
     assert "2 groups" in counted.text  # vip and member; the inactive vip group is left out
     rights = await operator.submit("/campaigns/preview", **fields, with_rights="yes", auto_delete_hours="3")
