@@ -53,11 +53,9 @@ def actor(operator: Operator) -> Actor:
 
 
 def _snapshot(group: Group) -> dict[str, Any]:
-    return {
-        "is_active": group.is_active,
-        "cooldown_seconds": group.cooldown_seconds,
-        "tags": list(group.tags),
-    }
+    snapshot: dict[str, Any] = {"is_active": group.is_active, "cooldown_seconds": group.cooldown_seconds}
+    # Tags only once a group has some: an untagged group's audit rows read as before tags existed.
+    return snapshot | ({"tags": list(group.tags)} if group.tags else {})
 
 
 async def list_groups(
