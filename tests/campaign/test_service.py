@@ -48,7 +48,10 @@ def test_the_transition_table_allows_only_the_campaign_lifecycle() -> None:
     assert not service.can_transition(S.DRAFT, S.RUNNING)  # never started without a schedule
     with pytest.raises(InvalidTransition, match="campaign 7 cannot go from cancelled to running"):
         service.ensure_transition(S.CANCELLED, S.RUNNING, campaign_id=7)
-    assert service.allowed_sources(S.RUNNING) == {S.SCHEDULED}
+    assert service.can_transition(S.RUNNING, S.PAUSED) and service.can_transition(S.PAUSED, S.RUNNING)
+    assert service.can_transition(S.PAUSED, S.CANCELLED)
+    assert not service.can_transition(S.SCHEDULED, S.PAUSED)  # nothing to pause before it starts
+    assert service.allowed_sources(S.RUNNING) == {S.SCHEDULED, S.PAUSED}
 
 
 def test_content_needs_text_or_media_and_buttons_need_a_real_url() -> None:
@@ -84,12 +87,10 @@ async def test_an_operator_creates_schedules_and_cancels_a_campaign_audited(sess
     ]
 
 
-async def test_a_media_campaign_cannot_be_scheduled_yet(session: AsyncSession) -> None:
+async def test_a_campaign_with_media_missing_from_the_library_is_refused(session: AsyncSession) -> None:
     groups = await make_groups(session, 1)
-    campaign = await make_campaign(session, [groups[0].id], schedule=False, media_asset_id=5)
-    with pytest.raises(BadRequest, match="media campaigns cannot be posted yet"):
-        await service.schedule_campaign(session, service.SYSTEM, campaign.id)
-    assert (await service.get_campaign(session, campaign.id)).status is S.DRAFT
+    with pytest.raises(BadRequest, match="no media with id 5 in the library"):
+        await make_campaign(session, [groups[0].id], schedule=False, media_asset_id=5)
 
 
 async def test_starting_makes_one_target_per_group_and_fails_gone_or_inactive_ones(
@@ -154,13 +155,16 @@ async def test_cancelling_a_running_campaign_fails_the_groups_not_yet_posted(ses
     assert await service.check_post(session, campaign.id, groups[1].id) is not None
 
 
-async def test_a_scheduled_media_campaign_fails_at_start_with_the_reason(session: AsyncSession) -> None:
+async def test_a_campaign_whose_stored_content_is_no_longer_valid_fails_at_start_with_the_reason(
+    session: AsyncSession,
+) -> None:
     groups = await make_groups(session, 2)
-    campaign = await make_campaign(session, [g.id for g in groups], schedule=False, media_asset_id=3)
-    campaign.status, campaign.scheduled_at = S.SCHEDULED, utcnow()  # scheduled before this version
+    campaign = await make_campaign(session, [g.id for g in groups], schedule=False)
+    campaign.status, campaign.scheduled_at = S.SCHEDULED, utcnow()
+    campaign.content = {"text": " ", "parse_mode": "HTML"}  # written by hand, or by an older version
     await session.flush()
     assert await service.start_campaign(session, campaign.id) == []
     failed = await service.get_campaign(session, campaign.id)
     assert (failed.status, failed.failed) == (S.FAILED, 2)
     reasons = {t.reason for t in (await targets_of(session, campaign.id)).values()}
-    assert reasons == {service.MEDIA_NOT_SUPPORTED}
+    assert reasons == {"campaign content is not valid: Value error, a campaign needs a text or a media"}

@@ -3,6 +3,7 @@
 - scheduled campaigns that are due start (`service.start_campaign`), and one `send-message` job
   per group is enqueued on `bot-tasks` after the commit, with an id derived from campaign and
   group, so enqueueing it again never makes a second job (and the send ledger never a second post);
+- posts of campaigns with an auto-delete whose time came are deleted (`delete-messages-bulk`);
 - running campaigns are reconciled with the queue: a pending target whose job is gone (lost
   enqueue, Redis restored) is enqueued again under the same id; one whose job finished or gave up
   without an outcome (retries exhausted) fails with the job's reason; a campaign with every target
@@ -24,7 +25,7 @@ from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tgadmin.campaign import repository, service
-from tgadmin.campaign.service import SendOrder
+from tgadmin.campaign.service import DeleteOrder, SendOrder
 from tgadmin.clock import utcnow
 from tgadmin.queue.client import JobOptions, Queues
 from tgadmin.queue.context import JobRun
@@ -46,13 +47,23 @@ class CheckData(JobData):
 async def enqueue_sends(queues: Queues, orders: Sequence[SendOrder]) -> int:
     """Add the send jobs (existing ids are left as they are); returns how many were handed over.
     A Redis failure is logged, not raised: the targets are committed, the next check retries."""
-    queue = queues.queue(JobName.SEND_MESSAGE.queue)
+    return await _enqueue(queues, JobName.SEND_MESSAGE, orders)
+
+
+async def enqueue_deletes(queues: Queues, orders: Sequence[DeleteOrder]) -> int:
+    """The auto-deletes that came due (one bulk delete per group's post; the same id each check,
+    so a delete still queued or done is not asked for twice)."""
+    return await _enqueue(queues, JobName.DELETE_MESSAGES_BULK, orders)
+
+
+async def _enqueue(queues: Queues, job: JobName, orders: Sequence[SendOrder | DeleteOrder]) -> int:
+    queue = queues.queue(job.queue)
     handed = 0
     for start in range(0, len(orders), BULK):
         chunk = orders[start : start + BULK]
         bulk = [
             {
-                "name": str(JobName.SEND_MESSAGE),
+                "name": str(job),
                 "data": order.job_data(),
                 "opts": JobOptions(job_id=order.job_id).to_bullmq(),
             }
@@ -61,7 +72,9 @@ async def enqueue_sends(queues: Queues, orders: Sequence[SendOrder]) -> int:
         try:
             await queue.addBulk(bulk)
         except (RedisError, OSError) as error:
-            log.error("could not enqueue %d campaign post(s): %s; the next check retries", len(chunk), error)
+            log.error(
+                "could not enqueue %d campaign %s job(s): %s; the next check retries", len(chunk), job, error
+            )
             return handed
         handed += len(chunk)
     return handed
@@ -97,6 +110,8 @@ async def reconcile(
             ):
                 tally["gave_up"] += 1
     finished = await service.finish_if_done(session, campaign_id, now=now)
+    if finished is None:
+        await service.refresh_counters(session, campaign_id)
     await commit()
     if finished is not None:
         tally[str(finished)] += 1
@@ -125,6 +140,10 @@ async def check_campaigns(
     await commit()
     for campaign_id in running:
         tally.update(await reconcile(session, commit, queues, campaign_id, now))
+    deletions = await service.due_deletions(session, now=now)
+    await commit()
+    if deletions:
+        tally["deleting"] += await enqueue_deletes(queues, deletions)
     return tally
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from tgadmin.group.repository import GroupFilter
 from tgadmin.group.schemas import (
     GONE,
     MAX_COOLDOWN_SECONDS,
+    TAG_PATTERN,
     ButtonCreate,
     GroupUpdate,
     JobStarted,
@@ -39,6 +41,8 @@ from tgadmin.queue.names import JobName
 from tgadmin.storage import Storage
 from tgadmin.webkit.flash import Flash
 
+MAX_TAGS = 20
+
 RECENT_POSTS = 10
 # Telegram's own limit for a photo sent by upload.
 PHOTO_LIMIT_BYTES = 10 * 1024 * 1024
@@ -50,7 +54,9 @@ def actor(operator: Operator) -> Actor:
 
 
 def _snapshot(group: Group) -> dict[str, Any]:
-    return {"is_active": group.is_active, "cooldown_seconds": group.cooldown_seconds}
+    snapshot: dict[str, Any] = {"is_active": group.is_active, "cooldown_seconds": group.cooldown_seconds}
+    # Tags only once a group has some: an untagged group's audit rows read as before tags existed.
+    return snapshot | ({"tags": list(group.tags)} if group.tags else {})
 
 
 async def list_groups(
@@ -95,11 +101,24 @@ async def update(session: AsyncSession, operator: Operator, group_id: int, chang
         group.deactivated_reason = None if change.is_active else f"deactivated by {operator.email}"[:255]
     if change.cooldown_seconds is not None:
         group.cooldown_seconds = change.cooldown_seconds
+    if change.tags is not None:
+        group.tags = list(dict.fromkeys(change.tags))
     after = _snapshot(group)
     if after != before:
         await session.flush()
         await record(session, actor(operator), "group.update", "group", group.id, before=before, after=after)
     return group
+
+
+def parse_tags(text: str) -> list[str]:
+    """A form's tags field: comma- or space-separated, lower-cased; a clear refusal otherwise."""
+    tags = list(dict.fromkeys(t.lower() for t in re.split(r"[,\s]+", text) if t))
+    bad = [t for t in tags if not re.fullmatch(TAG_PATTERN, t)]
+    if bad:
+        raise InvalidInput(f"tags are 1-32 of a-z, 0-9, '_' and '-': {', '.join(bad)} is not")
+    if len(tags) > MAX_TAGS:
+        raise InvalidInput(f"at most {MAX_TAGS} tags")
+    return tags
 
 
 def parse_cooldown(text: str) -> int:

@@ -194,13 +194,15 @@ async def group_settings(
     csrf: Field = "",
     active: Field = "",
     cooldown: Field = "",
+    tags: Annotated[str | None, Form()] = None,
 ) -> Response:
-    """Activate/deactivate (`active` yes/no) or set the cooldown (`cooldown` seconds)."""
+    """Activate/deactivate (`active` yes/no), set the cooldown (`cooldown` seconds) or the tags."""
     check_csrf(state.settings, request.state.session_token, csrf)
     try:
         change = GroupUpdate(
             is_active=_tristate(active),
             cooldown_seconds=actions.parse_cooldown(cooldown) if cooldown else None,
+            tags=None if tags is None else actions.parse_tags(tags),
         )
         group = await actions.update(work.session, operator, group_id, change)
     except TgadminError as error:
@@ -210,7 +212,10 @@ async def group_settings(
         if group.is_active
         else "%(title)s: inactive, cooldown %(seconds)s s"
     )
-    return _back(group_id, Flash(said, title=group.title, seconds=group.cooldown_seconds), ok=True)
+    flash = Flash(said, title=group.title, seconds=group.cooldown_seconds)
+    if group.tags:
+        flash = Flash("%(what)s, tags %(tags)s", what=flash, tags=", ".join(group.tags))
+    return _back(group_id, flash, ok=True)
 
 
 def _buttons(texts: list[str], urls: list[str]) -> list[ButtonCreate]:

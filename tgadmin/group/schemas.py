@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
@@ -14,6 +14,7 @@ from tgadmin.webkit.flash import Flash
 
 # A day: longer than that is a typo, not a cooldown (the limiter keeps one slot per group).
 MAX_COOLDOWN_SECONDS = 86_400
+TAG_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,31}$"
 GONE = (BotMemberStatus.LEFT, BotMemberStatus.KICKED)
 ADMINS = (BotMemberStatus.ADMINISTRATOR, BotMemberStatus.CREATOR)
 
@@ -85,6 +86,7 @@ class GroupRead(BaseModel):
     is_active: bool
     deactivated_reason: str | None
     cooldown_seconds: int
+    tags: list[str]
     last_message_id: int | None
     last_synced_at: datetime | None
     migrated_to_chat_id: int | None
@@ -111,6 +113,7 @@ class GroupRead(BaseModel):
             is_active=group.is_active,
             deactivated_reason=group.deactivated_reason,
             cooldown_seconds=group.cooldown_seconds,
+            tags=list(group.tags or []),
             last_message_id=group.last_message_id,
             last_synced_at=group.last_synced_at,
             migrated_to_chat_id=group.migrated_to_chat_id,
@@ -136,6 +139,9 @@ class GroupUpdate(BaseModel):
         ge=0,
         le=MAX_COOLDOWN_SECONDS,
         description=f"seconds between two posts of ours in the group (0 to {MAX_COOLDOWN_SECONDS})",
+    )
+    tags: list[Annotated[str, Field(pattern=TAG_PATTERN)]] | None = Field(
+        default=None, max_length=20, description="labels campaigns target groups by (a-z, 0-9, _ and -)"
     )
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tgadmin.audit.service import Actor, record
 from tgadmin.clock import utcnow
 from tgadmin.errors import NotFound
-from tgadmin.group import repository
+from tgadmin.group import compose, repository
 from tgadmin.models import Group
 from tgadmin.models.enums import BotMemberStatus, ChatType
 from tgadmin.settings import service as settings_service
@@ -247,3 +247,10 @@ async def resolve_target(
     if first is None:
         raise NotFound("no active bot account: register one (TELEGRAM_BOT_TOKEN or the Settings page)")
     return first, None
+
+
+def telegram_html(text: str, *, caption: bool) -> tuple[str, int]:
+    """A text checked as Telegram's HTML parse mode checks it (InvalidInput naming the problem when
+    Telegram would refuse it): the preview's safe HTML, and the visible length."""
+    parsed = compose.parse_html(text, caption=caption)
+    return compose.preview_html(parsed), len(parsed.text)

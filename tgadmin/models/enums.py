@@ -84,6 +84,7 @@ class CampaignStatus(StrEnum):
     DRAFT = "draft"
     SCHEDULED = "scheduled"
     RUNNING = "running"
+    PAUSED = "paused"
     COMPLETED = "completed"
     CANCELLED = "cancelled"
     FAILED = "failed"
@@ -93,6 +94,7 @@ class CampaignTargetStatus(StrEnum):
     PENDING = "pending"
     SENT = "sent"
     FAILED = "failed"
+    DELETED = "deleted"  # sent, then removed by the campaign's auto-delete
 
 
 class OperatorRole(StrEnum):

@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tgadmin.models.base import Base, BigIntId, IdMixin, TelegramId, TimestampMixin, str_enum
+from tgadmin.models.base import Base, BigIntId, IdMixin, PortableJSON, TelegramId, TimestampMixin, str_enum
 from tgadmin.models.enums import BotMemberStatus, ChatType
 
 
@@ -43,6 +43,8 @@ class Group(IdMixin, TimestampMixin, Base):
     # "not enough rights" answers since the last success: one is noise, repeated ones alert.
     rights_errors: Mapped[int] = mapped_column(Integer, default=0)
     deactivated_reason: Mapped[str | None]
+    # The operator's labels ("vip", "br"): campaigns target groups by tag.
+    tags: Mapped[list[str]] = mapped_column(PortableJSON, default=list, server_default="[]")
 
     @property
     def bot_is_admin(self) -> bool:

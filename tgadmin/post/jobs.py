@@ -4,23 +4,24 @@ system named it)."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from aiogram.methods import DeleteMessage, DeleteMessages, SendMessage, SendPhoto
+from aiogram.methods import DeleteMessage, DeleteMessages, SendMediaGroup, SendMessage, SendPhoto
 from aiogram.types import (
     BufferedInputFile,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    MediaUnion,
     Message,
     ReplyParameters,
 )
-from pydantic import Field, StrictBool, StrictInt, StrictStr
+from pydantic import Field, StrictBool, StrictInt, StrictStr, model_validator
 
 from tgadmin.campaign import service as campaign_service
 from tgadmin.clock import utcnow
-from tgadmin.errors import Conflict, NotFound, ServiceUnavailable, TgadminError
+from tgadmin.errors import BadRequest, Conflict, NotFound, ServiceUnavailable, TgadminError
 from tgadmin.group import service as group_service
-from tgadmin.models import Group
+from tgadmin.models import Group, MediaAsset
 from tgadmin.models.enums import PostKind
 from tgadmin.post import service
 from tgadmin.post.repository import ClearFilter
@@ -29,6 +30,7 @@ from tgadmin.queue.jobs import Handler, JobData
 from tgadmin.queue.names import JobName
 from tgadmin.telegram import media
 from tgadmin.telegram.errors import ErrorClass, Reason, TelegramCallError
+from tgadmin.telegram.gateway import CallGuard
 from tgadmin.telegram.ledger import SendLedger
 
 BATCH = 100  # deleteMessages takes at most 100 ids
@@ -54,7 +56,8 @@ class InlineKeyboard(JobData):
 
 class SendMessageData(JobData):
     chatId: StrictInt  # noqa: N815 - the original system's job fields
-    text: StrictStr = Field(min_length=1, max_length=4096)
+    # Required, except as the optional caption of a photo or album.
+    text: StrictStr | None = Field(None, min_length=1, max_length=4096)
     parseMode: Literal["HTML", "Markdown", "MarkdownV2"] | None = None  # noqa: N815
     replyToMessageId: StrictInt | None = None  # noqa: N815
     disableNotification: StrictBool | None = None  # noqa: N815
@@ -65,8 +68,29 @@ class SendMessageData(JobData):
     # and the campaign whose target for that group gets the outcome.
     groupDbId: StrictInt | None = None  # noqa: N815
     campaignId: StrictInt | None = None  # noqa: N815
+    # The campaign's round (each resume starts one): a post of an earlier round is not sent.
+    campaignRound: StrictInt = Field(0, ge=0)  # noqa: N815
     # A photo (a MediaAsset) sent with sendPhoto, `text` as its caption (Telegram: 1024 characters).
     photoAssetId: StrictInt | None = Field(None, ge=1)  # noqa: N815
+    # Or an album (2-10 MediaAssets) sent with sendMediaGroup, `text` as the first item's caption;
+    # Telegram shows no buttons under an album.
+    albumAssetIds: list[Annotated[int, Field(ge=1)]] | None = Field(None, min_length=2, max_length=10)  # noqa: N815
+
+    @model_validator(mode="after")
+    def _postable(self) -> SendMessageData:
+        if self.photoAssetId is not None and self.albumAssetIds:
+            raise ValueError("a photo or an album, not both")
+        if self.text is None and self.photoAssetId is None and not self.albumAssetIds:
+            raise ValueError("a text is needed unless a photo or an album is sent")
+        if self.albumAssetIds and self.replyMarkup is not None:
+            raise ValueError("Telegram shows no buttons under an album")
+        return self
+
+    @property
+    def kind(self) -> PostKind:
+        if self.albumAssetIds:
+            return PostKind.ALBUM
+        return PostKind.TEXT if self.photoAssetId is None else PostKind.PHOTO
 
 
 class DeleteMessageData(JobData):
@@ -80,6 +104,9 @@ class DeleteMessagesBulkData(JobData):
     messageIds: list[StrictInt] = Field(min_length=1)  # noqa: N815
     groupDbId: StrictInt | None = None  # noqa: N815
     botId: StrictInt | None = None  # noqa: N815
+    # A campaign's auto-delete: its target for the group is marked deleted once the chat no
+    # longer shows the post.
+    campaignId: StrictInt | None = None  # noqa: N815
 
 
 class ClearAllMessagesData(JobData):
@@ -134,36 +161,77 @@ async def _send(run: JobRun, data: SendMessageData, bot_id: int, group: Group | 
             "send outcome unknown: an earlier run of this job stopped during the Telegram call; "
             "not sent again to avoid a duplicate (check the chat, then retry if it is missing)"
         )
-    if record is not None and record.chat_id is not None and record.message_id is not None:
-        chat_id, message_id = record.chat_id, record.message_id
+    if record is not None and record.chat_id is not None and record.message_ids:
+        chat_id, message_ids = record.chat_id, list(record.message_ids)
     else:
+        guard: CallGuard = ledger
         if data.campaignId is not None and group is not None:
-            refused = await campaign_service.check_post(run.session, data.campaignId, group.id)
+            refused = await campaign_service.check_post(
+                run.session, data.campaignId, group.id, data.campaignRound
+            )
             if refused is not None:
                 return {"skipped": refused}
-        message = await _post(run, data, bot_id, group, ledger)
-        chat_id, message_id = message.chat.id, message.message_id
+            guard = CampaignGuard(run, data.campaignId, data.campaignRound, ledger)
+        try:
+            messages = await _post(run, data, bot_id, group, guard)
+        except campaign_service.CampaignStopped as stopped:
+            return {"skipped": stopped.message}
+        chat_id, message_ids = messages[0].chat.id, [m.message_id for m in messages]
     if group is not None:
+        await _record(run, data, group, chat_id, message_ids)
+    result: dict[str, Any] = {"chatId": chat_id, "messageId": message_ids[0]}
+    return result | ({"messageIds": message_ids} if len(message_ids) > 1 else {})
+
+
+async def _record(
+    run: JobRun, data: SendMessageData, group: Group, chat_id: int, message_ids: list[int]
+) -> None:
+    for index, message_id in enumerate(message_ids):
         await service.record_sent(
             run.session,
             group,
             chat_id=chat_id,
             message_id=message_id,
-            kind=PostKind.TEXT if data.photoAssetId is None else PostKind.PHOTO,
-            text=data.text,
+            kind=data.kind,
+            text=data.text if index == 0 else None,
             job_id=run.job_id,
             campaign_id=data.campaignId,
         )
-        if data.campaignId is not None:
-            await campaign_service.record_post_sent(run.session, data.campaignId, group.id, message_id)
-    return {"chatId": chat_id, "messageId": message_id}
+    if data.campaignId is not None:
+        await campaign_service.record_post_sent(
+            run.session, data.campaignId, group.id, message_ids[0], message_ids=message_ids
+        )
+
+
+class CampaignGuard:
+    """The send ledger, preceded by one more look at the campaign's state in Redis right before the
+    request (after any wait for the limiter): a pause or cancel stops posts already past their
+    check in the database."""
+
+    def __init__(self, run: JobRun, campaign_id: int, round: int, ledger: SendLedger) -> None:
+        self.run, self.campaign_id, self.round, self.ledger = run, campaign_id, round, ledger
+
+    async def before(self) -> None:
+        settings = self.run.ctx.settings
+        await campaign_service.may_send(
+            self.run.ctx.redis, settings.redis_prefix, self.campaign_id, self.round
+        )
+        await self.ledger.before()
+
+    async def succeeded(self, result: Any) -> None:
+        await self.ledger.succeeded(result)
+
+    async def not_done(self) -> None:
+        await self.ledger.not_done()
 
 
 async def _post(
-    run: JobRun, data: SendMessageData, bot_id: int, group: Group | None, ledger: SendLedger
-) -> Message:
-    """sendMessage, or sendPhoto with the text as caption; a photo uploaded once per bot (its
-    file_id kept for the next send)."""
+    run: JobRun, data: SendMessageData, bot_id: int, group: Group | None, guard: CallGuard
+) -> list[Message]:
+    """sendMessage, sendPhoto with the text as caption, or sendMediaGroup; media uploaded once per
+    bot (the file_id kept for the next send)."""
+    if data.albumAssetIds:
+        return await _post_album(run, data, bot_id, group, guard, data.albumAssetIds)
     if data.photoAssetId is None:
         method: SendMessage | SendPhoto = _send_method(data, group)
         file_id = None
@@ -175,14 +243,39 @@ async def _post(
         photo = await media.upload_or_file_id(run.ctx.storage, asset, file_id)
         method = _photo_method(data, group, photo)
     message = await run.gateway.call(
-        run.session, method, bot_id=bot_id, group=group, bypass_rate_limit=data.bypassRateLimit, guard=ledger
+        run.session, method, bot_id=bot_id, group=group, bypass_rate_limit=data.bypassRateLimit, guard=guard
     )
     if data.photoAssetId is not None and file_id is None and message.photo:
         largest = message.photo[-1]
         await media.remember_file_id(
             run.session, data.photoAssetId, bot_id, largest.file_id, largest.file_unique_id
         )
-    return message
+    return [message]
+
+
+async def _post_album(
+    run: JobRun, data: SendMessageData, bot_id: int, group: Group | None, guard: CallGuard, ids: list[int]
+) -> list[Message]:
+    sent_assets: list[tuple[MediaAsset, str | None]] = []
+    items: list[MediaUnion] = []
+    for asset_id in ids:
+        found = await media.asset_for_bot(run.session, asset_id, bot_id)
+        if found is None:
+            raise NotFound(f"no media asset {asset_id} for the album")
+        sent_assets.append(found)
+        items.append(await media.input_media(run.ctx.storage, *found))
+    if data.text:
+        items[0] = items[0].model_copy(update={"caption": data.text, "parse_mode": data.parseMode})
+    method = SendMediaGroup(
+        chat_id=data.chatId if group is None else group.telegram_id,
+        media=items,
+        disable_notification=data.disableNotification,
+    )
+    messages = await run.gateway.call(
+        run.session, method, bot_id=bot_id, group=group, bypass_rate_limit=data.bypassRateLimit, guard=guard
+    )
+    await media.remember_sent(run.session, bot_id, sent_assets, messages)
+    return list(messages)
 
 
 def _photo_method(data: SendMessageData, group: Group | None, photo: str | BufferedInputFile) -> SendPhoto:
@@ -190,7 +283,7 @@ def _photo_method(data: SendMessageData, group: Group | None, photo: str | Buffe
     return SendPhoto(
         chat_id=text.chat_id,
         photo=photo,
-        caption=text.text,
+        caption=data.text,
         parse_mode=text.parse_mode,
         disable_notification=text.disable_notification,
         reply_parameters=text.reply_parameters,
@@ -199,10 +292,12 @@ def _photo_method(data: SendMessageData, group: Group | None, photo: str | Buffe
 
 
 def _send_method(data: SendMessageData, group: Group | None) -> SendMessage:
+    if data.text is None and data.photoAssetId is None:
+        raise BadRequest("a text message needs a text")
     return SendMessage(
         # The group's row knows its current id (a migration to a supergroup changes it).
         chat_id=data.chatId if group is None else group.telegram_id,
-        text=data.text,
+        text=data.text or "",
         parse_mode=data.parseMode,
         disable_notification=data.disableNotification,
         reply_parameters=(
@@ -301,7 +396,11 @@ async def delete_messages_bulk(run: JobRun, data: DeleteMessagesBulkData) -> dic
     bot_id, group = await group_service.resolve_target(
         run.session, data.chatId, bot_id=data.botId, group_db_id=data.groupDbId
     )
-    return (await delete_many(run, bot_id, group, data.chatId, list(data.messageIds))).summary()
+    chat_id = data.chatId if group is None else group.telegram_id
+    outcome = await delete_many(run, bot_id, group, chat_id, list(data.messageIds))
+    if data.campaignId is not None and group is not None and not outcome.errors:
+        await campaign_service.record_post_deleted(run.session, data.campaignId, group.id)
+    return outcome.summary()
 
 
 async def clear_all_messages(run: JobRun, data: ClearAllMessagesData) -> dict[str, Any]:

@@ -13,6 +13,8 @@ from fastapi.staticfiles import StaticFiles
 from tgadmin import __version__
 from tgadmin.analytics import api as analytics_api
 from tgadmin.analytics import pages as analytics_pages
+from tgadmin.campaign import api as campaign_api
+from tgadmin.campaign import pages as campaign_pages
 from tgadmin.config import Settings, get_settings
 from tgadmin.connections import readiness
 from tgadmin.creator import api as creator_api
@@ -91,6 +93,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(subscription_api.router)
     app.include_router(creator_api.router)
     app.include_router(creator_pages.router)
+    app.include_router(campaign_api.router)
+    app.include_router(campaign_pages.router)
     app.include_router(post_api.router)
     app.include_router(post_pages.router)
     app.include_router(post_clear_pages.router)
