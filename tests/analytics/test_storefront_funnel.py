@@ -11,14 +11,19 @@ from tests.factories import make_purchase
 from tgadmin.analytics import report, service
 from tgadmin.clock import frozen_at, utcnow
 from tgadmin.db import session_scope
-from tgadmin.models import Product
+from tgadmin.models import Campaign, Product
 
 PRODUCTS = [{"title": "Pack Verão", "price_cents": 2990}]
 
 
 async def test_deep_link_starts_reach_the_hours_funnel_per_creator_and_per_source(store: Store) -> None:
     amanda = await store.creator(name="Amanda Silva", products=PRODUCTS)
-    ana, bia = await store.buyer(), await store.buyer()
+    ana, bia, cris = await store.buyer(), await store.buyer(), await store.buyer()
+    async with session_scope(store.world.sessions) as session:
+        promo = Campaign(name="Black Friday", content={"text": "Promoção"}, scheduled_at=None)
+        session.add(promo)
+    await store.says(cris, f"/start model_{amanda.id}_c{promo.id}", expect=1)
+    await store.settled(cris)
     await store.says(ana, f"/start model_{amanda.id}_g42", expect=1)
     await store.says(bia, f"/start model_{amanda.id}_g42", expect=1)
     await store.says(bia, f"/start model_{amanda.id}", expect=1)
@@ -34,8 +39,8 @@ async def test_deep_link_starts_reach_the_hours_funnel_per_creator_and_per_sourc
     with frozen_at(later):
         async with session_scope(store.world.sessions) as session:
             figures = await service.aggregate_hour(session, hour)
-    assert figures["starts", ""] == 3
-    assert figures["starts", f"creator={amanda.id}"] == 3
+    assert figures["starts", ""] == 4
+    assert figures["starts", f"creator={amanda.id}"] == 4
     assert figures["starts", "source=g42"] == 2
     assert figures["purchases_created", "source=g42"] == 1
 
@@ -43,8 +48,10 @@ async def test_deep_link_starts_reach_the_hours_funnel_per_creator_and_per_sourc
         built = await report.build(session, report.Span.DAY, now=later)
     [creator_row] = built.tables["creators"].records()
     assert creator_row["creator"] == "Amanda Silva"
-    assert (creator_row["starts"], creator_row["checkouts"], creator_row["paid"]) == (3, 1, 0)
+    assert (creator_row["starts"], creator_row["checkouts"], creator_row["paid"]) == (4, 1, 0)
     assert creator_row["conversion"] == 0.0
-    [source_row] = built.tables["sources"].records()
-    assert (source_row["source"], source_row["starts"], source_row["checkouts"]) == ("g42", 2, 1)
-    assert built.totals["starts"] == 3 and built.charts["starts"][-1] == 3
+    sources = {row["source"]: row for row in built.tables["sources"].records()}
+    assert (sources["g42"]["name"], sources["g42"]["starts"], sources["g42"]["checkouts"]) == ("g42", 2, 1)
+    campaign_row = sources[f"c{promo.id}"]
+    assert (campaign_row["name"], campaign_row["starts"]) == ("Black Friday", 1)  # named, not a tag
+    assert built.totals["starts"] == 4 and built.charts["starts"][-1] == 4

@@ -50,6 +50,7 @@ CHARTED = (
 TOP = 20  # rows of the "top" tables (the CSV has them all)
 # A group's deep links carry `g<group id>` (creator.jobs.group_source).
 GROUP_SOURCE = "g"
+CAMPAIGN_SOURCE = "c"  # a campaign's deep links carry `c<campaign id>` (campaign.service.campaign_source)
 
 
 class Span(StrEnum):
@@ -321,22 +322,40 @@ async def groups_table(session: AsyncSession, s: Sums) -> Table:
     return Table("groups", "Top groups by revenue", columns, _by_revenue(rows, 2, 6))
 
 
-def sources_table(s: Sums) -> Table:
+async def sources_table(session: AsyncSession, s: Sums) -> Table:
+    """Per link source: a group's (`g<id>`), a campaign's (`c<id>`, campaign.service.campaign_source)
+    or any other tag, named by what it stands for."""
     names = (
         s.keys(Metric.STARTS, "source") | s.keys(Metric.PURCHASES_CREATED, "source") | s.money_keys("source")
     )
+    groups = await repository.group_titles(session, _tagged(names, GROUP_SOURCE))
+    campaigns = await repository.campaign_names(session, _tagged(names, CAMPAIGN_SOURCE))
     rows: list[list[Cell]] = []
     for name in names:
         pair = ("source", name)
-        rows.append([name, *_funnel_cells(s, pair), *_money(s, pair), s.of(Metric.NEW_BUYERS, pair)])
+        number = int(name[1:]) if name[1:].isdigit() else None
+        shown = (
+            groups.get(number, name)
+            if name.startswith(GROUP_SOURCE)
+            else campaigns.get(number, name)
+            if name.startswith(CAMPAIGN_SOURCE)
+            else name
+        )
+        cells = [*_funnel_cells(s, pair), *_money(s, pair), s.of(Metric.NEW_BUYERS, pair)]
+        rows.append([name, shown, *cells])
     columns = [
         Column("source", "Source", Kind.TEXT),
+        Column("name", "Group or campaign", Kind.TEXT),
         *FUNNEL_COLUMNS,
         Column("revenue", "Revenue", Kind.BRL),
         Column("stars", "Stars", Kind.XTR),
         Column("new_buyers", "New buyers"),
     ]
-    return Table("sources", "Funnel per source (group or campaign)", columns, _by_revenue(rows, 5, 1))
+    return Table("sources", "Funnel per source (group or campaign)", columns, _by_revenue(rows, 6, 2))
+
+
+def _tagged(names: Iterable[str], prefix: str) -> set[int]:
+    return {int(n[1:]) for n in names if n.startswith(prefix) and n[1:].isdigit()}
 
 
 def funnel_table(s: Sums) -> Table:
@@ -420,7 +439,7 @@ async def tables(session: AsyncSession, s: Sums, names: Iterable[str] = TABLES) 
         elif name == "groups":
             made[name] = await groups_table(session, s)
         elif name == "sources":
-            made[name] = sources_table(s)
+            made[name] = await sources_table(session, s)
     return made
 
 

@@ -16,6 +16,7 @@ from tgadmin import db
 from tgadmin.models import (
     AnalyticsHourly,
     AuditLog,
+    Campaign,
     Creator,
     Group,
     PostHistory,
@@ -281,6 +282,11 @@ async def creator_names(session: AsyncSession, ids: Iterable[int]) -> dict[int, 
 
 async def group_titles(session: AsyncSession, ids: Iterable[int]) -> dict[int, str]:
     rows = await session.execute(select(Group.id, Group.title).where(Group.id.in_(sorted(set(ids)))))
+    return {int(i): str(n) for i, n in rows.all()}
+
+
+async def campaign_names(session: AsyncSession, ids: Iterable[int]) -> dict[int, str]:
+    rows = await session.execute(select(Campaign.id, Campaign.name).where(Campaign.id.in_(sorted(set(ids)))))
     return {int(i): str(n) for i, n in rows.all()}
 
 

@@ -22,7 +22,7 @@ from tgadmin.models.enums import CampaignStatus, CampaignTargetStatus, OperatorR
 from tgadmin.operator.auth import ROLE_RANK, OperatorDep, ViewerDep, check_csrf
 from tgadmin.storage import get_storage
 from tgadmin.webkit.deps import QueuesDep, SessionDep, StateDep, UnitOfWorkDep
-from tgadmin.webkit.flash import drop_flash, read_flash, redirect_with
+from tgadmin.webkit.flash import Flash, drop_flash, read_flash, redirect_with
 from tgadmin.webkit.i18n import page_language, translate
 from tgadmin.webkit.params import PageNumber, RowId
 from tgadmin.webkit.templating import templates
@@ -240,10 +240,9 @@ async def create(
         return await _compose(
             request, work.session, operator, form, error=error.message, status_code=error.status_code
         )
-    say = speaker(request)
     return redirect_with(
         f"/campaigns/{campaign.id}",
-        say("Campaign %(name)s scheduled.", name=campaign.name),
+        Flash("Campaign %(name)s scheduled.", name=campaign.name),
         ok=True,
         path=f"/campaigns/{campaign.id}",
     )
@@ -320,7 +319,7 @@ async def campaign_progress(
     )
 
 
-def _back(campaign_id: int, message: str, *, ok: bool) -> RedirectResponse:
+def _back(campaign_id: int, message: Flash | str, *, ok: bool) -> RedirectResponse:
     return redirect_with(f"/campaigns/{campaign_id}", message, ok=ok, path=f"/campaigns/{campaign_id}")
 
 
@@ -350,8 +349,7 @@ async def act(
         if isinstance(error, NotFound):
             raise
         return _back(campaign_id, error.message, ok=False)
-    say = speaker(request)
-    text = say("Campaign %(name)s: %(status)s", name=campaign.name, status=say(campaign.status.value))
+    text = Flash("Campaign %(name)s: %(status)s", name=campaign.name, status=Flash(campaign.status.value))
     return _back(campaign_id, text, ok=True)
 
 
