@@ -333,14 +333,9 @@ async def sources_table(session: AsyncSession, s: Sums) -> Table:
     rows: list[list[Cell]] = []
     for name in names:
         pair = ("source", name)
-        number = int(name[1:]) if name[1:].isdigit() else None
-        shown = (
-            groups.get(number, name)
-            if name.startswith(GROUP_SOURCE)
-            else campaigns.get(number, name)
-            if name.startswith(CAMPAIGN_SOURCE)
-            else name
-        )
+        number = int(name[1:]) if name[1:].isdigit() else 0
+        named = {GROUP_SOURCE: groups, CAMPAIGN_SOURCE: campaigns}.get(name[:1], {})
+        shown = named.get(number, name)
         cells = [*_funnel_cells(s, pair), *_money(s, pair), s.of(Metric.NEW_BUYERS, pair)]
         rows.append([name, shown, *cells])
     columns = [
