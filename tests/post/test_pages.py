@@ -110,6 +110,7 @@ async def test_delete_selected_starts_one_job_per_group_audited_and_the_page_fol
                     "messageIds": sorted([found.posts["fresh"].message_id, found.posts["old"].message_id]),
                     "groupDbId": found.fotos.id,
                     "botId": None,
+                    "campaignId": None,
                 },
             ),
             (
@@ -119,6 +120,7 @@ async def test_delete_selected_starts_one_job_per_group_audited_and_the_page_fol
                     "messageIds": [found.posts["photo"].message_id],
                     "groupDbId": found.promo.id,
                     "botId": None,
+                    "campaignId": None,
                 },
             ),
         ],

@@ -33,6 +33,16 @@ Field = Annotated[str, Form()]
 Fields = Annotated[list[str], Form()]
 LIVE = (CampaignStatus.SCHEDULED, CampaignStatus.RUNNING, CampaignStatus.PAUSED)
 BUTTON_ROWS = 3
+# How a campaign's status reads in a message (Flash texts are literals, so each has its Portuguese).
+STATUS_WORDS = {
+    CampaignStatus.DRAFT: Flash("draft"),
+    CampaignStatus.SCHEDULED: Flash("scheduled"),
+    CampaignStatus.RUNNING: Flash("running"),
+    CampaignStatus.PAUSED: Flash("paused"),
+    CampaignStatus.COMPLETED: Flash("completed"),
+    CampaignStatus.FAILED: Flash("failed"),
+    CampaignStatus.CANCELLED: Flash("cancelled"),
+}
 
 
 def speaker(request: Request) -> Callable[..., str]:
@@ -349,7 +359,7 @@ async def act(
         if isinstance(error, NotFound):
             raise
         return _back(campaign_id, error.message, ok=False)
-    text = Flash("Campaign %(name)s: %(status)s", name=campaign.name, status=Flash(campaign.status.value))
+    text = Flash("Campaign %(name)s: %(status)s", name=campaign.name, status=STATUS_WORDS[campaign.status])
     return _back(campaign_id, text, ok=True)
 
 
