@@ -169,6 +169,8 @@ class WorkerProcess:
             self.workers.append(worker)
             self._tasks.append(asyncio.create_task(worker.run()))
         self._started_at = datetime.now(UTC).isoformat(timespec="seconds")
+        # The first beat is written before start() returns, so the worker is listed as soon as it runs.
+        await self._beat_once()
         self._beating = asyncio.create_task(self._beat_forever())
         log.info(
             "worker started: queues %s, concurrency %d, backoff %s",
@@ -207,20 +209,22 @@ class WorkerProcess:
             metrics_port=self.metrics_port,
         )
 
-    async def _beat_forever(self) -> None:
+    async def _beat_once(self) -> None:
         """Refresh the heartbeat key and the queue-depth gauge; Redis being away is logged, not fatal
         (BullMQ's own connection says so too, and the key lapsing is what shows it)."""
         assert self.ctx is not None
-        monitor = QueueMonitor(self.ctx.queues)
+        try:
+            await heartbeat.beat(self.ctx.redis, self.settings.redis_prefix, self._beat())
+            for queue, by_state in (await QueueMonitor(self.ctx.queues).counts()).items():
+                for state, count in by_state.items():
+                    metrics.QUEUE_JOBS.labels(str(queue), state).set(count)
+        except (RedisError, OSError) as error:
+            log.warning("heartbeat not written: %s", error)
+
+    async def _beat_forever(self) -> None:
         while True:
-            try:
-                await heartbeat.beat(self.ctx.redis, self.settings.redis_prefix, self._beat())
-                for queue, by_state in (await monitor.counts()).items():
-                    for state, count in by_state.items():
-                        metrics.QUEUE_JOBS.labels(str(queue), state).set(count)
-            except (RedisError, OSError) as error:
-                log.warning("heartbeat not written: %s", error)
             await asyncio.sleep(heartbeat.BEAT_SECONDS)
+            await self._beat_once()
 
     async def _stop_beating(self) -> None:
         if self._beating is None:
