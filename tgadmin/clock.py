@@ -1,4 +1,5 @@
-"""The one clock: timezone-aware UTC, overridable for operations (`--now`) and tests."""
+"""The one clock: timezone-aware UTC, overridable for operations (`--now`) and tests; and the
+IANA time zones people read and type times in (stored times stay UTC)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from functools import cache, lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from tgadmin.errors import BadRequest
+
+# The operators' zone until one chooses another (their account page), and the buyers' texts' zone.
+DEFAULT_TIME_ZONE = "America/Sao_Paulo"
 
 _override: ContextVar[datetime | None] = ContextVar("tgadmin_now_override", default=None)
 
@@ -29,3 +37,21 @@ def frozen_at(moment: datetime) -> Iterator[None]:
         yield
     finally:
         _override.reset(token)
+
+
+@lru_cache(maxsize=128)
+def zone(name: str) -> ZoneInfo:
+    """The IANA zone of that name, or a clear refusal."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise BadRequest(f"unknown time zone {name!r} (for example {DEFAULT_TIME_ZONE})") from None
+
+
+@cache
+def time_zones() -> tuple[str, ...]:
+    """The zones a person may choose: Region/City names and UTC (not the database's aliases)."""
+    names = {
+        name for name in available_timezones() if "/" in name and not name.startswith(("Etc/", "SystemV/"))
+    }
+    return ("UTC", *sorted(names))

@@ -9,7 +9,7 @@ from datetime import timedelta
 from tests.creator.storefront import Store
 from tests.factories import make_purchase
 from tgadmin.analytics import report, service
-from tgadmin.clock import frozen_at, utcnow
+from tgadmin.clock import frozen_at, utcnow, zone
 from tgadmin.db import session_scope
 from tgadmin.models import Campaign, Product
 
@@ -45,7 +45,7 @@ async def test_deep_link_starts_reach_the_hours_funnel_per_creator_and_per_sourc
     assert figures["purchases_created", "source=g42"] == 1
 
     async with store.world.sessions() as session:
-        built = await report.build(session, report.Span.DAY, now=later)
+        built = await report.build(session, report.Span.DAY, zone("America/Sao_Paulo"), now=later)
     [creator_row] = built.tables["creators"].records()
     assert creator_row["creator"] == "Amanda Silva"
     assert (creator_row["starts"], creator_row["checkouts"], creator_row["paid"]) == (4, 1, 0)

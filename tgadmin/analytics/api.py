@@ -14,6 +14,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 from tgadmin.analytics import report, service
 from tgadmin.analytics.report import Span, Table
 from tgadmin.audit.service import Actor
+from tgadmin.clock import zone
 from tgadmin.db import AfterCommit
 from tgadmin.errors import ErrorRead, NotFound
 from tgadmin.models import Operator
@@ -82,16 +83,16 @@ def csv_response(table: Table, span: Span) -> Response:
     )
 
 
-async def one_table(session: SessionDep, span: Span, name: str) -> Table:
+async def one_table(session: SessionDep, span: Span, name: str, time_zone: str) -> Table:
     if name not in report.TABLES:
         raise NotFound(f"no analytics table {name!r}; tables: {', '.join(report.TABLES)}")
-    return await report.table(session, span, name)
+    return await report.table(session, span, name, zone(time_zone))
 
 
 @router.get("/analytics", responses=_READ_REFUSALS)
 async def analytics(session: SessionDep, operator: ViewerDep, span: SpanQuery = Span.WEEK) -> AnalyticsRead:
     """Totals, chart series and breakdown tables of the last day, week or month."""
-    built = await report.build(session, span)
+    built = await report.build(session, span, zone(operator.time_zone))
     return AnalyticsRead(
         range=span,
         start=built.window.start,
@@ -118,7 +119,7 @@ async def analytics_table(
     format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
 ) -> TableRead | Response:
     """One breakdown table (funnel, revenue, creators, groups, sources), every row; `format=csv`."""
-    table = await one_table(session, span, name)
+    table = await one_table(session, span, name, operator.time_zone)
     return csv_response(table, span) if format == "csv" else TableRead.of(table)
 
 

@@ -14,9 +14,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from tgadmin.analytics import report
 from tgadmin.analytics.api import SpanQuery, csv_response, one_table, start_backfill
 from tgadmin.analytics.report import Span
-from tgadmin.clock import ensure_utc
+from tgadmin.clock import ensure_utc, zone
 from tgadmin.errors import BadRequest, TgadminError
-from tgadmin.i18n import BRASILIA
 from tgadmin.models.enums import OperatorRole
 from tgadmin.operator.auth import ROLE_RANK, OperatorDep, ViewerDep, check_csrf
 from tgadmin.queue.names import JobName
@@ -41,8 +40,8 @@ async def analytics(
     span: SpanQuery = Span.WEEK,
     job: Annotated[list[str] | None, Query()] = None,
 ) -> HTMLResponse:
-    built = await report.build(session, span)
-    last = built.window.end.astimezone(BRASILIA)
+    built = await report.build(session, span, zone(operator.time_zone))
+    last = built.window.end.astimezone(zone(operator.time_zone))
     context = {
         "operator": operator,
         "csrf": request.state.csrf,
@@ -66,16 +65,16 @@ async def analytics_csv(
     session: SessionDep, operator: ViewerDep, name: str, span: SpanQuery = Span.WEEK
 ) -> Response:
     """Every row of one table of the page, as CSV."""
-    return csv_response(await one_table(session, span, name), span)
+    return csv_response(await one_table(session, span, name, operator.time_zone), span)
 
 
-def _moment(value: str, field: str) -> datetime:
-    """A `datetime-local` field (Brasília, the operators' clock) or an ISO timestamp with its offset."""
+def _moment(value: str, field: str, time_zone: str) -> datetime:
+    """A `datetime-local` field (in the operator's zone) or an ISO timestamp with its offset."""
     try:
         moment = datetime.fromisoformat(value.strip())
     except ValueError:
         raise BadRequest(f"{field}: {value!r} is not a date and time") from None
-    return ensure_utc(moment if moment.tzinfo else moment.replace(tzinfo=BRASILIA))
+    return ensure_utc(moment if moment.tzinfo else moment.replace(tzinfo=zone(time_zone)))
 
 
 @router.post("/analytics/backfill")
@@ -96,7 +95,8 @@ async def backfill(
     back = f"/analytics?range={span if span in set(Span) else Span.WEEK.value}"
     try:
         ip = request.client.host if request.client else None
-        queued = await start_backfill(work, queues, operator, ip, _moment(start, "from"), _moment(end, "to"))
+        first, last = _moment(start, "from", operator.time_zone), _moment(end, "to", operator.time_zone)
+        queued = await start_backfill(work, queues, operator, ip, first, last)
     except TgadminError as error:
         text = translate("Nothing recomputed: %(why)s", lang) % {"why": error.message}
         return redirect_with(back, text, ok=False, path="/analytics")

@@ -12,7 +12,7 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,7 +20,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tgadmin.analytics import repository
 from tgadmin.analytics.service import HOUR, TOTAL, Metric, Point, hour_start, previous_hour, series
 from tgadmin.clock import utcnow
-from tgadmin.i18n import BRASILIA
 
 # Sums of these metrics feed the tables; what the charts draw is read as series.
 SUMMED = (
@@ -137,19 +136,20 @@ class Window:
     buckets: list[Bucket]
 
 
-def window(span: Span, now: datetime | None = None) -> Window:
-    """The hours a range covers, and the buckets its charts draw."""
+def window(span: Span, tz: tzinfo, now: datetime | None = None) -> Window:
+    """The hours a range covers, and the buckets its charts draw (days and labels of the zone `tz`,
+    the operator's)."""
     last = previous_hour(now or utcnow())
     end = last + HOUR
     if span is Span.DAY:
         hours = [last - (23 - i) * HOUR for i in range(24)]
-        buckets = [Bucket(h, h + HOUR, f"{h.astimezone(BRASILIA):%d/%m %Hh}") for h in hours]
+        buckets = [Bucket(h, h + HOUR, f"{h.astimezone(tz):%d/%m %Hh}") for h in hours]
         return Window(span, hours[0], end, buckets)
-    today = last.astimezone(BRASILIA).date()
+    today = last.astimezone(tz).date()
     days = [today - timedelta(days=DAYS[span] - 1 - i) for i in range(DAYS[span])]
     buckets = []
     for day in days:
-        start = datetime(day.year, day.month, day.day, tzinfo=BRASILIA)
+        start = datetime(day.year, day.month, day.day, tzinfo=tz)
         buckets.append(
             Bucket(hour_start(start), min(hour_start(start + timedelta(days=1)), end), f"{day:%d/%m}")
         )
@@ -438,8 +438,8 @@ async def tables(session: AsyncSession, s: Sums, names: Iterable[str] = TABLES) 
     return made
 
 
-async def build(session: AsyncSession, span: Span, now: datetime | None = None) -> Report:
-    w = window(span, now)
+async def build(session: AsyncSession, span: Span, tz: tzinfo, now: datetime | None = None) -> Report:
+    w = window(span, tz, now)
     s = await sums(session, w)
     drawn = await charts(session, w)
     active = drawn[Metric.ACTIVE_SUBSCRIPTIONS.value]
@@ -449,6 +449,8 @@ async def build(session: AsyncSession, span: Span, now: datetime | None = None) 
     )
 
 
-async def table(session: AsyncSession, span: Span, name: str, now: datetime | None = None) -> Table:
+async def table(
+    session: AsyncSession, span: Span, name: str, tz: tzinfo, now: datetime | None = None
+) -> Table:
     """One breakdown table of a range (for its CSV export)."""
-    return (await tables(session, await sums(session, window(span, now)), [name]))[name]
+    return (await tables(session, await sums(session, window(span, tz, now)), [name]))[name]

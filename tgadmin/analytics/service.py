@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,7 +26,6 @@ from tgadmin.analytics.repository import Window
 from tgadmin.audit.service import Actor, record
 from tgadmin.clock import ensure_utc, utcnow
 from tgadmin.errors import BadRequest
-from tgadmin.i18n import BRASILIA
 from tgadmin.models.enums import PostStatus, PurchaseStatus
 
 HOUR = timedelta(hours=1)
@@ -304,18 +303,24 @@ async def overview(session: AsyncSession) -> Overview:
 
 
 async def daily(
-    session: AsyncSession, metric: Metric, days: int, dimension: str = TOTAL, now: datetime | None = None
+    session: AsyncSession,
+    metric: Metric,
+    days: int,
+    dimension: str = TOTAL,
+    now: datetime | None = None,
+    *,
+    tz: tzinfo,
 ) -> list[tuple[date, int]]:
-    """One value per day (Brasília days, the operators' calendar) for the last `days` days, today
-    included so far: the hourly rows summed."""
+    """One value per day (days of the zone `tz`: the operator's calendar) for the last `days` days,
+    today included so far: the hourly rows summed."""
     now = now or utcnow()
-    today = now.astimezone(BRASILIA).date()
+    today = now.astimezone(tz).date()
     first_day = today - timedelta(days=days - 1)
-    start = datetime(first_day.year, first_day.month, first_day.day, tzinfo=BRASILIA)
+    start = datetime(first_day.year, first_day.month, first_day.day, tzinfo=tz)
     points = (await series(session, metric, start, now, (dimension,)))[dimension]
     totals = {first_day + timedelta(days=i): 0 for i in range(days)}
     for point in points:
-        day = point.hour.astimezone(BRASILIA).date()
+        day = point.hour.astimezone(tz).date()
         if day in totals:
             totals[day] += point.value
     return sorted(totals.items())

@@ -27,6 +27,13 @@ def actor_of(operator: Operator, ip: str | None = None) -> Actor:
     return Actor.operator(operator.id, operator.email, ip)
 
 
+def in_zone_of(data: CampaignCreate, operator: Operator) -> CampaignCreate:
+    """Times of day are the operator's own unless the caller named a zone."""
+    if data.repeat_timezone is not None:
+        return data
+    return data.model_copy(update={"repeat_timezone": operator.time_zone})
+
+
 def _check_soon(after_commit: AfterCommit, queues: Queues, campaign: Campaign) -> None:
     """A campaign due now starts at once rather than at the next minute's check."""
     if campaign.scheduled_at is None or campaign.scheduled_at > utcnow():

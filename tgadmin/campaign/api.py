@@ -95,10 +95,10 @@ async def create_campaign(
 ) -> CampaignRead:
     """Create and schedule a campaign (`scheduled_at` absent: now). A filter is resolved to its
     groups now; buttons with a `creator_id` become the creator's deep link with the campaign as
-    source."""
-    campaign = await actions.create(
-        work.session, work.after_commit, queues, actions.actor_of(operator, _ip(request)), body
-    )
+    source; `repeat_daily_at` is in `repeat_timezone`, else in the caller's own time zone."""
+    actor = actions.actor_of(operator, _ip(request))
+    data = actions.in_zone_of(body, operator)
+    campaign = await actions.create(work.session, work.after_commit, queues, actor, data)
     return CampaignRead.of(campaign)
 
 

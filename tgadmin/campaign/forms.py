@@ -1,5 +1,5 @@
-"""The campaign page's form read into a `CampaignCreate`: empty means "not given"; times are the
-operators' (Brasília), as the pages show them; anything else is refused in words."""
+"""The campaign page's form read into a `CampaignCreate`: empty means "not given"; times are in the
+operator's own time zone, as the pages show them; anything else is refused in words."""
 
 from __future__ import annotations
 
@@ -9,10 +9,8 @@ from datetime import datetime
 from pydantic import ValidationError
 
 from tgadmin.campaign.schemas import CampaignContent, CampaignCreate
+from tgadmin.clock import DEFAULT_TIME_ZONE, zone
 from tgadmin.errors import InvalidInput
-from tgadmin.i18n import BRASILIA
-
-TIME_ZONE = "America/Sao_Paulo"  # the dashboard's dates are Brasília's
 
 
 @dataclass
@@ -37,6 +35,8 @@ class ComposeForm:
     daily_at: str = ""
     until: str = ""
     auto_delete_hours: str = ""
+    # Not a field of the form: the operator's zone, in which the typed times are read.
+    time_zone: str = DEFAULT_TIME_ZONE
 
     def create(self) -> CampaignCreate:
         try:
@@ -61,11 +61,11 @@ class ComposeForm:
                 "buttons": self._buttons(),
             },
             **self._targets(),
-            "scheduled_at": moment(self.at, "time") if self.when == "at" else None,
+            "scheduled_at": moment(self.at, "time", self.time_zone) if self.when == "at" else None,
             "repeat_every_hours": number(self.every_hours, "every") if self.repeat == "every" else None,
             "repeat_daily_at": (self.daily_at.strip() or None) if self.repeat == "daily" else None,
-            "repeat_timezone": TIME_ZONE,
-            "repeat_until": moment(self.until, "until") if self.repeat != "none" else None,
+            "repeat_timezone": self.time_zone,
+            "repeat_until": moment(self.until, "until", self.time_zone) if self.repeat != "none" else None,
             "auto_delete_hours": number(self.auto_delete_hours, "auto-delete"),
         }
 
@@ -117,8 +117,8 @@ def number(text: str, name: str) -> int | None:
     return int(text)
 
 
-def moment(text: str, name: str) -> datetime | None:
-    """'2026-11-30T14:05' in Brasília time (the form's datetime-local); '' -> None."""
+def moment(text: str, name: str, time_zone: str = DEFAULT_TIME_ZONE) -> datetime | None:
+    """'2026-11-30T14:05' in the operator's zone (the form's datetime-local); '' -> None."""
     text = text.strip()
     if not text:
         return None
@@ -126,4 +126,4 @@ def moment(text: str, name: str) -> datetime | None:
         parsed = datetime.fromisoformat(text)
     except ValueError:
         raise InvalidInput(f"{name}: {text!r} is not a time like 2026-11-30T14:05") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=BRASILIA)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=zone(time_zone))

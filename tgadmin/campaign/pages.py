@@ -15,6 +15,7 @@ from tgadmin.campaign import actions, repository
 from tgadmin.campaign.forms import ComposeForm, number
 from tgadmin.campaign.schemas import MAX_AUTO_DELETE_HOURS, CampaignContent
 from tgadmin.campaign.service import count_targets
+from tgadmin.clock import DEFAULT_TIME_ZONE
 from tgadmin.errors import InvalidInput, NotFound, TgadminError
 from tgadmin.group import service as group_service
 from tgadmin.models import Operator
@@ -23,7 +24,7 @@ from tgadmin.operator.auth import ROLE_RANK, OperatorDep, ViewerDep, check_csrf
 from tgadmin.storage import get_storage
 from tgadmin.webkit.deps import QueuesDep, SessionDep, StateDep, UnitOfWorkDep
 from tgadmin.webkit.flash import Flash, drop_flash, read_flash, redirect_with
-from tgadmin.webkit.i18n import page_language, translate
+from tgadmin.webkit.i18n import page_language, page_time_zone, translate
 from tgadmin.webkit.params import PageNumber, RowId
 from tgadmin.webkit.templating import templates
 
@@ -82,8 +83,10 @@ def _form(
     daily_at: str = "",
     until: str = "",
     auto_delete_hours: str = "",
+    time_zone: str = DEFAULT_TIME_ZONE,
 ) -> ComposeForm:
     return ComposeForm(
+        time_zone=time_zone,
         name=name,
         text=text,
         assets=asset or [],
@@ -128,6 +131,7 @@ async def compose_form(request: Request) -> ComposeForm:
         button_creator=many("button_creator"),
         group=many("group"),
         tag=many("tag"),
+        time_zone=page_time_zone(request),
     )
 
 
@@ -190,7 +194,7 @@ async def _compose(
 
 @router.get("/campaigns/new")
 async def new_campaign(request: Request, session: SessionDep, operator: OperatorDep) -> HTMLResponse:
-    return await _compose(request, session, operator, ComposeForm())
+    return await _compose(request, session, operator, ComposeForm(time_zone=operator.time_zone))
 
 
 def _preview(content: CampaignContent) -> dict[str, Any]:

@@ -4,17 +4,8 @@ the operator's time zone (so "daily at 20:00" stays 20:00 there whatever UTC say
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from tgadmin.clock import ensure_utc
-from tgadmin.errors import BadRequest
-
-
-def zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise BadRequest(f"unknown time zone {name!r} (for example America/Sao_Paulo)") from None
+from tgadmin.clock import ensure_utc, zone
 
 
 def next_every(previous: datetime, hours: int, now: datetime) -> datetime:

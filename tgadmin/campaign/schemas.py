@@ -115,7 +115,8 @@ class CampaignCreate(BaseModel):
     scheduled_at: datetime | None = None
     repeat_every_hours: int | None = Field(default=None, ge=1, le=24 * 30)
     repeat_daily_at: str | None = None
-    repeat_timezone: str = "America/Sao_Paulo"
+    # The IANA zone of repeat_daily_at; the operator's own zone (their account) when not given.
+    repeat_timezone: str | None = Field(default=None, max_length=64)
     repeat_until: datetime | None = None
     auto_delete_hours: int | None = Field(default=None, ge=1)
 

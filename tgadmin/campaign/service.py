@@ -34,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tgadmin.audit.service import Actor, record
 from tgadmin.campaign import repository, schedule, signal
 from tgadmin.campaign.schemas import CampaignButton, CampaignContent, CampaignCreate, CampaignFilter
-from tgadmin.clock import ensure_utc, utcnow
+from tgadmin.clock import DEFAULT_TIME_ZONE, ensure_utc, utcnow, zone
 from tgadmin.errors import BadRequest, Conflict, InvalidTransition, NotFound
 from tgadmin.models import Campaign, CampaignTarget, Group
 from tgadmin.models.enums import ActorType, CampaignStatus, CampaignTargetStatus
@@ -230,7 +230,7 @@ def check_schedule(data: CampaignCreate, now: datetime | None = None) -> None:
     if data.repeat_until is not None and ensure_utc(data.repeat_until) <= start:
         raise BadRequest("the end date of the repeats must come after the first post")
     if data.repeats:
-        schedule.zone(data.repeat_timezone)
+        zone(data.repeat_timezone or DEFAULT_TIME_ZONE)
 
 
 async def target_ids(session: AsyncSession, data: CampaignCreate) -> list[int]:
@@ -462,8 +462,8 @@ async def schedule_next(session: AsyncSession, campaign: Campaign, *, now: datet
     if campaign.repeat_every_hours is not None:
         at = schedule.next_every(campaign.scheduled_at, campaign.repeat_every_hours, now)
     elif campaign.repeat_daily_at is not None:
-        zone = campaign.repeat_timezone or "America/Sao_Paulo"
-        at = schedule.next_daily(campaign.scheduled_at, campaign.repeat_daily_at, zone, now)
+        zone_name = campaign.repeat_timezone or DEFAULT_TIME_ZONE
+        at = schedule.next_daily(campaign.scheduled_at, campaign.repeat_daily_at, zone_name, now)
     else:
         return None
     if at > ensure_utc(campaign.repeat_until):

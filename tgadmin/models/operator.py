@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index
+from sqlalchemy import Boolean, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tgadmin.clock import utcnow
+from tgadmin.clock import DEFAULT_TIME_ZONE, utcnow
 from tgadmin.models.base import Base, BigIntId, IdMixin, TimestampMixin, str_enum
 from tgadmin.models.enums import OperatorRole
 
@@ -19,6 +19,11 @@ class Operator(IdMixin, TimestampMixin, Base):
     role: Mapped[OperatorRole] = mapped_column(str_enum(OperatorRole))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     last_login_at: Mapped[datetime | None]
+    # The IANA zone the dashboard shows this operator's times in and reads their typed times in
+    # (a campaign "daily at 09:00" is 09:00 there).
+    time_zone: Mapped[str] = mapped_column(
+        String(64), default=DEFAULT_TIME_ZONE, server_default=DEFAULT_TIME_ZONE
+    )
 
 
 class MagicLinkToken(IdMixin, Base):

@@ -13,6 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from tgadmin.clock import time_zones, utcnow
 from tgadmin.errors import BadRequest, TgadminError
 from tgadmin.models import Operator
 from tgadmin.models.enums import OperatorRole
@@ -26,7 +27,7 @@ from tgadmin.webkit.templating import templates
 
 router = APIRouter(include_in_schema=False)
 
-OPERATORS, TOKENS = "/operators", "/account/tokens"
+OPERATORS, ACCOUNT, TOKENS = "/operators", "/account", "/account/tokens"
 
 
 def _role(text: str) -> OperatorRole:
@@ -134,6 +135,40 @@ async def reactivate(
     return _back(
         OPERATORS, Flash("%(email)s may log in again (with a new login link)", email=back.email), ok=True
     )
+
+
+@router.get(ACCOUNT)
+async def account_page(request: Request, who: ViewerDep) -> HTMLResponse:
+    response = templates.TemplateResponse(
+        request,
+        "account.html",
+        {
+            "operator": who,
+            "csrf": request.state.csrf,
+            "zones": time_zones(),
+            "now": utcnow(),
+            "flash": read_flash(request),
+        },
+    )
+    drop_flash(request, response, path=ACCOUNT)
+    return response
+
+
+@router.post(f"{ACCOUNT}/time-zone")
+async def set_time_zone(
+    request: Request,
+    session: SessionDep,
+    state: StateDep,
+    who: ViewerDep,
+    csrf: Annotated[str, Form()] = "",
+    time_zone: Annotated[str, Form()] = "",
+) -> Response:
+    check_csrf(state.settings, request.state.session_token, csrf)
+    try:
+        await service.set_time_zone(session, who, time_zone, actor_of(who, request))
+    except TgadminError as error:
+        return _back(ACCOUNT, error.message, ok=False)
+    return _back(ACCOUNT, Flash("Times are now shown in %(zone)s.", zone=who.time_zone), ok=True)
 
 
 async def _tokens_page(

@@ -21,6 +21,8 @@ from tgadmin.models.enums import OperatorRole
 from tgadmin.operator import service, tokens
 from tgadmin.operator.auth import AdminDep, CsrfHeader, ViewerDep
 from tgadmin.operator.schemas import (
+    AccountRead,
+    AccountUpdate,
     ApiTokenCreate,
     ApiTokenCreated,
     ApiTokenRead,
@@ -143,6 +145,25 @@ async def reactivate_operator(
 ) -> OperatorRead:
     """They may log in again with a new link (revoked sessions and tokens stay revoked)."""
     return operator_read(await service.reactivate(session, operator_id, actor_of(admin, request)))
+
+
+@router.get("/account", responses=_REFUSALS)
+async def get_account(operator: ViewerDep) -> AccountRead:
+    """The caller's own account: who they are and the time zone their times are read in."""
+    return AccountRead.model_validate(operator)
+
+
+@router.put(
+    "/account",
+    responses={**_REFUSALS, 400: {"model": ErrorRead, "description": "not a time zone"}},
+)
+async def update_account(
+    body: AccountUpdate, request: Request, session: SessionDep, operator: ViewerDep, _csrf: CsrfHeader
+) -> AccountRead:
+    """Choose the time zone (IANA, e.g. America/Sao_Paulo) the dashboard and the API's day filters
+    and a campaign's "daily at" use for the caller."""
+    changed = await service.set_time_zone(session, operator, body.time_zone, actor_of(operator, request))
+    return AccountRead.model_validate(changed)
 
 
 @router.get("/tokens", responses=_REFUSALS)

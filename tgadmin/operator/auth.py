@@ -95,6 +95,7 @@ async def current_operator(
         operator = await tokens.operator_for_token(session, bearer.credentials)
         request.state.via_token = True
         request.state.operator = (operator.id, operator.email)
+        request.state.time_zone = operator.time_zone
         return operator
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
@@ -104,6 +105,7 @@ async def current_operator(
     request.state.csrf = csrf_for_session(state.settings, token)
     # Who is asking, for the audit of a refusal (web/errors.py) after this unit of work rolled back.
     request.state.operator = (operator.id, operator.email)
+    request.state.time_zone = operator.time_zone
     return operator
 
 

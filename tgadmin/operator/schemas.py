@@ -21,6 +21,23 @@ class OperatorRead(BaseModel):
     created_at: datetime
 
 
+class AccountRead(BaseModel):
+    """The caller's own account."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    email: str
+    role: OperatorRole
+    time_zone: str = Field(description="IANA zone the dashboard shows times in and reads typed times in")
+
+
+class AccountUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    time_zone: str = Field(max_length=64, examples=["America/Sao_Paulo"])
+
+
 class OperatorInvite(BaseModel):
     email: str = Field(max_length=254, examples=["ana@example.com"])
     role: OperatorRole = OperatorRole.VIEWER

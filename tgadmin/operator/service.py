@@ -14,7 +14,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tgadmin.audit.service import Actor, record
-from tgadmin.clock import ensure_utc, utcnow
+from tgadmin.clock import ensure_utc, time_zones, utcnow
 from tgadmin.config import Settings, get_settings
 from tgadmin.crypto import random_token, token_hash
 from tgadmin.errors import BadRequest, ConfigError, Conflict, NotFound, Unauthorized
@@ -242,6 +242,28 @@ async def _keep_an_admin(session: AsyncSession, operator: Operator, doing: str) 
             f"{operator.email} is the last active admin; {doing} would leave nobody able to manage "
             "operators and settings. Make another operator admin first."
         )
+
+
+async def set_time_zone(session: AsyncSession, operator: Operator, name: str, actor: Actor) -> Operator:
+    """The zone the dashboard shows this operator's times in and reads the times they type in."""
+    name = name.strip()
+    if name not in time_zones():
+        raise BadRequest(f"{name!r} is not a time zone: choose one like America/Sao_Paulo or Europe/Lisbon")
+    if operator.time_zone == name:
+        return operator
+    before = operator.time_zone
+    operator.time_zone = name
+    await session.flush()
+    await record(
+        session,
+        actor,
+        "operator.time_zone",
+        "operator",
+        operator.id,
+        before={"time_zone": before},
+        after={"time_zone": name},
+    )
+    return operator
 
 
 async def change_role(session: AsyncSession, operator_id: int, role: OperatorRole, actor: Actor) -> Operator:

@@ -28,10 +28,10 @@ FIELDS = ("from_date", "to_date", "older_than_days", "from_message_id", "to_mess
 Field = Annotated[str, Query()]
 
 
-def clear_ask(fields: Mapping[str, str]) -> ClearAsk:
+def clear_ask(fields: Mapping[str, str], time_zone: str) -> ClearAsk:
     return ClearAsk(
-        from_date=forms.moment(fields["from_date"], "from"),
-        to_date=forms.moment(fields["to_date"], "to", end_of_day=True),
+        from_date=forms.moment(fields["from_date"], "from", time_zone),
+        to_date=forms.moment(fields["to_date"], "to", time_zone, end_of_day=True),
         older_than_days=forms.whole(fields["older_than_days"], "older than (days)"),
         from_message_id=forms.whole(fields["from_message_id"], "from message id"),
         to_message_id=forms.whole(fields["to_message_id"], "to message id"),
@@ -39,10 +39,10 @@ def clear_ask(fields: Mapping[str, str]) -> ClearAsk:
 
 
 async def _count(
-    session: AsyncSession, group_id: int, fields: Mapping[str, str]
+    session: AsyncSession, group_id: int, fields: Mapping[str, str], time_zone: str
 ) -> tuple[ClearCount | None, str | None]:
     try:
-        return await actions.count_clear(session, group_id, clear_ask(fields)), None
+        return await actions.count_clear(session, group_id, clear_ask(fields, time_zone)), None
     except TgadminError as error:
         return None, error.message
 
@@ -70,7 +70,7 @@ async def clear_page(
 ) -> HTMLResponse:
     group = await service.clearable_group(session, group_id)
     fields = _fields(from_date, to_date, older_than_days, from_message_id, to_message_id)
-    count, problem = await _count(session, group_id, fields)
+    count, problem = await _count(session, group_id, fields, operator.time_zone)
     path = f"/groups/{group_id}/clear"
     response = templates.TemplateResponse(
         request,
@@ -105,7 +105,7 @@ async def clear_count(
 ) -> HTMLResponse:
     """The count alone (the page's htmx asks for it whenever a filter changes)."""
     fields = _fields(from_date, to_date, older_than_days, from_message_id, to_message_id)
-    count, problem = await _count(session, group_id, fields)
+    count, problem = await _count(session, group_id, fields, operator.time_zone)
     return templates.TemplateResponse(request, "posts_clear_count.html", {"count": count, "problem": problem})
 
 
@@ -130,7 +130,7 @@ async def clear(
     try:
         actor = actions.actor_of(operator, client_ip(request))
         queued, counted = await actions.clear_group(
-            work.session, work.after_commit, queues, actor, group_id, clear_ask(fields)
+            work.session, work.after_commit, queues, actor, group_id, clear_ask(fields, operator.time_zone)
         )
     except TgadminError as error:
         message = Flash("Nothing cleared: %(why)s", why=error.message)

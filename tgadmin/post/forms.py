@@ -10,8 +10,8 @@ from enum import StrEnum
 from typing import TypeVar
 from urllib.parse import urlencode
 
+from tgadmin.clock import zone
 from tgadmin.errors import BadRequest
-from tgadmin.i18n import BRASILIA
 from tgadmin.webkit.params import INT64_MAX
 
 # BullMQ job ids as actions.py makes them (and BullMQ's own numbers): nothing else goes in a page.
@@ -20,20 +20,20 @@ JOB_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 MAX_JOBS_SHOWN = 20
 
 
-def moment(text: str, name: str, *, end_of_day: bool = False) -> datetime | None:
+def moment(text: str, name: str, time_zone: str, *, end_of_day: bool = False) -> datetime | None:
     """'2026-11-30' (the whole day: its start, or with `end_of_day` its last moment) or
-    '2026-11-30T14:05' (a minute), in Brasília time; '' -> None."""
+    '2026-11-30T14:05' (a minute), in the operator's time zone; '' -> None."""
     text = text.strip()
     if not text:
         return None
     try:
         if "T" in text:
             parsed = datetime.fromisoformat(text)
-            return parsed if parsed.tzinfo else parsed.replace(tzinfo=BRASILIA)
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=zone(time_zone))
         day = datetime.fromisoformat(text).date()
     except ValueError:
         raise BadRequest(f"{name}: {text!r} is not a date like 2026-11-30 or 2026-11-30T14:05") from None
-    start = datetime.combine(day, time(), tzinfo=BRASILIA)
+    start = datetime.combine(day, time(), tzinfo=zone(time_zone))
     return start + timedelta(days=1, microseconds=-1) if end_of_day else start
 
 

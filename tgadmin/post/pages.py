@@ -40,14 +40,14 @@ def client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-def history_filter(asked: Mapping[str, str]) -> HistoryFilter:
+def history_filter(asked: Mapping[str, str], time_zone: str) -> HistoryFilter:
     group_id = forms.whole(asked["group_id"], "group")
     return service.history_filter(
         group_id=group_id if group_id and group_id > 0 else None,
         status=forms.choice(PostStatus, asked["status"], "status"),
         kind=forms.choice(PostKind, asked["kind"], "kind"),
-        sent_from=forms.moment(asked["sent_from"], "from"),
-        sent_to=forms.moment(asked["sent_to"], "to", end_of_day=True),
+        sent_from=forms.moment(asked["sent_from"], "from", time_zone),
+        sent_to=forms.moment(asked["sent_to"], "to", time_zone, end_of_day=True),
     )
 
 
@@ -73,7 +73,7 @@ async def posts(
     total, problem = 0, None
     try:
         rows, total = await service.history(
-            session, history_filter(asked), limit=PER_PAGE, offset=(page - 1) * PER_PAGE
+            session, history_filter(asked, operator.time_zone), limit=PER_PAGE, offset=(page - 1) * PER_PAGE
         )
         items = [PostRead.of(row) for row in rows]
     except TgadminError as error:

@@ -15,8 +15,8 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 
 from tgadmin.audit.repository import AuditFilter, page
+from tgadmin.clock import zone
 from tgadmin.errors import BadRequest, ErrorRead, TgadminError
-from tgadmin.i18n import BRASILIA
 from tgadmin.models import AuditLog
 from tgadmin.operator.auth import ViewerDep
 from tgadmin.webkit.deps import SessionDep
@@ -94,9 +94,11 @@ def day(text: str, field: str) -> date | None:
 
 
 def audit_filter(
-    actor: str, action: str, entity_type: str, entity_id: str, since: str, until: str
+    actor: str, action: str, entity_type: str, entity_id: str, since: str, until: str, time_zone: str
 ) -> AuditFilter:
+    """Days are the operator's (their time zone)."""
     first, last = day(since, "from"), day(until, "to")
+    tz = zone(time_zone)
     if first and last and first > last:
         raise BadRequest(f"from {first} is after to {last}")
     return AuditFilter(
@@ -104,8 +106,8 @@ def audit_filter(
         action=action.strip() or None,
         entity_type=entity_type.strip() or None,
         entity_id=entity_id.strip() or None,
-        since=None if first is None else datetime.combine(first, time(), BRASILIA),
-        until=None if last is None else datetime.combine(last + timedelta(days=1), time(), BRASILIA),
+        since=None if first is None else datetime.combine(first, time(), tz),
+        until=None if last is None else datetime.combine(last + timedelta(days=1), time(), tz),
     )
 
 
@@ -138,7 +140,7 @@ async def list_audit(
     limit: Annotated[int, Query(ge=1, le=200)] = PER_PAGE,
 ) -> AuditPage:
     """Audit entries, newest first, with each one's changed keys."""
-    wanted = audit_filter(actor, action, entity_type, entity_id, date_from, date_to)
+    wanted = audit_filter(actor, action, entity_type, entity_id, date_from, date_to, operator.time_zone)
     return await audit_page(session, wanted, before, limit)
 
 
@@ -165,7 +167,7 @@ async def audit_log_page(
     }
     error, listing = None, AuditPage(items=[], next_before=None)
     try:
-        wanted = audit_filter(actor, action, entity_type, entity_id, date_from, date_to)
+        wanted = audit_filter(actor, action, entity_type, entity_id, date_from, date_to, operator.time_zone)
         listing = await audit_page(session, wanted, before, PER_PAGE)
     except TgadminError as refused:
         error = refused.message

@@ -16,8 +16,8 @@ from redis.exceptions import RedisError
 
 from tgadmin.analytics import service as analytics
 from tgadmin.analytics.service import Metric
+from tgadmin.clock import zone
 from tgadmin.errors import ConfigError
-from tgadmin.i18n import BRASILIA
 from tgadmin.operator.auth import ViewerDep
 from tgadmin.queue.monitor import JobInfo, QueueMonitor
 from tgadmin.queue.names import JobName
@@ -48,10 +48,16 @@ def _days(points: list[tuple[date, int]]) -> dict[str, list[Any]]:
     return {"labels": [day.strftime("%d/%m") for day, _ in points], "values": [v for _, v in points]}
 
 
-async def charts(session: SessionDep) -> dict[str, dict[str, list[Any]]]:
-    """The series the page draws (Chart.js, from npm), as plain JSON."""
-    revenue = await analytics.daily(session, Metric.REVENUE_CENTS, DAYS, "currency=BRL")
-    stars = await analytics.daily(session, Metric.REVENUE_CENTS, DAYS, "currency=XTR")
+async def charts(session: SessionDep, time_zone: str) -> dict[str, dict[str, list[Any]]]:
+    """The series the page draws (Chart.js, from npm), as plain JSON; days and hours are the
+    operator's (their time zone)."""
+    tz = zone(time_zone)
+
+    async def daily(metric: Metric, dimension: str = analytics.TOTAL) -> list[tuple[date, int]]:
+        return await analytics.daily(session, metric, DAYS, dimension, tz=tz)
+
+    revenue = await daily(Metric.REVENUE_CENTS, "currency=BRL")
+    stars = await daily(Metric.REVENUE_CENTS, "currency=XTR")
     posts = await analytics.hourly(session, Metric.POSTS, HOURS)
     return {
         "revenue": {
@@ -59,11 +65,11 @@ async def charts(session: SessionDep) -> dict[str, dict[str, list[Any]]]:
             "values": [round(v / 100, 2) for _, v in revenue],
             "stars": [v for _, v in stars],
         },
-        "purchases": _days(await analytics.daily(session, Metric.PURCHASES_PAID, DAYS)),
-        "buyers": _days(await analytics.daily(session, Metric.NEW_BUYERS, DAYS)),
-        "deactivated": _days(await analytics.daily(session, Metric.GROUPS_DEACTIVATED, DAYS)),
+        "purchases": _days(await daily(Metric.PURCHASES_PAID)),
+        "buyers": _days(await daily(Metric.NEW_BUYERS)),
+        "deactivated": _days(await daily(Metric.GROUPS_DEACTIVATED)),
         "posts": {
-            "labels": [f"{p.hour.astimezone(BRASILIA):%d/%m %Hh}" for p in posts],
+            "labels": [f"{p.hour.astimezone(tz):%d/%m %Hh}" for p in posts],
             "values": [p.value for p in posts],
         },
     }
@@ -150,7 +156,7 @@ async def overview(
         "stats": stats,
         "alerts": acting,
         "counts": counts,
-        "charts": await charts(session),
+        "charts": await charts(session, operator.time_zone),
     }
     return templates.TemplateResponse(request, "overview.html", context)
 

@@ -5,7 +5,8 @@ Templates write English and wrap it: `{{ _("Creators") }}`, `{{ _("%(n)s groups"
 The Portuguese texts are gettext catalogs, one `.po` file per area under
 `tgadmin/templates/locale/pt/` (read with Babel at start-up; a msgid without a translation shows
 the English). The language comes from the `tgadmin_lang` cookie (the header's switch), else the
-browser's Accept-Language. Dates and money are formatted by Babel in the same language."""
+browser's Accept-Language. Dates and money are formatted by Babel in the same language, dates in
+the operator's time zone (their account page; Brasília's until they choose)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,8 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
 
-from tgadmin.i18n import BRASILIA, Language
+from tgadmin.clock import DEFAULT_TIME_ZONE, zone
+from tgadmin.i18n import Language
 
 LANG_COOKIE = "tgadmin_lang"
 CATALOG_DIR = Path(__file__).resolve().parents[1] / "templates" / "locale" / "pt"
@@ -133,19 +135,24 @@ def money(context: Context, cents: int | None, currency: str) -> str:
 
 @pass_context
 def when(context: Context, moment: datetime | None, style: str = "short") -> str:
-    """A moment in Brasília time (the operators' time), in the page's language."""
+    """A moment in the operator's time zone, in the page's language."""
     if moment is None:
         return ""
-    return _moment(moment, style, LOCALES[context.get("lang", "pt")])
+    return _moment(moment, style, LOCALES[context.get("lang", "pt")], context.get("tz", DEFAULT_TIME_ZONE))
 
 
 @lru_cache(maxsize=8192)
-def _moment(moment: datetime, style: str, locale: str) -> str:
+def _moment(moment: datetime, style: str, locale: str, time_zone: str) -> str:
     # Babel formats a moment in ~50 µs; a page shows the same moments again and again (the queue
     # monitor's failed jobs, every few seconds).
-    return format_datetime(moment, style, tzinfo=BRASILIA, locale=locale)
+    return format_datetime(moment, style, tzinfo=zone(time_zone), locale=locale)
+
+
+def page_time_zone(request: Request) -> str:
+    """The logged-in operator's zone (set by the session check), else the default."""
+    return getattr(request.state, "time_zone", DEFAULT_TIME_ZONE)
 
 
 def page_context(request: Request) -> dict[str, Any]:
     """What every dashboard template can use (a Jinja2Templates context processor)."""
-    return {"lang": page_language(request)}
+    return {"lang": page_language(request), "tz": page_time_zone(request)}
