@@ -22,7 +22,7 @@ from tgadmin.queue.client import Queues
 from tgadmin.queue.monitor import JobInfo, QueueMonitor
 from tgadmin.queue.names import JobName, QueueName
 from tgadmin.web.queues_api import remove_job, retry_all, retry_job
-from tgadmin.webkit.deps import QueuesDep, SessionDep, StateDep, UnitOfWorkDep
+from tgadmin.webkit.deps import AppState, QueuesDep, SessionDep, StateDep, UnitOfWorkDep
 from tgadmin.webkit.flash import Flash, drop_flash, read_flash, redirect_with
 from tgadmin.webkit.templating import templates
 
@@ -62,6 +62,14 @@ async def _counts(queues: Queues) -> dict[QueueName, dict[str, int]]:
     return await QueueMonitor(queues, shared=True).counts()
 
 
+async def _workers(queues: Queues, state: AppState) -> list[heartbeat.WorkerBeat]:
+    """The workers alive, read at most once a second for all the pages, like the counts."""
+    redis, prefix = state.redis, state.settings.redis_prefix
+    if redis is None:
+        return []
+    return await queues.recent.get(("workers",), lambda: heartbeat.alive(redis, prefix))
+
+
 @router.get("/queues")
 async def queues_page(
     request: Request, session: SessionDep, queues: QueuesDep, state: StateDep, operator: ViewerDep
@@ -84,7 +92,7 @@ async def queues_page(
             "counts": await monitor.counts(),
             "failed": failed,
             "undecided": undecided,
-            "workers": await heartbeat.alive(state.redis, state.settings.redis_prefix) if state.redis else [],
+            "workers": await _workers(queues, state),
             "worker_ttl": heartbeat.TTL_SECONDS,
             "can_act": operator.role.value in ("operator", "admin"),
             "flash": read_flash(request),

@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import uvicorn
 from fastapi import FastAPI
+from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.supervisors import Multiprocess
 
 from tgadmin.config import Settings, get_settings
@@ -37,10 +38,43 @@ def _config(app: object, settings: Settings, host: str, port: int, workers: int 
     )
 
 
+# The heap is frozen again after these many requests of the process (see FreezeWhenWarm).
+WARM_AFTER = (100, 1_000, 10_000)
+
+
+class FreezeWhenWarm:
+    """Freezes the heap again once the process has answered its first requests, and again later.
+
+    The first request of each page builds what then serves every later one (FastAPI's dependency
+    plans, pydantic validators and serializers, compiled templates and statements): ~50,000 objects
+    for the groups list and the queue monitor, made after the start-up freeze and living as long as
+    the process. Left in the collector's generations, every full collection walked them: 10-12 ms
+    of CPU each, in the loop, several times a minute under 50 operators (bench/dashboard.py)."""
+
+    def __init__(self, app: ASGIApp, after: tuple[int, ...] = WARM_AFTER) -> None:
+        self.app = app
+        self.left = sorted(after)
+        self.served = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and self.left:
+            self.served += 1
+            if self.served == self.left[0]:
+                self.left.pop(0)
+                freeze_start_up_heap()
+        await self.app(scope, receive, send)
+
+
+def _served(app: FastAPI) -> FastAPI:
+    """The app as a long-lived process serves it (never in tests: what is frozen outlives a test)."""
+    app.add_middleware(FreezeWhenWarm)
+    freeze_start_up_heap()
+    return app
+
+
 async def serve(settings: Settings, host: str, port: int) -> None:
     settings = await effective.at_start(settings)
-    app = create_app(settings)
-    freeze_start_up_heap()
+    app = _served(create_app(settings))
     await uvicorn.Server(_config(app, settings, host, port)).serve()
 
 
@@ -62,9 +96,7 @@ def worker_app() -> FastAPI:
     setup_logging(env.log_level, process="dashboard", json_lines=env.log_format == "json")
     with ThreadPoolExecutor(1) as pool:
         settings = pool.submit(asyncio.run, effective.at_start(env)).result()
-    app = create_app(settings)
-    freeze_start_up_heap()
-    return app
+    return _served(create_app(settings))
 
 
 def serve_workers(settings: Settings, host: str, port: int, workers: int) -> None:

@@ -17,13 +17,20 @@ from tgadmin.queue.client import Queues
 from tgadmin.ratelimit import FixedWindows
 from tgadmin.redis import client as redis_client
 
+# Connections kept open per dashboard process. Each request holds one while it runs, and a burst
+# of pages (50 operators, bench/dashboard.py) needs more than SQLAlchemy's default 5: every
+# connection past those was opened for the burst and closed after it (290 openings in one bench run
+# of one process), each a new PostgreSQL backend whose statements were prepared all over again.
+DB_POOL_SIZE = 20
+
 
 class AppState:
     """Engine, sessions, Redis client and rate-limit windows; opened at start-up, closed at shutdown."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.engine: AsyncEngine = create_engine(settings.database_url)
+        pooled = {} if settings.database_url.startswith("sqlite") else {"pool_size": DB_POOL_SIZE}
+        self.engine: AsyncEngine = create_engine(settings.database_url, **pooled)
         self.sessions: async_sessionmaker[AsyncSession] = session_factory(self.engine)
         url = settings.effective_redis_url
         self.redis: Redis | None = redis_client(url) if url else None
