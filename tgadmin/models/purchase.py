@@ -32,6 +32,15 @@ class Purchase(IdMixin, TimestampMixin, Base):
             postgresql_where=text("renews_purchase_id IS NOT NULL"),
             sqlite_where=text("renews_purchase_id IS NOT NULL"),
         ),
+        # The queue monitor's deliveries awaiting an operator's decision, on every view of /queues:
+        # a handful of rows, found without reading the table.
+        Index(
+            "ix_purchases_step_unknown",
+            "updated_at",
+            "id",
+            postgresql_where=text("delivery_step_unknown IS NOT NULL"),
+            sqlite_where=text("delivery_step_unknown IS NOT NULL"),
+        ),
         # One pending checkout per buyer and product: two presses of "buy" at once (any process)
         # cannot both create one; the loser reuses the winner's (payment.checkout).
         Index(
