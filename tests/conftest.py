@@ -30,15 +30,21 @@ pytest_plugins = [
 AIOSQLITE_THREAD = "(_connection_worker_thread)"
 
 
+def open_aiosqlite_connections() -> list[str]:
+    """The threads of aiosqlite connections still open once the collector has finalized the dropped
+    ones (a connection closing right now is given a moment)."""
+    gc.collect()
+    threads = [t for t in threading.enumerate() if t.name.endswith(AIOSQLITE_THREAD)]
+    for thread in threads:
+        thread.join(2)
+    return [t.name for t in threads if t.is_alive()]
+
+
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """Every fixture is torn down by now, so an aiosqlite connection still open was never closed. One
     dropped is finalized by this collection (its ResourceWarning fails the run); one still referenced
     somewhere would warn about nothing, so it fails the run here."""
-    gc.collect()
-    threads = [t for t in threading.enumerate() if t.name.endswith(AIOSQLITE_THREAD)]
-    for thread in threads:
-        thread.join(2)  # a connection closing right now, or finalized just above
-    still_open = [t.name for t in threads if t.is_alive()]
+    still_open = open_aiosqlite_connections()
     if still_open:
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         message = f"aiosqlite connections never closed (run with TGADMIN_LEAK_CHECK=1): {still_open}"
@@ -53,6 +59,8 @@ if os.environ.get("TGADMIN_LEAK_CHECK") == "1":
     def pytest_runtest_teardown(item: pytest.Item) -> None:
         """With TGADMIN_LEAK_CHECK=1, collect garbage once a test's fixtures are torn down, so an
         unclosed client, socket or connection is reported on the test that dropped it (run with
-        PYTHONTRACEMALLOC=25 to see where it was allocated). Runs before pytest's own look at what
-        the collector found (its trylast hook was registered earlier, so it is called later)."""
-        gc.collect()
+        PYTHONTRACEMALLOC=25 to see where it was allocated), and fail the test if it left an aiosqlite
+        connection open. Runs before pytest's own look at what the collector found (its trylast hook
+        was registered earlier, so it is called later)."""
+        still_open = open_aiosqlite_connections()
+        assert not still_open, f"aiosqlite connections left open by this test: {still_open}"
