@@ -11,7 +11,7 @@ from redis.asyncio import Redis
 
 from tests.fixtures.redis import REDIS_URL
 from tgadmin.config import load_settings
-from tgadmin.queue.client import Queues
+from tgadmin.queue.client import Queues, QueuesClosed
 from tgadmin.queue.monitor import QueueMonitor
 from tgadmin.queue.names import JobName, QueueName
 from tgadmin.queue.recent import RecentReads
@@ -102,3 +102,25 @@ def test_a_read_running_in_another_event_loop_is_not_awaited_in_this_one() -> No
     finally:
         release.set()
         other.join(10)
+
+
+async def test_closing_the_queues_ends_a_shared_read_its_caller_left_and_opens_nothing_after(
+    redis: Redis, redis_prefix: str
+) -> None:
+    queues = Queues(load_settings(redis_url=REDIS_URL, redis_prefix=redis_prefix))
+    caller = asyncio.ensure_future(QueueMonitor(queues, shared=True).counts())
+    for _ in range(50):  # until the read is under way (it reads the queues one after another)
+        await asyncio.sleep(0.001)
+        if await _connected(redis, redis_prefix):
+            break
+    caller.cancel()  # the page went away; its shielded read goes on
+    await queues.close()
+    await asyncio.sleep(0.3)  # time for a read left running to reach the other queues
+    assert await _connected(redis, redis_prefix) == []
+    with pytest.raises(QueuesClosed):  # an OSError: callers handle it as Redis being away
+        await queues.enqueue(JobName.SEND_MESSAGE, {"chatId": 1, "text": "late"})
+
+
+async def _connected(redis: Redis, prefix: str) -> list[str]:
+    """The names of the Redis connections our queues hold open."""
+    return [c["name"] for c in await redis.client_list() if c["name"].startswith(prefix)]

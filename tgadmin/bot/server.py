@@ -13,7 +13,7 @@ import hmac
 import json
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Annotated, Any
 
 from aiogram import Bot, Router
@@ -193,15 +193,17 @@ class BotService:
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=DRAIN_SECONDS)
         await self.wiring.in_flight.drained(DRAIN_SECONDS)
-        for live in self.bots.values():
-            await live.client.session.close()
-        await self.payments.aclose()
-        if self.queues is not None:
-            await self.queues.close()
-        if self.redis is not None:
-            await self.redis.aclose()
-        if self._own_engine:
-            await self.engine.dispose()
+        # Each closed even when an earlier one failed to (the first failure is raised at the end).
+        async with AsyncExitStack() as closing:
+            if self._own_engine:
+                closing.push_async_callback(self.engine.dispose)
+            if self.redis is not None:
+                closing.push_async_callback(self.redis.aclose)
+            if self.queues is not None:
+                closing.push_async_callback(self.queues.close)
+            closing.push_async_callback(self.payments.aclose)
+            for live in self.bots.values():
+                closing.push_async_callback(live.client.session.close)
 
 
 def parse_update(body: bytes, bot: Bot) -> Update | None:

@@ -56,6 +56,7 @@ class PaymentRuntime:
         self._deliveries = deliveries
         self._queues: Queues | None = None
         self._revocations: Queues | None = None
+        self._closed = False
 
     def provider(self, name: str) -> PixProvider:
         """The configured provider if `name` is it; a notification for any other is not ours."""
@@ -70,6 +71,9 @@ class PaymentRuntime:
         if not ids:
             return
         if self._deliveries is None:
+            if self._closed:
+                log.error("paid purchases %s wait for delivery: the process is shutting down", ids)
+                return
             try:
                 self._queues = Queues(self.settings)
             except ConfigError as error:
@@ -84,6 +88,9 @@ class PaymentRuntime:
         if not ids:
             return
         if self._revocations is None:
+            if self._closed:
+                log.error("refunded purchases %s keep access until the sweep: shutting down", ids)
+                return
             try:
                 self._revocations = Queues(self.settings)
             except ConfigError as error:
@@ -92,12 +99,18 @@ class PaymentRuntime:
         await revoke_access(self._revocations, ids)
 
     async def aclose(self) -> None:
-        if self._provider is not None:
-            await self._provider.aclose()
-        if self._queues is not None:
-            await self._queues.close()
-        if self._revocations is not None:
-            await self._revocations.close()
+        """Close what was opened; what is asked later opens nothing (queues closed refuse, too)."""
+        self._closed = True
+        try:
+            if self._provider is not None:
+                await self._provider.aclose()
+        finally:
+            try:
+                if self._queues is not None:
+                    await self._queues.close()
+            finally:
+                if self._revocations is not None:
+                    await self._revocations.close()
 
 
 @asynccontextmanager

@@ -73,6 +73,11 @@ def connection_url(settings: Settings) -> str:
     return url
 
 
+class QueuesClosed(ConnectionError):
+    """A queue asked for after `Queues.close()`: refused like Redis being away (an OSError, which
+    every enqueue's caller handles), rather than opening a connection nobody would close."""
+
+
 class Queues:
     """The three queues of the product, opened lazily; `close()` at shutdown."""
 
@@ -81,10 +86,13 @@ class Queues:
         self.url = connection_url(settings)
         self.prefix = settings.redis_prefix
         self._queues: dict[QueueName, Queue] = {}
+        self._closed = False
         # The monitor's reads shared by this process's pages (queue/recent.py); forgotten on enqueue.
         self.recent = RecentReads()
 
     def queue(self, name: QueueName) -> Queue:
+        if self._closed:
+            raise QueuesClosed(f"the {name} queue was asked for after the queues were closed")
         if name not in self._queues:
             self._queues[name] = Queue(str(name), {"connection": self.url, "prefix": self.prefix})
         return self._queues[name]
@@ -122,9 +130,17 @@ class Queues:
         return [str(item.id) for item in added]
 
     async def close(self) -> None:
+        """Close every queue opened (all of them, even when one fails); later use is refused.
+
+        A shared read still running for a caller that went away (queue/recent.py) is stopped first:
+        left running it would open the queues it had not reached yet, after this close."""
+        self._closed = True
+        await self.recent.close()
         queues, self._queues = list(self._queues.values()), {}
-        for queue in queues:
-            await queue.close()
+        closing = await asyncio.gather(*(queue.close() for queue in queues), return_exceptions=True)
+        errors = [outcome for outcome in closing if isinstance(outcome, BaseException)]
+        if errors:
+            raise errors[0]
 
 
 def _options(options: JobOptions | None, overrides: Mapping[str, Any]) -> JobOptions:

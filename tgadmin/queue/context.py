@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,10 +52,13 @@ class WorkerContext:
         )
 
     async def close(self) -> None:
-        await self.clients.close()
-        await self.queues.close()
-        await self.redis.aclose()
-        await self.engine.dispose()
+        """Close the bot clients, the queues, Redis and the engine, in that order, each even when
+        an earlier one failed to close (the first failure is raised once all are done)."""
+        async with AsyncExitStack() as closing:
+            closing.push_async_callback(self.engine.dispose)
+            closing.push_async_callback(self.redis.aclose)
+            closing.push_async_callback(self.queues.close)
+            closing.push_async_callback(self.clients.close)
 
 
 @dataclass

@@ -47,3 +47,15 @@ class RecentReads:
 
     def forget(self) -> None:
         self._kept.clear()
+
+    async def close(self) -> None:
+        """Stop the reads still running (shielded from their callers, they outlive them) and wait
+        for them to end, so that none runs on after what it reads from is closed."""
+        loop = asyncio.get_running_loop()
+        # A read of another event loop (a test's, a thread's) is that loop's to finish.
+        running = [f for _, f in self._kept.values() if not f.done() and f.get_loop() is loop]
+        self._kept.clear()
+        for future in running:
+            future.cancel()
+        if running:
+            await asyncio.gather(*running, return_exceptions=True)

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from tgadmin.config import Settings
 from tgadmin.db import AfterCommit, commit, create_engine, session_factory, session_scope
-from tgadmin.queue.client import Queues
+from tgadmin.queue.client import Queues, QueuesClosed
 from tgadmin.ratelimit import FixedWindows
 from tgadmin.redis import client as redis_client
 
@@ -40,11 +40,15 @@ class AppState:
         # its units of work (requests, PSP notifications) in turn, as the bot and the worker do.
         self._one_at_a_time = asyncio.Lock() if self.engine.dialect.name == "sqlite" else None
         self._queues: Queues | None = None
+        self._stopped = False
 
     @property
     def queues(self) -> Queues:
-        """The product's queues, opened on first use (a missing REDIS_URL is refused then, clearly)."""
+        """The product's queues, opened on first use (a missing REDIS_URL is refused then, clearly);
+        after `stop()` they refuse every queue (QueuesClosed) rather than open one nobody closes."""
         if self._queues is None:
+            if self._stopped:
+                raise QueuesClosed("the queues were asked for after the dashboard stopped")
             self._queues = Queues(self.settings)
         return self._queues
 
@@ -63,11 +67,17 @@ class AppState:
         return None
 
     async def stop(self) -> None:
-        if self._queues is not None:
-            await self._queues.close()
-        if self.redis is not None:
-            await self.redis.aclose()
-        await self.engine.dispose()
+        """Close the queues, Redis and the engine (each even when an earlier one failed to close)."""
+        self._stopped = True
+        try:
+            if self._queues is not None:
+                await self._queues.close()
+        finally:
+            try:
+                if self.redis is not None:
+                    await self.redis.aclose()
+            finally:
+                await self.engine.dispose()
 
 
 def get_state(request: Request) -> AppState:
