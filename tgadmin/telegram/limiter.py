@@ -83,7 +83,8 @@ end
 local function reserve(first, at)
   for k = first, nr do
     local tat = math.max(tats[k], at) + tonumber(ARGV[3 + 2 * k])
-    redis.call('SET', KEYS[np + k], string.format('%.3f', tat), 'PX', math.max(1000, math.ceil(tat - now) + 1000))
+    local ttl = math.max(1000, math.ceil(tat - now) + 1000)
+    redis.call('SET', KEYS[np + k], string.format('%.3f', tat), 'PX', ttl)
   end
 end
 if paused == 1 or all - now > max_wait then
