@@ -99,6 +99,27 @@ async def test_group_cooldown_is_a_longer_interval_and_private_chats_get_one_per
     assert b.at - a.at == pytest.approx(1.0, abs=0.001)
 
 
+async def test_a_call_waiting_for_its_chat_does_not_hold_the_bots_other_chats(
+    redis: Redis, redis_prefix: str
+) -> None:
+    limiter = Limiter(redis, load_settings(redis_prefix=redis_prefix), margin=0)
+    buyer, other = Target(1, 42), Target(1, 43)
+    first = await limiter.acquire(buyer)
+    # The buyer's second message waits for its chat's second; meanwhile another buyer is answered
+    # at the bot's next slot (1/30 s), not after that second.
+    second = asyncio.create_task(limiter.acquire(buyer))
+    await asyncio.sleep(0.05)
+    started = time.monotonic()
+    answered = await limiter.acquire(other)
+    assert time.monotonic() - started < 0.3
+    assert answered.wait < 0.1
+    late = await second
+    # The chat's own limit still holds: its two messages are a second apart (Redis time).
+    assert late.at - first.at == pytest.approx(1.0, abs=0.001)
+    # And the bot's: the three slots are at least 1/30 s apart.
+    assert late.at - answered.at >= 1 / 30 - 1e-6
+
+
 async def test_slot_too_far_ahead_reschedules_without_reserving(redis: Redis, redis_prefix: str) -> None:
     limiter = Limiter(redis, load_settings(redis_prefix=redis_prefix, tg_group_per_minute=1), margin=0)
     target = Target(7, -9)
@@ -138,7 +159,9 @@ async def test_a_short_pause_is_waited_out_in_process(redis: Redis, redis_prefix
 async def test_keys_live_under_the_configured_prefix(redis: Redis, redis_prefix: str) -> None:
     limiter = Limiter(redis, load_settings(redis_prefix=redis_prefix))
     await limiter.acquire(Target(1, -3))
-    keys = sorted([k.decode() async for k in redis.scan_iter(match=f"{redis_prefix}:*")])
+    # A large COUNT: on a shared server with many keys, a scan 10 keys at a time outlasts the bot
+    # key's one-second life and misses it.
+    keys = sorted([k.decode() async for k in redis.scan_iter(match=f"{redis_prefix}:*", count=10_000)])
     assert keys == [f"{redis_prefix}:tg:gcra:bot:1", f"{redis_prefix}:tg:gcra:chat:1:-3"]
     assert 0 < await redis.pttl(keys[0]) <= 2000
 

@@ -28,6 +28,7 @@ async def serve_webhook(settings: Settings, host: str, port: int) -> None:
     except BaseException:
         await service.close()
         raise
+    await service.warm_up()
     freeze_start_up_heap()
     config = uvicorn.Config(create_app(service), host=host, port=port, log_config=None, access_log=False)
     await uvicorn.Server(config).serve()
@@ -44,6 +45,7 @@ async def poll(settings: Settings, stop: asyncio.Event | None = None) -> None:
             raise ConfigError("TELEGRAM_BOT_TOKEN: no active bot to poll for; set it or add a bot")
         await service.delete_webhooks()
         await service.dispatcher.emit_startup(**service.hook_data())
+        await service.warm_up()
         freeze_start_up_heap()
         try:
             # A payment update is confirmed to Telegram only once handled (tgadmin.bot.polling).

@@ -7,6 +7,12 @@ time) and tells the caller how long to sleep; otherwise it reserves nothing and 
 reschedules the job. Reserving instead of polling keeps callers in arrival order and means two
 processes can never both take the same slot.
 
+A call that must wait for its own chat (a private chat's second message within the second, a
+group's 20/min or cooldown) reserves the chat's slot alone, sleeps until it, and only then takes
+the bot's next slot (`acquire`). Reserving the bot's key at the chat's far slot would advance the
+bot's theoretical arrival time to it: every other chat of the bot would wait behind one chat's
+second (measured: a buyer's /start answered 1.06 s late behind another buyer's checkout message).
+
 Keys (all under `settings.redis_prefix`):
   {prefix}:tg:gcra:bot:{bot_id}             the bot's 30/s
   {prefix}:tg:gcra:chat:{bot_id}:{chat_id}  a group's 20/min, or a private chat's 1/s
@@ -40,12 +46,21 @@ WINDOW_GUARD = 0.03
 # Waiting longer than this in-process would hold a worker slot idle; the job is rescheduled instead.
 MAX_INLINE_WAIT = 5.0
 
+# ARGV: the number of pause keys, max_wait (ms), not_before (ms of Redis time, or -1), split (0|1),
+# then (interval, tolerance) of each rule; the first rule is the bot's, the others the chat's own.
+# not_before: the chat's slot, already reserved alone, is the earliest this call goes (it may be
+# past: a caller that woke late keeps its slot, as one reserved in full would).
+# split = 1: when the chat's own keys are what the call waits for, only they are reserved (answer
+# 2) and the caller comes back for the bot's key when the chat's slot comes.
 _SCRIPT = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 local np = tonumber(ARGV[1])
 local max_wait = tonumber(ARGV[2])
+local not_before = tonumber(ARGV[3])
+local split = tonumber(ARGV[4])
 local slot = now
+if not_before >= 0 then slot = not_before end
 local paused = 0
 for i = 1, np do
   local ttl = redis.call('PTTL', KEYS[i])
@@ -54,24 +69,33 @@ for i = 1, np do
     if now + ttl > slot then slot = now + ttl end
   end
 end
+local nr = #KEYS - np
 local tats = {}
-for j = np + 1, #KEYS do
-  local k = j - np
-  local tat = tonumber(redis.call('GET', KEYS[j]) or '0')
+local own = slot
+local all = slot
+for k = 1, nr do
+  local tat = tonumber(redis.call('GET', KEYS[np + k]) or '0')
   tats[k] = tat
-  local allowed = tat - tonumber(ARGV[2 + 2 * k])
-  if allowed > slot then slot = allowed end
+  local allowed = tat - tonumber(ARGV[4 + 2 * k])
+  if k > 1 and allowed > own then own = allowed end
+  if allowed > all then all = allowed end
 end
-local wait = slot - now
-if paused == 1 or wait > max_wait then
-  return {0, string.format('%.3f', wait), paused, string.format('%.3f', slot)}
+local function reserve(first, at)
+  for k = first, nr do
+    local tat = math.max(tats[k], at) + tonumber(ARGV[3 + 2 * k])
+    local ttl = math.max(1000, math.ceil(tat - now) + 1000)
+    redis.call('SET', KEYS[np + k], string.format('%.3f', tat), 'PX', ttl)
+  end
 end
-for j = np + 1, #KEYS do
-  local k = j - np
-  local tat = math.max(tats[k], slot) + tonumber(ARGV[1 + 2 * k])
-  redis.call('SET', KEYS[j], string.format('%.3f', tat), 'PX', math.ceil(tat - now) + 1000)
+if paused == 1 or all - now > max_wait then
+  return {0, string.format('%.3f', all - now), paused, string.format('%.3f', all)}
 end
-return {1, string.format('%.3f', wait), 0, string.format('%.3f', slot)}
+if split == 1 and nr > 1 and own > now then
+  reserve(2, own)
+  return {2, string.format('%.3f', own - now), 0, string.format('%.3f', own)}
+end
+reserve(1, all)
+return {1, string.format('%.3f', all - now), 0, string.format('%.3f', all)}
 """
 
 
@@ -131,6 +155,8 @@ class Slot:
     wait: float  # seconds until the slot (or until the pause ends)
     paused: bool  # a 429 pause is in force on the bot or the chat
     at: float  # the slot as Redis server time (epoch seconds)
+    # Only the chat's own keys were reserved (at `at`): the bot's slot is taken when it comes.
+    chat_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -192,30 +218,58 @@ class Limiter:
 
     async def reserve(self, target: Target, *, max_wait: float, bypass_cooldown: bool = False) -> Slot:
         """One atomic look at every key of the call; reserves the slot if it is within `max_wait`."""
-        rules = self.rules(target, bypass_cooldown=bypass_cooldown)
+        return await self._reserve(target, self.rules(target, bypass_cooldown=bypass_cooldown), max_wait)
+
+    async def _reserve(
+        self,
+        target: Target,
+        rules: list[Rule],
+        max_wait: float,
+        *,
+        split: bool = False,
+        not_before: float | None = None,
+    ) -> Slot:
         pauses = self.pause_keys(target)
-        args: list[str | float | int] = [len(pauses), max_wait * 1000.0]
+        after = -1.0 if not_before is None else not_before * 1000.0
+        args: list[str | float | int] = [len(pauses), max_wait * 1000.0, after, int(split)]
         for rule in rules:
             args += [rule.interval_ms, rule.tolerance_ms]
-        granted, wait_ms, paused, at_ms = await self._script(
+        answer, wait_ms, paused, at_ms = await self._script(
             keys=[*pauses, *(r.key for r in rules)], args=args
         )
+        code = int(answer)
         return Slot(
-            bool(int(granted)), max(0.0, float(wait_ms)) / 1000.0, bool(int(paused)), float(at_ms) / 1000
+            code != 0,
+            max(0.0, float(wait_ms)) / 1000.0,
+            bool(int(paused)),
+            float(at_ms) / 1000,
+            chat_only=code == 2,
         )
 
     async def acquire(
         self, target: Target, *, max_wait: float = MAX_INLINE_WAIT, bypass_cooldown: bool = False
     ) -> Slot:
         """Wait for the call's slot and return it (call right away). Raises Reschedule when the slot
-        (or a pause) is further than `max_wait` away, so the worker slot is not held idle."""
+        (or a pause) is further than `max_wait` away, so the worker slot is not held idle.
+
+        A call waiting for its own chat waits with the chat's slot alone, then for the bot's (each
+        wait at most `max_wait`): meanwhile the bot's other chats are not held behind it. A bot's
+        slot refused after the chat's came leaves that chat slot spent."""
+        rules = self.rules(target, bypass_cooldown=bypass_cooldown)
+        chat_turn: float | None = None  # the chat's slot, reserved alone (Redis time)
         while True:
-            slot = await self.reserve(target, max_wait=max_wait, bypass_cooldown=bypass_cooldown)
+            if chat_turn is None:
+                slot = await self._reserve(target, rules, max_wait, split=True)
+            else:
+                slot = await self._reserve(target, rules[:1], max_wait, not_before=chat_turn)
             if not slot.granted and slot.wait > max_wait:
                 why = "paused after a 429" if slot.paused else "next slot is far ahead"
                 raise Reschedule(slot.wait, why)
             if slot.wait > 0:
                 await asyncio.sleep(slot.wait)
+            if slot.chat_only:
+                chat_turn = slot.at
+                continue
             if slot.granted and (slot.wait == 0 or await self.paused_for(target) == 0):
                 return slot
             # Paused while we slept for our slot (a 429 elsewhere): that slot is given up, look again.
